@@ -1,0 +1,5 @@
+"""Analytics: the ten result files and their summary."""
+
+from cartwheel.analytics.runner import QUERIES, run_analytics
+
+__all__ = ["QUERIES", "run_analytics"]

@@ -1,0 +1,66 @@
+"""Run the ten analytics queries against the warehouse and write one CSV each."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cartwheel.engines import Engine
+from cartwheel.engines.base import string_literal
+from cartwheel.models import load_models, render
+
+QUERIES = tuple(
+    sorted(
+        (model.name for model in load_models("analytics")),
+        key=lambda name: int(name.split("_")[0].removeprefix("query")),
+    )
+)
+
+
+def _portable(table: pa.Table) -> pa.Table:
+    """Same text from every engine: decimals at their scale, integers as integers."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_floating(column.type):
+            column = pc.round(column, 2)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_csv(table: pa.Table, path: Path) -> None:
+    """Plain CSV (quotes only where a value needs them), whichever engine ran the query."""
+    con = duckdb.connect()
+    con.register("result", _portable(table))
+    con.execute(f"copy result to {string_literal(path)} (format csv, header true)").fetchall()
+    con.close()
+
+
+def run_analytics(engine: Engine, out_dir: Path) -> dict:
+    """Write `queryN_*.csv` and `analytics_summary.json`; returns the summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    models = {model.name: model for model in load_models("analytics")}
+    results = {}
+    for name in QUERIES:
+        started = time.perf_counter()
+        table = engine.query_arrow(render(models[name], engine))
+        write_csv(table, out_dir / f"{name}.csv")
+        results[name] = {
+            "rows": table.num_rows,
+            "columns": table.column_names,
+            "execution_time_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+    summary = {
+        "generation_timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "queries_executed": len(results),
+        "query_results": results,
+        "total_execution_time_seconds": round(time.perf_counter() - began, 3),
+    }
+    (out_dir / "analytics_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

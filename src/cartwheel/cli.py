@@ -1,0 +1,156 @@
+"""The `cartwheel` command: one sub-command per step, and `run` for all of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cartwheel.config import Settings, load_settings
+from cartwheel.generate import generate as generate_files
+from cartwheel.orchestration import Pipeline, PipelineError, StepResult
+
+app = typer.Typer(
+    help="cartwheel: e-commerce analytics from raw shop data to warehouse and dashboard.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Folder for everything a run writes [default: data]."),
+]
+Scale = Annotated[float | None, typer.Option("--scale", help="Scale factor (1 = classic size).")]
+Seed = Annotated[int | None, typer.Option("--seed", help="Generator seed.")]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ValueError as error:
+        err_console.print(f"[red]error:[/red] invalid configuration: {error}")
+        raise typer.Exit(2) from error
+
+
+def summary_table(results: list[StepResult]) -> Table:
+    table = Table(title="cartwheel run")
+    table.add_column("step")
+    table.add_column("status")
+    table.add_column("rows", justify="right")
+    table.add_column("seconds", justify="right")
+    for r in results:
+        colour = "green" if r.status == "success" else "red"
+        table.add_row(
+            r.name, f"[{colour}]{r.status}[/{colour}]", f"{r.records:,}", f"{r.seconds:.3f}"
+        )
+    table.add_row("total", "", "", f"{sum(r.seconds for r in results):.3f}")
+    return table
+
+
+def _run_steps(settings: Settings, steps: list[str]) -> None:
+    pipeline = Pipeline(settings)
+    try:
+        for name in steps:
+            pipeline.step(name)
+    except PipelineError as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from error
+    finally:
+        pipeline.close()
+    console.print(summary_table(pipeline.results))
+
+
+@app.command()
+def generate(
+    scale: Scale = None,
+    seed: Seed = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder [default: DATA_DIR/raw].")
+    ] = None,
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    data_dir: DataDir = None,
+) -> None:
+    """Generate synthetic shop data: customers, products, transactions, items."""
+    settings = _settings(scale=scale, seed=seed, data_dir=data_dir)
+    target = out or settings.raw_dir
+    result = generate_files(
+        target, scale=settings.scale, seed=settings.seed, file_format=file_format
+    )
+    table = Table(title=f"generated into {target}")
+    table.add_column("entity")
+    table.add_column("rows", justify="right")
+    for entity, count in result.record_counts.items():
+        table.add_row(entity, f"{count:,}")
+    console.print(table)
+    console.print(f"{sum(result.record_counts.values()):,} rows in {result.seconds:.2f} s")
+
+
+@app.command()
+def ingest(
+    input_dir: Annotated[
+        Path | None, typer.Option("--input", help="Folder with the raw files.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Load raw files into the staging schema (replacing the batch if loaded before)."""
+    _run_steps(_settings(input_dir=input_dir, data_dir=data_dir), ["ingest"])
+
+
+@app.command()
+def quality(data_dir: DataDir = None) -> None:
+    """Type, cleanse and check every staged row."""
+    _run_steps(_settings(data_dir=data_dir), ["quality"])
+
+
+@app.command()
+def production(data_dir: DataDir = None) -> None:
+    """Merge validated rows into the constrained 3NF production schema."""
+    _run_steps(_settings(data_dir=data_dir), ["production"])
+
+
+@app.command()
+def warehouse(data_dir: DataDir = None) -> None:
+    """Build the star schema: dimensions, fact_sales and aggregates."""
+    _run_steps(_settings(data_dir=data_dir), ["warehouse"])
+
+
+@app.command()
+def analytics(data_dir: DataDir = None) -> None:
+    """Write the ten analytics CSVs and analytics_summary.json."""
+    _run_steps(_settings(data_dir=data_dir), ["analytics"])
+
+
+@app.command()
+def run(
+    input_dir: Annotated[
+        Path | None,
+        typer.Option("--input", help="Build from this folder of raw files instead of generating."),
+    ] = None,
+    scale: Scale = None,
+    seed: Seed = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop what was built and start from scratch.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the whole pipeline: generate (or --input) → ingest → quality → production →
+    warehouse → analytics."""
+    settings = _settings(input_dir=input_dir, scale=scale, seed=seed, data_dir=data_dir)
+    pipeline = Pipeline(settings)
+    try:
+        pipeline.run(rebuild=rebuild)
+    except PipelineError as error:
+        console.print(summary_table(pipeline.results))
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from error
+    console.print(summary_table(pipeline.results))
+    console.print(f"warehouse: {settings.duckdb_path}   analytics: {settings.analytics_dir}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,55 @@
+"""The raw data contract (SPEC §3): entity names and their columns, in order."""
+
+from __future__ import annotations
+
+RAW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": (
+        "customer_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "registration_date",
+        "city",
+        "state",
+        "country",
+        "age_group",
+    ),
+    "products": (
+        "product_id",
+        "product_name",
+        "category",
+        "sub_category",
+        "price",
+        "cost",
+        "brand",
+        "stock_quantity",
+        "supplier_id",
+    ),
+    "transactions": (
+        "transaction_id",
+        "customer_id",
+        "transaction_date",
+        "transaction_time",
+        "payment_method",
+        "shipping_address",
+        "total_amount",
+    ),
+    "transaction_items": (
+        "item_id",
+        "transaction_id",
+        "product_id",
+        "quantity",
+        "unit_price",
+        "discount_percentage",
+        "line_total",
+    ),
+}
+ENTITIES: tuple[str, ...] = tuple(RAW_COLUMNS)
+PRIMARY_KEYS: dict[str, str] = {
+    "customers": "customer_id",
+    "products": "product_id",
+    "transactions": "transaction_id",
+    "transaction_items": "item_id",
+}
+LINEAGE_COLUMNS: tuple[str, ...] = ("loaded_at", "batch_id", "source_file", "source_line")

@@ -1,0 +1,100 @@
+"""The engine interface. Shared models are written in DuckDB's dialect of portable SQL;
+each engine translates them and owns the few statements that cannot be shared."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+
+SCHEMAS = ("staging", "production", "warehouse", "ops")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def check_identifier(name: str) -> str:
+    """Identifiers reach SQL only after this check (they come from files and config)."""
+    for part in name.split("."):
+        if not _IDENTIFIER.match(part):
+            raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+def string_literal(value: object) -> str:
+    """A SQL string literal for statements that take no parameters (COPY ... TO 'path')."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class Engine(ABC):
+    """What the pipeline needs from a database."""
+
+    name: str = "engine"
+    dialect: str = "duckdb"
+
+    def translate(self, sql: str) -> str:
+        """Model SQL (DuckDB dialect) in this engine's dialect."""
+        return sql
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
+        """Run one statement, discarding any result."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
+        """Run one statement and return all rows."""
+
+    @abstractmethod
+    def query_arrow(self, sql: str) -> pa.Table:
+        """Run one SELECT and return an Arrow table."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all."""
+
+    @abstractmethod
+    def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
+        """Bulk-load one raw file into `staging.<table>` as text, replacing the batch.
+
+        Adds `loaded_at`, `batch_id`, `source_file` and `source_line`. Returns rows loaded.
+        """
+
+    @abstractmethod
+    def build_table(self, qualified_name: str, select_sql: str) -> int:
+        """Build `schema.table` from a SELECT (next version, then swap). Returns rows."""
+
+    @abstractmethod
+    def date_spine_sql(self, start_sql: str, end_sql: str) -> str:
+        """A SELECT with one `full_date` DATE column per day from start to end inclusive."""
+
+    @abstractmethod
+    def table_exists(self, qualified_name: str) -> bool:
+        """Whether `schema.table` exists."""
+
+    @abstractmethod
+    def columns(self, table: str) -> list[str]:
+        """Column names of a table (qualified or temporary), in order."""
+
+    def scalar(self, sql: str, params: Sequence[object] | None = None) -> object:
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def count(self, qualified_name: str) -> int:
+        check_identifier(qualified_name)
+        return int(self.scalar(f"select count(*) from {qualified_name}"))
+
+    def create_schemas(self) -> None:
+        for schema in SCHEMAS:
+            self.execute(f"create schema if not exists {schema}")
+
+    def drop_all(self) -> None:
+        """Forget everything cartwheel built (used by `--rebuild`)."""
+        for schema in SCHEMAS:
+            self.execute(f"drop schema if exists {schema} cascade")
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""

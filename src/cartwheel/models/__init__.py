@@ -1,0 +1,60 @@
+"""SQL models: one `.sql` file per table, in a folder per layer, run in dependency order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from importlib import resources
+
+from cartwheel.engines.base import SCHEMAS, Engine
+
+DATE_SPINE = "{{ date_spine }}"
+_REFERENCE = re.compile(r"\b(" + "|".join(SCHEMAS) + r")\.([a-z_][a-z0-9_]*)\b")
+
+
+@dataclass(frozen=True)
+class Model:
+    layer: str
+    name: str
+    sql: str
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def references(self) -> set[str]:
+        return {f"{schema}.{table}" for schema, table in _REFERENCE.findall(self.sql)}
+
+
+def load_models(layer: str) -> list[Model]:
+    """The models of one layer, each after the models of that layer it reads."""
+    folder = resources.files("cartwheel") / "models" / layer
+    models = {
+        f"{layer}.{entry.name[:-4]}": Model(layer, entry.name[:-4], entry.read_text())
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    }
+    graph = {name: model.references & models.keys() - {name} for name, model in models.items()}
+    return [models[name] for name in TopologicalSorter(graph).static_order()]
+
+
+def render(model: Model, engine: Engine) -> str:
+    """The model's SELECT in the engine's dialect, with engine-specific pieces filled in."""
+    sql = model.sql
+    if DATE_SPINE in sql:
+        # The model defines a `date_bounds` CTE with min_date and max_date.
+        spine = engine.date_spine_sql(
+            "(select min_date from date_bounds)", "(select max_date from date_bounds)"
+        )
+        sql = sql.replace(DATE_SPINE, spine)
+    return engine.translate(sql)
+
+
+def build_layer(engine: Engine, layer: str) -> dict[str, int]:
+    """Build every table of a layer from its model; returns rows per table."""
+    return {
+        model.qualified_name: engine.build_table(model.qualified_name, render(model, engine))
+        for model in load_models(layer)
+    }

@@ -1,0 +1,5 @@
+"""Production (3NF): cleansed, constrained tables merged from the validated staging rows."""
+
+from cartwheel.production.loader import load_production
+
+__all__ = ["load_production"]

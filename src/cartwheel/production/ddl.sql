@@ -1,0 +1,65 @@
+-- Production (3NF) tables with their constraints. Portable DDL: DuckDB and PostgreSQL.
+create table if not exists production.customers (
+    customer_id varchar primary key,
+    first_name varchar not null,
+    last_name varchar not null,
+    email varchar not null unique,
+    phone varchar,
+    registration_date date not null,
+    city varchar,
+    state varchar,
+    country varchar,
+    age_group varchar not null
+        check (age_group in ('18-25', '26-35', '36-45', '46-60', '60+')),
+    created_at timestamp not null,
+    updated_at timestamp not null
+);
+
+create table if not exists production.products (
+    product_id varchar primary key,
+    product_name varchar not null,
+    category varchar not null
+        check (category in ('Electronics', 'Clothing', 'Home & Kitchen', 'Books', 'Sports', 'Beauty')),
+    sub_category varchar,
+    price decimal(12, 2) not null check (price > 0),
+    cost decimal(12, 2) not null check (cost >= 0),
+    brand varchar,
+    stock_quantity integer not null check (stock_quantity >= 0),
+    supplier_id varchar,
+    profit_margin decimal(7, 2) not null,
+    price_category varchar not null check (price_category in ('Budget', 'Mid-range', 'Premium')),
+    created_at timestamp not null,
+    updated_at timestamp not null,
+    check (cost < price)
+);
+
+create table if not exists production.transactions (
+    transaction_id varchar primary key,
+    customer_id varchar not null references production.customers (customer_id),
+    transaction_date date not null,
+    transaction_time varchar not null,
+    payment_method varchar not null
+        check (payment_method in ('Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking')),
+    shipping_address varchar,
+    total_amount decimal(14, 2) not null check (total_amount >= 0),
+    created_at timestamp not null,
+    updated_at timestamp not null
+);
+
+create table if not exists production.transaction_items (
+    item_id varchar primary key,
+    transaction_id varchar not null references production.transactions (transaction_id),
+    product_id varchar not null references production.products (product_id),
+    quantity integer not null check (quantity >= 1),
+    unit_price decimal(12, 2) not null check (unit_price > 0),
+    discount_percentage decimal(5, 2) not null
+        check (discount_percentage >= 0 and discount_percentage <= 100),
+    line_total decimal(14, 2) not null check (line_total >= 0),
+    created_at timestamp not null,
+    updated_at timestamp not null
+);
+
+create index if not exists idx_transactions_customer_id on production.transactions (customer_id);
+create index if not exists idx_transactions_transaction_date on production.transactions (transaction_date);
+create index if not exists idx_transaction_items_transaction_id on production.transaction_items (transaction_id);
+create index if not exists idx_transaction_items_product_id on production.transaction_items (product_id);
