@@ -42,6 +42,14 @@ def find_raw_files(folder: Path) -> dict[str, Path]:
     return found
 
 
+def record_run_batches(engine: Engine, batch_ids: list[str]) -> None:
+    """Tell the validation models which staged batches this run processes."""
+    engine.execute("drop table if exists ops.run_batches")
+    engine.execute("create table ops.run_batches (batch_id varchar not null)")
+    for batch_id in batch_ids:
+        engine.execute("insert into ops.run_batches values (?)", [batch_id])
+
+
 def ingest(engine: Engine, folder: Path, batch_id: str) -> list[TableLoad]:
     """Load every entity of one batch; reloading the same batch replaces it."""
     files = find_raw_files(folder)
@@ -55,4 +63,5 @@ def ingest(engine: Engine, folder: Path, batch_id: str) -> list[TableLoad]:
                 entity, rows, "success", None, time.perf_counter() - began, str(files[entity])
             )
         )
+    record_run_batches(engine, [batch_id])
     return loads

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from cartwheel.engines import Engine
 from cartwheel.models import build_layer
+from cartwheel.production.loader import create_tables
 
 
 def validate(engine: Engine) -> dict[str, int]:
-    """Build the validated staging tables; returns rows per table."""
+    """Build the validated staging tables; returns rows per table.
+
+    Rows are checked against production too (a transaction may reference a customer
+    loaded by an earlier run), so the production tables must exist first.
+    """
+    engine.create_schemas()
+    create_tables(engine)
     with engine.transaction():
         return build_layer(engine, "staging")

@@ -1,7 +1,9 @@
 -- Every staged customer row, typed and cleansed, with the first rule it breaks.
 -- Rows with a reject_reason go to quarantine; the latest valid row per id is promoted.
 with source as (
+    -- Only the batches this run processes (ops.run_batches, written by ingest).
     select * from staging.customers
+    where batch_id in (select batch_id from ops.run_batches)
 ),
 
 cleansed as (

@@ -1,6 +1,8 @@
 -- Every staged product row, typed and cleansed, with the first rule it breaks.
 with source as (
+    -- Only the batches this run processes (ops.run_batches, written by ingest).
     select * from staging.products
+    where batch_id in (select batch_id from ops.run_batches)
 ),
 
 cleansed as (

@@ -1,13 +1,18 @@
 -- Item rows checked on their own: types, ranges and a known product.
 -- Whether the parent transaction survives is decided in transaction_items_validated.
 with source as (
+    -- Only the batches this run processes (ops.run_batches, written by ingest).
     select * from staging.transaction_items
+    where batch_id in (select batch_id from ops.run_batches)
 ),
 
 valid_products as (
+    -- Known products: valid in this run, or already in production from earlier runs.
     select product_id
     from staging.products_validated
     where reject_reason is null and version_rank = 1
+    union
+    select product_id from production.products
 ),
 
 cleansed as (

@@ -2,13 +2,23 @@
 -- A transaction needs a known customer (already in production or valid in this load),
 -- a date on or after that customer's registration, and at least one valid item.
 with source as (
+    -- Only the batches this run processes (ops.run_batches, written by ingest).
     select * from staging.transactions
+    where batch_id in (select batch_id from ops.run_batches)
 ),
 
 valid_customers as (
+    -- Known customers: valid in this run, or already in production from earlier runs.
     select customer_id, registration_date
     from staging.customers_validated
     where reject_reason is null and version_rank = 1
+    union all
+    select customer_id, registration_date
+    from production.customers
+    where customer_id not in (
+        select customer_id from staging.customers_validated
+        where reject_reason is null and version_rank = 1
+    )
 ),
 
 valid_item_parents as (
