@@ -1,0 +1,68 @@
+"""Time `cartwheel run` end to end, step by step, at several scale factors.
+
+    .venv/bin/python bench/run_bench.py            # scale factors 1 and 10
+    .venv/bin/python bench/run_bench.py --scales 1 10 100 --repeat 3
+
+Each run is a fresh `cartwheel run` in a new process and data folder (the wall time includes
+Python start-up and imports); step times come from pipeline_execution_report.json. The best
+of --repeat runs is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CARTWHEEL = [sys.executable, "-m", "cartwheel.cli"]
+
+
+def one_run(scale: float, extra: list[str]) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"cartwheel-bench-sf{scale:g}-"))
+    try:
+        began = time.perf_counter()
+        subprocess.run(
+            [*CARTWHEEL, "run", "--scale", f"{scale:g}", "--data-dir", str(data_dir), *extra],
+            check=True,
+            capture_output=True,
+        )
+        wall = time.perf_counter() - began
+        report = json.loads((data_dir / "pipeline_execution_report.json").read_text())
+        steps = {
+            name: (step["duration_seconds"], step["records_processed"])
+            for name, step in report["steps_executed"].items()
+        }
+        return {"wall": wall, "steps": steps}
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("extra", nargs="*", help="extra arguments for `cartwheel run`")
+    args = parser.parse_args()
+
+    for scale in args.scales:
+        runs = [one_run(scale, args.extra) for _ in range(args.repeat)]
+        best = min(runs, key=lambda r: r["wall"])
+        print(f"\nscale factor {scale:g}: best of {args.repeat} runs")
+        print(f"{'step':<12} {'rows':>12} {'seconds':>9}")
+        for name, (seconds, rows) in best["steps"].items():
+            print(f"{name:<12} {rows:>12,} {seconds:>9.3f}")
+        step_total = sum(seconds for seconds, _ in best["steps"].values())
+        print(f"{'steps total':<12} {'':>12} {step_total:>9.3f}")
+        print(f"{'wall clock':<12} {'':>12} {best['wall']:>9.3f}   (process start to exit)")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\npeak RSS of any run: {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
