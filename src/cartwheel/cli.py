@@ -18,12 +18,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # one-line errors, never wrapped
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Folder for everything a run writes [default: data]."),
+    typer.Option("--data-dir", help="Folder for everything a run writes (default: ./data)."),
 ]
 Scale = Annotated[float | None, typer.Option("--scale", help="Scale factor (1 = classic size).")]
 Seed = Annotated[int | None, typer.Option("--seed", help="Generator seed.")]
