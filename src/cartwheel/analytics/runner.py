@@ -33,12 +33,11 @@ def _portable(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
+def write_csv(writer: duckdb.DuckDBPyConnection, table: pa.Table, path: Path) -> None:
     """Plain CSV (quotes only where a value needs them), whichever engine ran the query."""
-    con = duckdb.connect()
-    con.register("result", _portable(table))
-    con.execute(f"copy result to {string_literal(path)} (format csv, header true)").fetchall()
-    con.close()
+    writer.register("result", _portable(table))
+    writer.execute(f"copy result to {string_literal(path)} (format csv, header true)").fetchall()
+    writer.unregister("result")
 
 
 def run_analytics(engine: Engine, out_dir: Path) -> dict:
@@ -47,15 +46,17 @@ def run_analytics(engine: Engine, out_dir: Path) -> dict:
     began = time.perf_counter()
     models = {model.name: model for model in load_models("analytics")}
     results = {}
+    writer = duckdb.connect()
     for name in QUERIES:
         started = time.perf_counter()
         table = engine.query_arrow(render(models[name], engine))
-        write_csv(table, out_dir / f"{name}.csv")
+        write_csv(writer, table, out_dir / f"{name}.csv")
         results[name] = {
             "rows": table.num_rows,
             "columns": table.column_names,
             "execution_time_ms": round((time.perf_counter() - started) * 1000, 2),
         }
+    writer.close()
     summary = {
         "generation_timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "queries_executed": len(results),
