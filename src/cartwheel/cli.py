@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,8 @@ from rich.table import Table
 from cartwheel.config import Settings, load_settings
 from cartwheel.generate import generate as generate_files
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
+from cartwheel.orchestration.lock import LockBusy
+from cartwheel.orchestration.logs import console_logging
 
 app = typer.Typer(
     help="cartwheel: e-commerce analytics from raw shop data to warehouse and dashboard.",
@@ -52,11 +55,17 @@ def summary_table(results: list[StepResult]) -> Table:
     return table
 
 
+EXIT_LOCKED = 3  # another run holds the lock (see docs/operations.md)
+
+
 def _run_steps(settings: Settings, steps: list[str]) -> None:
+    """Run some steps under the lock, published like a whole run."""
     pipeline = Pipeline(settings)
     try:
-        for name in steps:
-            pipeline.step(name)
+        pipeline.run(steps=steps)
+    except LockBusy as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(EXIT_LOCKED) from error
     except PipelineError as error:
         err_console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from error
@@ -137,13 +146,20 @@ def run(
         bool, typer.Option("--rebuild", help="Drop what was built and start from scratch.")
     ] = False,
     data_dir: DataDir = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another run holds the lock, wait for it.")
+    ] = False,
 ) -> None:
     """Run the whole pipeline: generate (or --input) → ingest → quality → production →
     warehouse → analytics."""
     settings = _settings(input_dir=input_dir, scale=scale, seed=seed, data_dir=data_dir)
     pipeline = Pipeline(settings)
+    console_logging(logging.WARNING)
     try:
-        pipeline.run(rebuild=rebuild)
+        pipeline.run(rebuild=rebuild, wait=wait)
+    except LockBusy as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(EXIT_LOCKED) from error
     except PipelineError as error:
         console.print(summary_table(pipeline.results))
         err_console.print(f"[red]error:[/red] {error}")

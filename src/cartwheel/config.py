@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,17 @@ DEFAULT_CONFIG_FILE = "cartwheel.yaml"
 def config_file() -> Path:
     """The YAML file to read: `$CARTWHEEL_CONFIG` or `./cartwheel.yaml`."""
     return Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+
+
+class MonitorSettings(BaseModel):
+    """Thresholds of `cartwheel monitor` (SPEC §7)."""
+
+    max_run_age_hours: float = Field(25.0, gt=0, description="Last successful run within.")
+    max_freshness_lag_hours: float = Field(24.0, gt=0, description="Newest load within.")
+    volume_window_days: int = Field(30, ge=2, description="Days of data before each day.")
+    volume_sigmas: float = Field(3.0, gt=0, description="Anomaly outside mean ± this × σ.")
+    min_quality_score: float = Field(95.0, ge=0, le=100, description="Quality score at least.")
+    max_response_ms: float = Field(1000.0, gt=0, description="Database answers within.")
 
 
 class Settings(BaseSettings):
@@ -40,6 +51,43 @@ class Settings(BaseSettings):
     input_dir: Path | None = Field(None, description="Build from these raw files instead.")
     raw_format: Literal["csv", "parquet"] = "csv"
     quality_min_score: float = Field(0.0, ge=0, le=100, description="Quality gate.")
+    # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
+    retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")
+    retry_backoff_seconds: float = Field(
+        1.0, ge=0, description="Wait before the first retry; doubles each time (1, 2, 4 s)."
+    )
+    retry_backoff_max_seconds: float = Field(60.0, ge=0, description="Longest wait.")
+    lock_wait_seconds: float | None = Field(
+        None, ge=0, description="With --wait: give up after this long (default: wait on)."
+    )
+    schedule_cron: str = Field("0 2 * * *", description="When `cartwheel schedule` runs.")
+    schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
+    retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
+    monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(value, datetime(2000, 1, 1))
+        except CronSimError as error:
+            raise ValueError(f"bad cron expression {value!r}: {error}") from error
+        return value
 
     @classmethod
     def settings_customise_sources(

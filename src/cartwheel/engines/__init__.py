@@ -19,4 +19,25 @@ def connect(settings: Settings, path_override: str | None = None) -> Engine:
     raise NotImplementedError(f"engine {settings.engine!r} is not available yet")
 
 
-__all__ = ["Engine", "connect"]
+def connect_for_run(settings: Settings) -> Engine:
+    """Open the engine for a run whose changes readers see only after `Engine.publish()`.
+
+    DuckDB copies its published file to a private next file; readers holding the
+    published file are neither blocked nor shown a half-built warehouse.
+    """
+    if settings.engine == "duckdb":
+        from cartwheel.engines.duckdb import DuckDBEngine
+
+        return DuckDBEngine.for_run(settings.duckdb_path)
+    return connect(settings)
+
+
+def recover_publish(settings: Settings) -> None:
+    """Finish a publish that a killed run had begun (called with the run lock held)."""
+    if settings.engine == "duckdb":
+        from cartwheel.engines.duckdb import finish_publish
+
+        finish_publish(settings.duckdb_path)
+
+
+__all__ = ["Engine", "connect", "connect_for_run", "recover_publish"]

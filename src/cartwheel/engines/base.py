@@ -3,6 +3,7 @@ each engine translates them and owns the few statements that cannot be shared.""
 
 from __future__ import annotations
 
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,15 @@ def check_identifier(name: str) -> str:
         if not _IDENTIFIER.match(part):
             raise ValueError(f"not a safe SQL identifier: {name!r}")
     return name
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries (after a rename), to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def string_literal(value: object) -> str:
@@ -94,6 +104,25 @@ class Engine(ABC):
         """Forget everything cartwheel built (used by `--rebuild`)."""
         for schema in SCHEMAS:
             self.execute(f"drop schema if exists {schema} cascade")
+
+    # A run's changes reach readers all at once (SPEC §7): seal() makes them durable and
+    # closes, publish() makes them visible in one step and may be repeated after a crash
+    # (see engines.recover_publish). Engines that isolate a run (DuckDB works on a private
+    # copy of its file) override these; the defaults suit an engine that commits as it goes.
+
+    def seal(self) -> None:
+        """Make this run's changes durable, not yet visible, and close the connection."""
+        self.close()
+
+    def publish(self) -> None:  # noqa: B027 - an engine that commits as it goes: nothing
+        """Make the sealed changes visible to readers in one step."""
+
+    def discard(self) -> None:
+        """Drop this run's unpublished changes, then close."""
+        self.close()
+
+    def reconnect(self) -> None:  # noqa: B027 - default: keep the connection
+        """Replace a connection that a transient failure may have broken."""
 
     @abstractmethod
     def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +11,24 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cartwheel.engines.base import Engine, check_identifier
+from cartwheel.engines.base import Engine, check_identifier, fsync_path
+
+
+def next_path(published: Path) -> Path:
+    """The private file a run builds before publishing it over `published`."""
+    return published.with_name(f".{published.stem}.next{published.suffix}")
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def finish_publish(published: Path) -> None:
+    """Rename a sealed next file over the published one (repeatable: a no-op when done)."""
+    pending = next_path(published)
+    if pending.exists():
+        os.replace(pending, published)
+        fsync_path(published.parent)
 
 
 class DuckDBEngine(Engine):
@@ -24,6 +43,56 @@ class DuckDBEngine(Engine):
         # Offline machines: fail fast instead of trying to download extensions.
         self.con.execute("set autoinstall_known_extensions=false")
         self.con.execute("set autoload_known_extensions=false")
+
+    published: Path | None = None
+
+    @classmethod
+    def for_run(cls, published: Path) -> DuckDBEngine:
+        """An engine on a private copy of `published`; `publish()` renames it back.
+
+        A next file left by a killed run is discarded: it was never published.
+        """
+        pending = next_path(published)
+        published.parent.mkdir(parents=True, exist_ok=True)
+        copying = pending.with_name(pending.name + ".copy")
+        for leftover in (pending, _wal(pending), copying):
+            leftover.unlink(missing_ok=True)
+        if published.exists():
+            shutil.copyfile(published, copying)
+            if _wal(published).exists():
+                shutil.copyfile(_wal(published), _wal(pending))
+            os.replace(copying, pending)
+        engine = cls(str(pending))
+        engine.published = published
+        return engine
+
+    def seal(self) -> None:
+        if self.published is None:
+            self.close()
+            return
+        self.con.execute("checkpoint").fetchall()
+        self.close()
+        wal = _wal(Path(self.path))
+        if wal.exists() and wal.stat().st_size > 0:
+            raise OSError(f"{wal}: not empty after checkpoint; the run was not published")
+        wal.unlink(missing_ok=True)
+        fsync_path(Path(self.path))
+
+    def publish(self) -> None:
+        if self.published is not None:
+            finish_publish(self.published)
+
+    def reconnect(self) -> None:
+        self.close()
+        self.con = duckdb.connect(self.path)
+        self.con.execute("set autoinstall_known_extensions=false")
+        self.con.execute("set autoload_known_extensions=false")
+
+    def discard(self) -> None:
+        self.close()
+        if self.published is not None:
+            for leftover in (Path(self.path), _wal(Path(self.path))):
+                leftover.unlink(missing_ok=True)
 
     def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
         self.con.execute(sql, params).fetchall()

@@ -1,9 +1,20 @@
 """The pipeline: generate (or take input) → ingest → quality → production → warehouse →
-analytics. Each step is also a sub-command; `run` does them all in order."""
+analytics. Each step is also a sub-command; `run` does them all in order.
+
+Around the steps (SPEC §7): one writer at a time (orchestration.lock), transient failures
+retried with backoff (orchestration.retry), every run and step attempt recorded
+(orchestration.history), and all outputs published at once or not at all, a killed run
+being recovered by the next one (orchestration.publish). Steps write their files under
+`self.output_dir` (the run's work folder) and use `self.engine`, the run's private view.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -13,10 +24,16 @@ from pathlib import Path
 from cartwheel.analytics import run_analytics
 from cartwheel.config import Settings
 from cartwheel.contract import ENTITIES
-from cartwheel.engines import Engine, connect
+from cartwheel.engines import Engine, connect_for_run
 from cartwheel.generate import generate
 from cartwheel.ingest import ingest
 from cartwheel.ingest.loader import InputError
+from cartwheel.orchestration import history
+from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
+from cartwheel.orchestration.lock import LockHolder, RunLock, new_holder
+from cartwheel.orchestration.logs import RunLog, read_events
+from cartwheel.orchestration.publish import Workspace
+from cartwheel.orchestration.retry import retrying
 from cartwheel.production import load_production
 from cartwheel.quality import validate
 from cartwheel.reports import now_iso, write_report
@@ -35,6 +52,7 @@ class StepResult:
     status: str = "success"
     seconds: float = 0.0
     records: int = 0
+    rows_in: int | None = None
     error_message: str | None = None
     retry_attempts: int = 0
     detail: dict = field(default_factory=dict)
@@ -43,26 +61,45 @@ class StepResult:
 class Pipeline:
     """One run of cartwheel over one data folder and engine."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, trigger: str = "cli") -> None:
         self.settings = settings
+        self.trigger = trigger
         self.run_id = str(uuid.uuid4())
         self.results: list[StepResult] = []
+        self.record = RunRecord(run_id=self.run_id, started_at=utc_now(), trigger=trigger)
+        self.workspace = Workspace(settings.data_dir)
+        self.log = RunLog(settings.data_dir, self.run_id)
+        #: What recovery did at the start of this run (goes into the report's warnings).
+        self.warnings: list[str] = []
+        self._interrupted: RunRecord | None = None
+        self.started = time.perf_counter()
         self._engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
+        """The run's private view of the database, published when the run succeeds."""
         if self._engine is None:
-            self._engine = connect(self.settings)
+            self._engine = connect_for_run(self.settings)
         return self._engine
 
     def close(self) -> None:
+        """Drop whatever was not published (a no-op after a publish)."""
         if self._engine is not None:
-            self._engine.close()
+            self._engine.discard()
             self._engine = None
 
     @property
     def input_dir(self) -> Path:
         return self.settings.input_dir or self.settings.raw_dir
+
+    @property
+    def output_dir(self) -> Path:
+        """Where steps write reports; moved into the data folder when the run publishes."""
+        return self.workspace.root
+
+    @property
+    def analytics_dir(self) -> Path:
+        return self.output_dir / self.settings.analytics_dir.relative_to(self.settings.data_dir)
 
     # Steps -------------------------------------------------------------------------
 
@@ -70,7 +107,7 @@ class Pipeline:
         s = self.settings
         result = generate(s.raw_dir, scale=s.scale, seed=s.seed, file_format=s.raw_format)
         shutil.copyfile(
-            s.raw_dir / "generation_metadata.json", s.data_dir / "generation_metadata.json"
+            s.raw_dir / "generation_metadata.json", self.output_dir / "generation_metadata.json"
         )
         return StepResult(
             "generate",
@@ -85,7 +122,7 @@ class Pipeline:
         except InputError as error:
             raise PipelineError(str(error)) from error
         write_report(
-            self.settings.data_dir,
+            self.output_dir,
             "ingestion_summary.json",
             {
                 "ingestion_timestamp": now_iso(),
@@ -102,7 +139,8 @@ class Pipeline:
                 "total_execution_time_seconds": round(time.perf_counter() - began, 3),
             },
         )
-        return StepResult("ingest", records=sum(load.rows_loaded for load in loads))
+        rows = sum(load.rows_loaded for load in loads)
+        return StepResult("ingest", records=rows, rows_in=rows)
 
     def quality(self) -> StepResult:
         rows = validate(self.engine)
@@ -129,7 +167,7 @@ class Pipeline:
                 "table_rows": merge.output,
             }
         write_report(
-            self.settings.data_dir,
+            self.output_dir,
             "transformation_summary.json",
             {
                 "transformation_timestamp": now_iso(),
@@ -155,67 +193,286 @@ class Pipeline:
         return StepResult("warehouse", records=rows["warehouse.fact_sales"], detail=rows)
 
     def analytics(self) -> StepResult:
-        summary = run_analytics(self.engine, self.settings.analytics_dir)
+        summary = run_analytics(self.engine, self.analytics_dir)
         return StepResult("analytics", records=summary["queries_executed"])
 
     # Running -----------------------------------------------------------------------
 
     def step(self, name: str) -> StepResult:
-        """Run one step by name, timed, and record its result."""
+        """Run one step by name, retrying transient failures; record every attempt.
+
+        Raises PipelineError (one line) when the step fails for good.
+        """
         action: Callable[[], StepResult] = getattr(self, name)
+        s = self.settings
+        attempts = 0
+
+        def before_retry(state) -> None:  # noqa: ANN001 - tenacity's RetryCallState
+            error = state.outcome.exception()
+            self.log.event(
+                logging.WARNING,
+                f"{name}: transient failure ({one_line(error)}); retry "
+                f"{state.attempt_number}/{s.retry_attempts} in {state.next_action.sleep:.2f} s",
+                "retry",
+                step=name,
+                attempt=state.attempt_number,
+                wait_seconds=state.next_action.sleep,
+            )
+            self._reconnect()
+
         began = time.perf_counter()
         try:
-            result = action()
+            for attempt in retrying(
+                s.retry_attempts, s.retry_backoff_seconds, s.retry_backoff_max_seconds, before_retry
+            ):
+                with attempt:
+                    attempts += 1
+                    result = self._attempt(name, action, attempts)
         except PipelineError as error:
             result = StepResult(name, status="failed", error_message=str(error))
+        except Exception as error:  # noqa: BLE001 - any other failure stops the run, in one line
+            result = StepResult(name, status="failed", error_message=one_line(error))
         result.seconds = time.perf_counter() - began
+        result.retry_attempts = attempts - 1
         self.results.append(result)
         if result.status != "success":
             raise PipelineError(f"{name}: {result.error_message}")
         return result
 
-    def run(self, rebuild: bool = False) -> list[StepResult]:
-        """Every step in order; writes `pipeline_execution_report.json` whatever happens."""
-        started_at = now_iso()
-        began = time.perf_counter()
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        errors: list[str] = []
+    def _attempt(self, name: str, action: Callable[[], StepResult], number: int) -> StepResult:
+        """One try of a step, recorded as a row of ops.step_runs whatever happens."""
+        self.log.event(
+            logging.INFO, f"{name}: started (attempt {number})", "step_started", step=name
+        )
+        started_at, began = utc_now(), time.perf_counter()
+        error: BaseException | None = None
+        result = StepResult(name, status="failed")
         try:
+            result = action()
+            if result.status != "success":
+                raise PipelineError(result.error_message or "failed")
+            return result
+        except BaseException as caught:
+            error = caught
+            raise
+        finally:
+            seconds = time.perf_counter() - began
+            row = StepAttempt(
+                run_id=self.run_id,
+                step=name,
+                attempt=number,
+                status="failed" if error is not None else "success",
+                started_at=started_at,
+                ended_at=utc_now(),
+                duration_seconds=round(seconds, 3),
+                rows_in=result.rows_in,
+                rows_out=result.records if error is None else None,
+                retry_count=number - 1,
+                error_message=one_line(error) if error is not None else None,
+            )
+            self.record.attempts.append(row)
+            self.log.event(
+                logging.INFO if error is None else logging.ERROR,
+                f"{name}: {row.status} in {seconds:.3f} s"
+                + (f", {row.rows_out:,} rows" if row.rows_out is not None else "")
+                + (f" ({row.error_message})" if row.error_message else ""),
+                "step_attempt",
+                **{k: v for k, v in row.__dict__.items()},
+            )
+
+    def _reconnect(self) -> None:
+        """After a transient failure: a fresh connection to the same private database."""
+        if self._engine is not None:
+            self._engine.reconnect()
+
+    def steps_for_run(self) -> list[str]:
+        """The steps of a whole run: generate only when no input folder was given."""
+        return list(STEPS if self.settings.input_dir is None else STEPS[1:])
+
+    def run(
+        self, rebuild: bool = False, steps: list[str] | None = None, wait: bool = False
+    ) -> list[StepResult]:
+        """Every step in order (or just `steps`), under the lock, published atomically.
+
+        Writes `pipeline_execution_report.json` and the run history whatever happens.
+        Raises LockBusy if another run holds the lock (unless `wait`), PipelineError if a
+        step fails.
+        """
+        steps = steps or self.steps_for_run()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(self.settings.data_dir)
+        lock.acquire(
+            new_holder(self.run_id, now_iso(), str(self.log.path)),
+            wait=wait,
+            timeout=self.settings.lock_wait_seconds,
+        )
+        self.log.open()
+        try:
+            self._prepare(lock)
+            self._execute(steps, rebuild)
+        finally:
+            self.close()
+            self.log.close()
+            lock.release()
+        return self.results
+
+    def _prepare(self, lock: RunLock) -> None:
+        """Start a run: recover what a killed run left, start the record and work folder."""
+        r = self.record
+        r.started_at, r.pid, r.host = utc_now(), os.getpid(), socket.gethostname()
+        r.engine = self.settings.engine
+        self.log.event(logging.INFO, f"run {self.run_id} started", "run_started")
+        recovered = self.workspace.recover(self.settings)
+        if recovered:
+            self.warnings.append(recovered)
+            self.log.event(logging.WARNING, recovered, "recovered")
+        if lock.stale is not None:
+            message = f"took over the lock of a run that died ({lock.stale.describe()})"
+            self.warnings.append(message)
+            self.log.event(logging.WARNING, message, "stale_lock")
+            self._interrupted = interrupted_record(lock.stale)
+        self.workspace.begin()
+
+    def _execute(self, steps: list[str], rebuild: bool) -> None:
+        """The steps, then the publish (success) or the history-only publish (failure)."""
+        self.started = time.perf_counter()
+        self.record.steps = ",".join(steps)
+        try:
+            if self._interrupted is not None:
+                history.record(self.engine, self._interrupted)
             if rebuild:
                 self.engine.drop_all()
-            steps = STEPS if self.settings.input_dir is None else STEPS[1:]
             for name in steps:
                 self.step(name)
         except PipelineError as error:
-            errors.append(str(error))
-            raise
-        finally:
-            self.close()
-            self._write_execution_report(started_at, time.perf_counter() - began, errors)
-        return self.results
+            self._finish("failed", str(error))
+            raise PipelineError(str(error)) from error
+        except Exception as error:  # noqa: BLE001 - e.g. the copy of the warehouse failed
+            self._finish("failed", one_line(error))
+            raise PipelineError(one_line(error)) from error
+        self._finish("success", None)
 
-    def _write_execution_report(self, started_at: str, seconds: float, errors: list[str]) -> None:
+    def _finish(self, status: str, error: str | None) -> None:
+        """Record the run, write its report, and publish: everything on success, only
+        the history and the reports on failure (readers keep the last good warehouse)."""
+        r = self.record
+        r.status, r.error_message, r.ended_at = status, error, utc_now()
+        r.duration_seconds = round(time.perf_counter() - self.started, 3)
+        r.retry_count = sum(res.retry_attempts for res in self.results)
+        r.rows_in = next((res.rows_in for res in self.results if res.rows_in is not None), None)
+        r.rows_out = next(
+            (res.records for res in reversed(self.results) if res.name == "warehouse"), None
+        )
+        if status == "success":
+            engine = self.engine
+        else:
+            self.close()
+            engine = connect_for_run(self.settings)
+            self._engine = engine
+            if self._interrupted is not None:
+                history.record(engine, self._interrupted)
+        history.record(engine, r)
+        self._write_execution_report(r)
+        self.workspace.commit(engine, everything=status == "success")
+        self._engine = None
+        self.log.event(
+            logging.INFO if status == "success" else logging.ERROR,
+            f"run {self.run_id} {status} in {r.duration_seconds:.3f} s"
+            + (f": {error}" if error else ""),
+            "run_finished",
+            status=status,
+        )
+
+    def _write_execution_report(self, r: RunRecord) -> None:
+        results = {res.name: res for res in self.results}
         write_report(
-            self.settings.data_dir,
+            self.output_dir,
             "pipeline_execution_report.json",
             {
-                "pipeline_execution_id": self.run_id,
-                "start_time": started_at,
-                "end_time": now_iso(),
-                "total_duration_seconds": round(seconds, 3),
-                "status": "failed" if errors else "success",
+                "pipeline_execution_id": r.run_id,
+                "start_time": iso(r.started_at),
+                "end_time": iso(r.ended_at),
+                "total_duration_seconds": r.duration_seconds,
+                "status": r.status,
                 "steps_executed": {
-                    r.name: {
-                        "status": r.status,
-                        "duration_seconds": round(r.seconds, 3),
-                        "records_processed": r.records,
-                        "error_message": r.error_message,
-                        "retry_attempts": r.retry_attempts,
+                    name: {
+                        "status": res.status,
+                        "duration_seconds": round(res.seconds, 3),
+                        "records_processed": res.records,
+                        "error_message": res.error_message,
+                        "retry_attempts": res.retry_attempts,
                     }
-                    for r in self.results
+                    for name, res in results.items()
                 },
-                "data_quality_summary": {},
-                "errors": errors,
-                "warnings": [],
+                "data_quality_summary": self._quality_summary(),
+                "errors": [r.error_message] if r.error_message else [],
+                "warnings": self.warnings,
+                "log_file": str(self.log.path),
             },
         )
+
+    def _quality_summary(self) -> dict:
+        """From this run's quality report, if the quality step wrote one."""
+        for folder in (self.output_dir, self.settings.data_dir):
+            path = folder / "quality_report.json"
+            # A report in the data folder counts only if this run wrote it.
+            fresh = folder == self.output_dir or (
+                path.exists() and path.stat().st_mtime >= self.record.started_at.timestamp() - 1
+            )
+            if path.exists() and fresh:
+                try:
+                    report = json.loads(path.read_text())
+                except ValueError:
+                    return {}
+                return {
+                    key: report.get(key)
+                    for key in ("check_timestamp", "overall_quality_score", "quality_grade")
+                }
+        return {}
+
+
+def one_line(error: BaseException | None) -> str:
+    """An error as one line: its type (unless ours) and the first line of its message."""
+    if error is None:
+        return ""
+    text = (str(error).strip().splitlines() or [""])[0]
+    if isinstance(error, PipelineError):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def iso(moment) -> str | None:  # noqa: ANN001 - a naive UTC datetime or None
+    return None if moment is None else moment.isoformat(timespec="milliseconds") + "+00:00"
+
+
+def interrupted_record(holder: LockHolder) -> RunRecord:
+    """The history of a run that died holding the lock, rebuilt from its JSON-lines log."""
+    from datetime import datetime
+
+    try:
+        started = datetime.fromisoformat(holder.started_at).replace(tzinfo=None)
+    except ValueError:
+        started = utc_now()
+    attempts = [
+        StepAttempt(
+            **{
+                **row,
+                "started_at": datetime.fromisoformat(str(row["started_at"])),
+                "ended_at": datetime.fromisoformat(str(row["ended_at"])),
+            }
+        )
+        for row in read_events(Path(holder.log_file), "step_attempt")
+        if holder.log_file
+    ]
+    return RunRecord(
+        run_id=holder.run_id,
+        started_at=started,
+        ended_at=None,
+        status="interrupted",
+        error_message=f"process {holder.pid} ended without finishing the run (killed?)",
+        retry_count=sum(a.retry_count for a in attempts if a.status == "success"),
+        pid=holder.pid,
+        host=holder.host,
+        steps=",".join(dict.fromkeys(a.step for a in attempts)),
+        attempts=attempts,
+    )

@@ -1,0 +1,160 @@
+"""Run history in the warehouse: `ops.pipeline_runs` (one row per run) and
+`ops.step_runs` (one row per step attempt). Times are UTC."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from cartwheel.engines import Engine
+
+RUN_COLUMNS = (
+    "run_id",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "status",
+    "steps",
+    "rows_in",
+    "rows_out",
+    "retry_count",
+    "error_message",
+    "trigger",
+    "pid",
+    "host",
+    "engine",
+)
+STEP_COLUMNS = (
+    "run_id",
+    "step",
+    "attempt",
+    "status",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "rows_in",
+    "rows_out",
+    "retry_count",
+    "error_message",
+)
+
+DDL = (
+    """create table if not exists ops.pipeline_runs (
+        run_id varchar not null,
+        started_at timestamp not null,
+        ended_at timestamp,
+        duration_seconds double,
+        status varchar not null,      -- success, failed, interrupted
+        steps varchar,                -- the steps asked for, comma-separated
+        rows_in bigint,               -- raw rows staged by this run
+        rows_out bigint,              -- rows of the last step that produced any
+        retry_count integer,          -- retries over all steps
+        error_message varchar,
+        trigger varchar,              -- cli, schedule
+        pid integer,
+        host varchar,
+        engine varchar
+    )""",
+    """create table if not exists ops.step_runs (
+        run_id varchar not null,
+        step varchar not null,
+        attempt integer not null,     -- 1 for the first try
+        status varchar not null,      -- success, failed
+        started_at timestamp not null,
+        ended_at timestamp,
+        duration_seconds double,
+        rows_in bigint,
+        rows_out bigint,
+        retry_count integer,          -- attempt - 1
+        error_message varchar
+    )""",
+)
+
+
+def utc_now() -> datetime:
+    """Naive UTC, the form stored in the history tables."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class StepAttempt:
+    run_id: str
+    step: str
+    attempt: int
+    status: str
+    started_at: datetime
+    ended_at: datetime
+    duration_seconds: float
+    rows_in: int | None
+    rows_out: int | None
+    retry_count: int
+    error_message: str | None
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    duration_seconds: float | None = None
+    status: str = "running"
+    steps: str = ""
+    rows_in: int | None = None
+    rows_out: int | None = None
+    retry_count: int = 0
+    error_message: str | None = None
+    trigger: str = "cli"
+    pid: int | None = None
+    host: str | None = None
+    engine: str | None = None
+    attempts: list[StepAttempt] = field(default_factory=list)
+
+
+def create_tables(engine: Engine) -> None:
+    engine.execute("create schema if not exists ops")
+    for statement in DDL:
+        engine.execute(statement)
+
+
+def record(engine: Engine, run: RunRecord) -> None:
+    """Write one run and its step attempts (replacing rows of the same run id)."""
+    create_tables(engine)
+    run_row = asdict(run)
+    with engine.transaction():
+        engine.execute("delete from ops.step_runs where run_id = ?", [run.run_id])
+        engine.execute("delete from ops.pipeline_runs where run_id = ?", [run.run_id])
+        marks = ", ".join("?" for _ in RUN_COLUMNS)
+        engine.execute(
+            f"insert into ops.pipeline_runs ({', '.join(RUN_COLUMNS)}) values ({marks})",
+            [run_row[c] for c in RUN_COLUMNS],
+        )
+        marks = ", ".join("?" for _ in STEP_COLUMNS)
+        for attempt in run.attempts:
+            row = asdict(attempt)
+            engine.execute(
+                f"insert into ops.step_runs ({', '.join(STEP_COLUMNS)}) values ({marks})",
+                [row[c] for c in STEP_COLUMNS],
+            )
+
+
+def last_runs(engine: Engine, limit: int = 10) -> list[dict]:
+    """The latest runs, newest first, as dictionaries."""
+    if not engine.table_exists("ops.pipeline_runs"):
+        return []
+    rows = engine.query(
+        f"select {', '.join(RUN_COLUMNS)} from ops.pipeline_runs order by started_at desc limit ?",
+        [limit],
+    )
+    return [dict(zip(RUN_COLUMNS, row, strict=True)) for row in rows]
+
+
+def step_rows(engine: Engine, run_id: str) -> list[dict]:
+    """Every step attempt of one run, in order."""
+    if not engine.table_exists("ops.step_runs"):
+        return []
+    rows = engine.query(
+        f"select {', '.join(STEP_COLUMNS)} from ops.step_runs where run_id = ? "
+        "order by started_at, attempt",
+        [run_id],
+    )
+    return [dict(zip(STEP_COLUMNS, row, strict=True)) for row in rows]
