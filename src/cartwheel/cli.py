@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -132,6 +133,22 @@ def warehouse(data_dir: DataDir = None) -> None:
 def analytics(data_dir: DataDir = None) -> None:
     """Write the ten analytics CSVs and analytics_summary.json."""
     _run_steps(_settings(data_dir=data_dir), ["analytics"])
+
+
+@app.command()
+def dashboard(
+    data_dir: DataDir = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open dashboard.html in the web browser afterwards.")
+    ] = False,
+) -> None:
+    """Rebuild dashboard.html and dashboard_metadata.json from the warehouse."""
+    settings = _settings(data_dir=data_dir)
+    _run_steps(settings, ["dashboard"])
+    path = (settings.data_dir / "dashboard.html").resolve()
+    console.print(f"dashboard: {path}")
+    if open_browser and not webbrowser.open(path.as_uri()):
+        err_console.print(f"could not open a browser here; open {path.as_uri()} yourself")
 
 
 @app.command()

@@ -24,6 +24,7 @@ from pathlib import Path
 from cartwheel.analytics import run_analytics
 from cartwheel.config import Settings
 from cartwheel.contract import ENTITIES
+from cartwheel.dashboard import build_dashboard
 from cartwheel.engines import Engine, connect_for_run
 from cartwheel.generate import generate
 from cartwheel.ingest import ingest
@@ -39,7 +40,15 @@ from cartwheel.quality import validate
 from cartwheel.reports import now_iso, write_report
 from cartwheel.warehouse import build_warehouse
 
-STEPS = ("generate", "ingest", "quality", "production", "warehouse", "analytics")
+STEPS = (
+    "generate",
+    "ingest",
+    "quality",
+    "production",
+    "warehouse",
+    "analytics",
+    "dashboard",
+)
 
 
 class PipelineError(Exception):
@@ -195,6 +204,30 @@ class Pipeline:
     def analytics(self) -> StepResult:
         summary = run_analytics(self.engine, self.analytics_dir)
         return StepResult("analytics", records=summary["queries_executed"])
+
+    def dashboard(self) -> StepResult:
+        """dashboard.html and dashboard_metadata.json, from the warehouse this run built."""
+        if not self.engine.table_exists("warehouse.fact_sales"):
+            raise PipelineError(
+                f"no warehouse in {self.settings.data_dir} yet: run `cartwheel run` first"
+            )
+        this_run = {
+            "run_id": self.run_id,
+            "started_at": iso(self.record.started_at),
+            "steps": [
+                {"step": r.name, "status": r.status, "seconds": round(r.seconds, 3)}
+                | {"rows": r.records}
+                for r in self.results
+            ],
+        }
+        result = build_dashboard(
+            self.engine,
+            self.output_dir,
+            report_dirs=(self.output_dir, self.settings.data_dir),
+            source={"database": self.settings.duckdb_path.name},
+            this_run=this_run,
+        )
+        return StepResult("dashboard", records=result.visuals, detail={"bytes": result.bytes})
 
     # Running -----------------------------------------------------------------------
 

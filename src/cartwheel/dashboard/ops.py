@@ -1,0 +1,251 @@
+"""Quality and pipeline-health data for the dashboard: from the ops tables when they exist,
+else from the JSON reports in the data folder; absent sources give empty lists, which the
+page shows as "no data yet"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cartwheel.engines import Engine
+
+# The quality report's check groups, named by SPEC §6's six dimensions.
+CHECK_GROUPS = {
+    "null_checks": "completeness",
+    "duplicate_checks": "uniqueness",
+    "range_checks": "validity",
+    "data_consistency": "consistency",
+    "referential_integrity": "referential integrity",
+    "accuracy_business_rules": "accuracy",
+}
+HISTORY_RUNS = 20
+
+
+def _read_json(folders: tuple[Path, ...], name: str) -> dict[str, Any] | None:
+    """The first readable JSON object named `name` in `folders`."""
+    for folder in folders:
+        try:
+            content = json.loads((folder / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(content, dict):
+            return content
+    return None
+
+
+def _pick(columns: list[str], *candidates: str) -> str | None:
+    """The first candidate column the table has (other helpers own these tables)."""
+    return next((c for c in candidates if c in columns), None)
+
+
+def _columns(engine: Engine, table: str) -> list[str]:
+    return engine.columns(table) if engine.table_exists(table) else []
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return round(float(value), 3)
+    except (TypeError, ValueError):
+        return None
+
+
+def quality_data(engine: Engine, folders: tuple[Path, ...]) -> dict[str, Any]:
+    """Score, grade, checks per dimension, score history and quarantine per reason."""
+    report = _read_json(folders, "quality_report.json") or {}
+    result: dict[str, Any] = {
+        "score": _number(report.get("overall_quality_score")),
+        "grade": report.get("quality_grade"),
+        "checked_at": report.get("check_timestamp"),
+        "dimensions": [],
+        "history": [],
+        "quarantine": [],
+    }
+    result["dimensions"] = _dimensions_from_table(engine) or _dimensions_from_report(report)
+    result["history"] = _score_history(engine)
+    result["quarantine"] = _quarantine(engine)
+    result["quarantine_known"] = engine.table_exists("ops.quarantine")
+    return result
+
+
+def _dimensions_from_report(report: dict[str, Any]) -> list[dict[str, Any]]:
+    dimensions = []
+    for group, dimension in CHECK_GROUPS.items():
+        entry = (report.get("checks_performed") or {}).get(group)
+        if not isinstance(entry, dict):
+            continue
+        failed = entry.get("failed", entry.get("checks_failed", entry.get("failed_checks")))
+        passed = entry.get("passed", entry.get("checks_passed", entry.get("passed_checks")))
+        total = entry.get("total", entry.get("checks", entry.get("total_checks")))
+        if passed is None and total is not None and failed is not None:
+            passed = total - failed
+        if passed is None and failed is None:
+            passed, failed = (1, 0) if entry.get("status") in ("passed", "pass") else (0, 1)
+        dimensions.append(
+            {"dimension": dimension, "passed": int(passed or 0), "failed": int(failed or 0)}
+        )
+    return dimensions
+
+
+def _dimensions_from_table(engine: Engine) -> list[dict[str, Any]]:
+    """Checks of the latest quality run, counted per dimension."""
+    table = "ops.quality_results"
+    columns = _columns(engine, table)
+    dimension = _pick(columns, "dimension", "check_dimension", "category")
+    passed = _pick(columns, "passed", "is_passed", "status")
+    run = _pick(
+        columns, "run_id", "check_run_id", "pipeline_run_id", "checked_at", "check_timestamp"
+    )
+    if not (dimension and passed and run):
+        return []
+    is_passed = f"{passed} in ('passed', 'pass', 'ok', 'success')" if passed == "status" else passed
+    rows = engine.query(
+        f"select {dimension}, "
+        f"sum(case when {is_passed} then 1 else 0 end), "
+        f"sum(case when {is_passed} then 0 else 1 end) "
+        f"from {table} where {run} = (select max({run}) from {table}) "
+        f"group by {dimension} order by {dimension}"
+    )
+    return [{"dimension": str(d), "passed": int(p), "failed": int(f)} for d, p, f in rows]
+
+
+def _score_history(engine: Engine) -> list[dict[str, Any]]:
+    for table in ("ops.quality_scores", "ops.quality_runs", "ops.quality_results"):
+        columns = _columns(engine, table)
+        score = _pick(columns, "overall_quality_score", "quality_score", "score")
+        at = _pick(columns, "check_timestamp", "checked_at", "created_at", "started_at")
+        if score and at:
+            rows = engine.query(
+                f"select {at}, max({score}) from {table} group by {at} "
+                f"order by {at} desc limit {HISTORY_RUNS}"
+            )
+            return [{"at": str(a), "score": _number(s)} for a, s in reversed(rows)]
+    return []
+
+
+def _quarantine(engine: Engine) -> list[dict[str, Any]]:
+    table = "ops.quarantine"
+    columns = _columns(engine, table)
+    reason = _pick(columns, "reason_code", "reason", "reject_reason")
+    entity = _pick(columns, "entity", "table_name", "source_table")
+    if not reason:
+        return []
+    entity_sql = entity or "'rows'"
+    # Rows a later run released (promoted after all) are history, not held back now.
+    held = "where released_at is null" if "released_at" in columns else ""
+    rows = engine.query(
+        f"select {entity_sql}, {reason}, count(*) from {table} {held} "
+        f"group by {entity_sql}, {reason} order by 3 desc, 1, 2"
+    )
+    return [{"entity": str(e), "reason": str(r), "rows": int(n)} for e, r, n in rows]
+
+
+def pipeline_data(
+    engine: Engine, folders: tuple[Path, ...], this_run: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Last runs, the last run's step durations and the monitor's verdict.
+
+    `this_run` is the run building the dashboard (not in the history tables yet): its
+    steps so far are the step durations shown, and it ends the list of runs as running.
+    """
+    runs = _runs_from_table(engine)
+    if this_run is not None:
+        runs = [r for r in runs if r["run_id"] != this_run["run_id"]][-(HISTORY_RUNS - 1) :]
+        runs.append(
+            {
+                "run_id": this_run["run_id"],
+                "started_at": this_run.get("started_at"),
+                "status": "running",
+                "seconds": round(sum(s.get("seconds") or 0 for s in this_run["steps"]), 3),
+            }
+        )
+        return {"runs": runs, "steps": this_run["steps"], "monitor": _monitor(folders)}
+    steps = _steps_from_table(engine, runs[-1]["run_id"] if runs else None)
+    report = _read_json(folders, "pipeline_execution_report.json")
+    if not runs and report:
+        runs = [
+            {
+                "run_id": report.get("pipeline_execution_id"),
+                "started_at": report.get("start_time"),
+                "status": report.get("status"),
+                "seconds": _number(report.get("total_duration_seconds")),
+            }
+        ]
+    if not steps and report:
+        steps = [
+            {
+                "step": name,
+                "status": step.get("status"),
+                "seconds": _number(step.get("duration_seconds")),
+                "rows": step.get("records_processed"),
+            }
+            for name, step in (report.get("steps_executed") or {}).items()
+        ]
+    return {"runs": runs, "steps": steps, "monitor": _monitor(folders)}
+
+
+def _runs_from_table(engine: Engine) -> list[dict[str, Any]]:
+    table = "ops.pipeline_runs"
+    columns = _columns(engine, table)
+    run_id = _pick(columns, "run_id", "pipeline_execution_id", "id")
+    started = _pick(columns, "started_at", "start_time")
+    ended = _pick(columns, "finished_at", "ended_at", "end_time")
+    status = _pick(columns, "status")
+    seconds = _pick(columns, "duration_seconds", "total_duration_seconds", "seconds")
+    if not (run_id and started and status):
+        return []
+    duration = seconds or (
+        f"extract(epoch from ({ended} - {started}))" if ended else "cast(null as double)"
+    )
+    rows = engine.query(
+        f"select {run_id}, {started}, {status}, {duration} from {table} "
+        f"order by {started} desc limit {HISTORY_RUNS}"
+    )
+    return [
+        {"run_id": str(r), "started_at": str(s), "status": str(st), "seconds": _number(d)}
+        for r, s, st, d in reversed(rows)
+    ]
+
+
+def _steps_from_table(engine: Engine, run: str | None) -> list[dict[str, Any]]:
+    table = "ops.step_runs"
+    columns = _columns(engine, table)
+    run_id = _pick(columns, "run_id", "pipeline_execution_id")
+    step = _pick(columns, "step", "step_name", "name")
+    status = _pick(columns, "status")
+    seconds = _pick(columns, "duration_seconds", "seconds")
+    rows_col = _pick(columns, "rows_out", "records_processed", "rows", "row_count")
+    order = _pick(columns, "started_at", "start_time", "attempt")
+    if not (run and run_id and step and status and seconds):
+        return []
+    rows = engine.query(
+        f"select {step}, {status}, {seconds}, {rows_col or 'null'} from {table} "
+        f"where cast({run_id} as varchar) = ? order by {order or step}",
+        [run],
+    )
+    return [
+        {"step": str(s), "status": str(st), "seconds": _number(d), "rows": n}
+        for s, st, d, n in rows
+    ]
+
+
+def _monitor(folders: tuple[Path, ...]) -> dict[str, Any] | None:
+    report = _read_json(folders, "monitoring_report.json")
+    if report is None:
+        return None
+    checks = []
+    for name, check in (report.get("checks") or {}).items():
+        check = check if isinstance(check, dict) else {"status": check}
+        message = check.get("message") or check.get("detail") or ""
+        checks.append({"check": name, "status": str(check.get("status", "")), "message": message})
+    alerts = [
+        a.get("message", str(a)) if isinstance(a, dict) else str(a)
+        for a in report.get("alerts") or []
+    ]
+    return {
+        "health": report.get("pipeline_health"),
+        "score": _number(report.get("overall_health_score")),
+        "checked_at": report.get("monitoring_timestamp"),
+        "checks": checks,
+        "alerts": alerts,
+    }

@@ -1,0 +1,20 @@
+-- The main cube: month × category × state × payment method. Every filter applies to it.
+-- `orders` counts distinct transactions within a cell; it adds up across months, states
+-- and payment methods (a transaction has one of each) but not across categories.
+with lines as (
+    select * from dashboard_lines
+)
+
+select
+    month_key,
+    category,
+    state,
+    payment_method,
+    cast(round(sum(line_total), 2) as double) as revenue,
+    cast(round(sum(profit), 2) as double) as profit,
+    cast(sum(quantity) as bigint) as units,
+    count(*) as order_lines,
+    count(distinct transaction_id) as orders
+from lines
+group by month_key, category, state, payment_method
+order by month_key, category, state, payment_method
