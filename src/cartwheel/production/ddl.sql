@@ -63,3 +63,41 @@ create index if not exists idx_transactions_customer_id on production.transactio
 create index if not exists idx_transactions_transaction_date on production.transactions (transaction_date);
 create index if not exists idx_transaction_items_transaction_id on production.transaction_items (transaction_id);
 create index if not exists idx_transaction_items_product_id on production.transaction_items (product_id);
+
+-- Every accepted version of a customer or product, one row per key and business date
+-- (the batch's date). production.customers/products hold the latest of these, the
+-- warehouse's SCD2 dimensions are rebuilt from them for the keys a batch touches.
+create table if not exists production.customer_history (
+    customer_id varchar not null,
+    business_date date not null,
+    first_name varchar,
+    last_name varchar,
+    email varchar,
+    phone varchar,
+    registration_date date,
+    city varchar,
+    state varchar,
+    country varchar,
+    age_group varchar,
+    batch_id varchar not null,
+    loaded_at timestamp not null,
+    primary key (customer_id, business_date)
+);
+
+create table if not exists production.product_history (
+    product_id varchar not null,
+    business_date date not null,
+    product_name varchar,
+    category varchar,
+    sub_category varchar,
+    price decimal(12, 2),
+    cost decimal(12, 2),
+    brand varchar,
+    stock_quantity integer,
+    supplier_id varchar,
+    profit_margin decimal(7, 2),
+    price_category varchar,
+    batch_id varchar not null,
+    loaded_at timestamp not null,
+    primary key (product_id, business_date)
+);

@@ -1,20 +1,26 @@
-"""Merge the production models into the constrained 3NF tables.
+"""Merge the production models into the constrained 3NF tables, one batch at a time.
 
-Customers and products hold the latest version (upsert); transactions and items are
-appended by id, so loading the same rows twice changes nothing.
+Customers and products: every accepted row is kept in `production.<entity>_history`
+under the batch's business date (one row per key and date: the batch's last row for the
+key wins), and the production table holds, per key, the history row with the latest
+date. So a late batch (an older date) adds its history but never overwrites a newer
+version. Transactions and items are appended by id, so loading the same rows twice
+changes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 
 from cartwheel.contract import ENTITIES, PRIMARY_KEYS
 from cartwheel.engines import Engine
+from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
-LATEST_VERSION = {"customers", "products"}
+LATEST_VERSION = {"customers": "customer_history", "products": "product_history"}
 
 
 @dataclass
@@ -32,12 +38,12 @@ def create_tables(engine: Engine) -> None:
             engine.execute(engine.translate(statement))
 
 
-def _merge_sql(table: str, columns: list[str]) -> str:
+def _upsert_sql(table: str, source: str, columns: list[str]) -> str:
     key = PRIMARY_KEYS[table]
     names = ", ".join(columns)
     insert = (
         f"insert into production.{table} ({names}, created_at, updated_at) "
-        f"select {names}, current_timestamp, current_timestamp from incoming_{table} "
+        f"select {names}, current_timestamp, current_timestamp from {source} "
     )
     if table not in LATEST_VERSION:
         return insert + f"on conflict ({key}) do nothing"
@@ -52,11 +58,45 @@ def _merge_sql(table: str, columns: list[str]) -> str:
     )
 
 
+def _record_history(engine: Engine, table: str, columns: list[str], day: date) -> str:
+    """Write the incoming versions to the history table; returns a temporary table with
+    the latest history row of every incoming key (what production must hold)."""
+    history = f"production.{LATEST_VERSION[table]}"
+    key = PRIMARY_KEYS[table]
+    names = ", ".join(columns)
+    incoming = f"incoming_{table}"
+    # Re-processing a batch replaces its versions rather than adding them twice.
+    engine.execute(
+        f"delete from {history} where business_date = ? "
+        f"and {key} in (select {key} from {incoming})",
+        [day],
+    )
+    engine.execute(
+        f"insert into {history} ({key}, business_date, "
+        f"{', '.join(c for c in columns if c != key)}, batch_id, loaded_at) "
+        f"select {key}, cast(? as date), {', '.join(c for c in columns if c != key)}, "
+        f"(select max(batch_id) from ops.run_batches), current_timestamp from {incoming}",
+        [day],
+    )
+    latest = f"latest_{table}"
+    engine.execute(f"drop table if exists {latest}")
+    engine.execute(
+        f"create temporary table {latest} as "
+        f"select {names} from ("
+        f"select {names}, row_number() over "
+        f"(partition by {key} order by business_date desc) as recency "
+        f"from {history} where {key} in (select {key} from {incoming})"
+        f") as ranked where recency = 1"
+    )
+    return latest
+
+
 def load_production(engine: Engine) -> list[TableMerge]:
     """Build the incoming rows of each table from its model and merge them in."""
     engine.create_schemas()
     create_tables(engine)
     models = {model.name: model for model in load_models("production")}
+    day = business_date(engine)
     merges = []
     with engine.transaction():
         # Parents before children, so every foreign key finds its row.
@@ -65,8 +105,13 @@ def load_production(engine: Engine) -> list[TableMerge]:
             before = engine.count(f"production.{table}")
             engine.execute(f"drop table if exists {incoming}")
             engine.execute(f"create temporary table {incoming} as {render(models[table], engine)}")
-            engine.execute(_merge_sql(table, engine.columns(incoming)))
+            columns = engine.columns(incoming)
+            source = incoming
+            if table in LATEST_VERSION:
+                source = _record_history(engine, table, columns, day)
+            engine.execute(_upsert_sql(table, source, columns))
             after = engine.count(f"production.{table}")
             merges.append(TableMerge(table, engine.count(incoming), after - before, after))
-            engine.execute(f"drop table {incoming}")
+            for name in {incoming, source}:
+                engine.execute(f"drop table {name}")
     return merges

@@ -1,13 +1,56 @@
-"""Build the warehouse layer from production."""
+"""Load one batch into the warehouse: small dimensions rebuilt, SCD2 dimensions, facts
+and aggregates maintained incrementally (work in proportion to the batch)."""
 
 from __future__ import annotations
 
+from importlib import resources
+
 from cartwheel.engines import Engine
-from cartwheel.models import build_layer
+from cartwheel.ingest.batches import business_date
+from cartwheel.models import load_models, render
+from cartwheel.warehouse.aggregates import update_aggregates
+from cartwheel.warehouse.dimensions import DIMENSIONS, update_dimension
+from cartwheel.warehouse.facts import insert_new_facts, repoint_facts
+
+TABLES = (
+    "warehouse.dim_date",
+    "warehouse.dim_payment_method",
+    "warehouse.dim_customers",
+    "warehouse.dim_products",
+    "warehouse.fact_sales",
+    "warehouse.agg_daily_sales",
+    "warehouse.agg_product_performance",
+    "warehouse.agg_customer_metrics",
+)
+
+
+def create_tables(engine: Engine) -> None:
+    ddl = (resources.files("cartwheel") / "warehouse" / "ddl.sql").read_text()
+    for statement in ddl.split(";"):
+        if statement.strip():
+            engine.execute(engine.translate(statement))
 
 
 def build_warehouse(engine: Engine) -> dict[str, int]:
-    """Build every warehouse table in dependency order; returns rows per table."""
+    """Bring the warehouse up to date with the batch in `ops.run_batches`; rows per table."""
     engine.create_schemas()
+    create_tables(engine)
+    day = business_date(engine)
     with engine.transaction():
-        return build_layer(engine, "warehouse")
+        # Small dimensions with natural or fixed keys: rebuilt from their models.
+        for model in load_models("warehouse"):
+            engine.build_table(model.qualified_name, render(model, engine))
+        engine.execute("drop table if exists wh_batch")
+        engine.execute(
+            "create temporary table wh_batch as select cast(? as date) as business_date, "
+            "cast(? as integer) as date_key, "
+            "(select coalesce(max(sales_key), 0) + 1 from warehouse.fact_sales) "
+            "as first_sales_key",
+            [day, int(day.strftime("%Y%m%d"))],
+        )
+        for dim in DIMENSIONS:
+            update_dimension(engine, dim)
+            repoint_facts(engine, dim)
+        insert_new_facts(engine)
+        update_aggregates(engine)
+    return {table: engine.count(table) for table in TABLES}

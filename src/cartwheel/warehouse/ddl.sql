@@ -1,0 +1,86 @@
+-- Warehouse tables kept incrementally (dim_date and dim_payment_method are rebuilt from
+-- their models). Portable DDL: DuckDB and PostgreSQL.
+create table if not exists warehouse.dim_customers (
+    customer_key bigint not null,
+    customer_id varchar not null,
+    full_name varchar,
+    email varchar,
+    city varchar,
+    state varchar,
+    country varchar,
+    age_group varchar,
+    customer_segment varchar not null,
+    registration_date date,
+    effective_date date not null,
+    end_date date,
+    is_current boolean not null
+);
+
+create table if not exists warehouse.dim_products (
+    product_key bigint not null,
+    product_id varchar not null,
+    product_name varchar,
+    category varchar,
+    sub_category varchar,
+    brand varchar,
+    price decimal(12, 2),
+    cost decimal(12, 2),
+    price_range varchar,
+    effective_date date not null,
+    end_date date,
+    is_current boolean not null
+);
+
+create table if not exists warehouse.fact_sales (
+    sales_key bigint not null,
+    date_key integer not null,
+    customer_key bigint not null,
+    product_key bigint not null,
+    payment_method_key bigint not null,
+    transaction_id varchar not null,
+    item_id varchar not null,
+    quantity integer not null,
+    unit_price decimal(12, 2) not null,
+    discount_amount decimal(14, 2) not null,
+    line_total decimal(14, 2) not null,
+    profit decimal(14, 2) not null,
+    created_at timestamp not null
+);
+
+create table if not exists warehouse.agg_daily_sales (
+    date_key integer not null,
+    total_transactions bigint not null,
+    total_revenue decimal(18, 2) not null,
+    total_profit decimal(18, 2) not null,
+    unique_customers bigint not null
+);
+
+create table if not exists warehouse.agg_product_performance (
+    product_key bigint not null,
+    total_quantity_sold bigint not null,
+    total_revenue decimal(18, 2) not null,
+    total_profit decimal(18, 2) not null,
+    avg_discount_percentage decimal(7, 2) not null
+);
+
+create table if not exists warehouse.agg_customer_metrics (
+    customer_key bigint not null,
+    total_transactions bigint not null,
+    total_spent decimal(18, 2) not null,
+    avg_order_value decimal(18, 2) not null,
+    last_purchase_date date not null
+);
+
+-- Running sums per product (business key) behind agg_product_performance: the average
+-- discount needs the item count, which the spec's table does not carry.
+create table if not exists ops.product_sales_totals (
+    product_id varchar not null,
+    item_count bigint not null,
+    discount_sum decimal(18, 2) not null,
+    total_quantity_sold bigint not null,
+    total_revenue decimal(18, 2) not null,
+    total_profit decimal(18, 2) not null
+);
+
+create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);
+create index if not exists idx_dim_products_product_id on warehouse.dim_products (product_id)
