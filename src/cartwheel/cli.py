@@ -185,5 +185,74 @@ def run(
     console.print(f"warehouse: {settings.duckdb_path}   analytics: {settings.analytics_dir}")
 
 
+@app.command()
+def status(
+    data_dir: DataDir = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs to show.")] = 10,
+) -> None:
+    """The last runs from the run history (ops.pipeline_runs), newest first."""
+    from cartwheel.orchestration.status import render_status
+
+    settings = _settings(data_dir=data_dir)
+    try:
+        # Wide enough for one line per run even when piped (rich assumes 80 columns).
+        Console(width=max(console.width, 140)).print(render_status(settings, limit))
+    except (FileNotFoundError, OSError) as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from error
+
+
+@app.command()
+def monitor(
+    data_dir: DataDir = None,
+    prometheus: Annotated[
+        Path | None,
+        typer.Option("--prometheus", help="Also write Prometheus text format to this file."),
+    ] = None,
+) -> None:
+    """Check run recency, freshness, volume, quality and the database; write
+    monitoring_report.json; exit 0 healthy, 1 degraded, 2 critical."""
+    from cartwheel.orchestration.monitor import EXIT_CODES, render_report, write_reports
+    from cartwheel.orchestration.monitor import monitor as run_monitor
+
+    settings = _settings(data_dir=data_dir)
+    report = run_monitor(settings)
+    path = write_reports(settings, report, prometheus)
+    console.print(render_report(report))
+    console.print(f"report: {path}")
+    raise typer.Exit(EXIT_CODES[report["pipeline_health"]])
+
+
+@app.command()
+def schedule(
+    data_dir: DataDir = None,
+    cron: Annotated[
+        str | None, typer.Option("--cron", help="Cron expression [default: 0 2 * * *].")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA time zone [default: UTC].")
+    ] = None,
+    run_now: Annotated[
+        bool, typer.Option("--run-now", help="Run once at start, then follow the schedule.")
+    ] = False,
+    cycles: Annotated[
+        int | None, typer.Option("--cycles", help="Stop after this many runs [default: never].")
+    ] = None,
+) -> None:
+    """Run the pipeline on a schedule (daily at 02:00 by default), skipping while another
+    run holds the lock, and delete expired files after each run."""
+    from cartwheel.orchestration.schedule import serve
+
+    settings = _settings(data_dir=data_dir, schedule_cron=cron, schedule_timezone=timezone)
+    console_logging(logging.INFO)
+    try:
+        outcomes = serve(settings, run_now=run_now, max_cycles=cycles)
+    except KeyboardInterrupt:
+        err_console.print("scheduler stopped")
+        raise typer.Exit(130) from None
+    if outcomes and outcomes[-1] == "failed":
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

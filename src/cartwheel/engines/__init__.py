@@ -32,6 +32,20 @@ def connect_for_run(settings: Settings) -> Engine:
     return connect(settings)
 
 
+def connect_reader(settings: Settings) -> Engine:
+    """Open the published database for reading only (status, monitor, dashboard).
+
+    Raises FileNotFoundError when DuckDB has nothing published yet.
+    """
+    if settings.engine == "duckdb":
+        from cartwheel.engines.duckdb import DuckDBEngine
+
+        if not settings.duckdb_path.exists():
+            raise FileNotFoundError(f"{settings.duckdb_path}: no warehouse yet (run cartwheel run)")
+        return DuckDBEngine(str(settings.duckdb_path), read_only=True)
+    return connect(settings)
+
+
 def recover_publish(settings: Settings) -> None:
     """Finish a publish that a killed run had begun (called with the run lock held)."""
     if settings.engine == "duckdb":
@@ -40,4 +54,4 @@ def recover_publish(settings: Settings) -> None:
         finish_publish(settings.duckdb_path)
 
 
-__all__ = ["Engine", "connect", "connect_for_run", "recover_publish"]
+__all__ = ["Engine", "connect", "connect_for_run", "connect_reader", "recover_publish"]

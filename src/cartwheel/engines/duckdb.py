@@ -35,11 +35,11 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, path: str) -> None:
-        if path != ":memory:":
+    def __init__(self, path: str, read_only: bool = False) -> None:
+        if path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.con = duckdb.connect(path)
+        self.con = duckdb.connect(path, read_only=read_only)
         # Offline machines: fail fast instead of trying to download extensions.
         self.con.execute("set autoinstall_known_extensions=false")
         self.con.execute("set autoload_known_extensions=false")
