@@ -1,16 +1,26 @@
-"""Generate the four raw entities of the contract (SPEC §3) with numpy.
+"""Generate the four raw entities of the contract (SPEC §3, §4).
 
-Numbers are drawn as integer arrays (codes into vocabularies, cents, day offsets) and
-turned into text by DuckDB while it writes the files, so no Python loop touches a row.
-Money is kept in integer cents so that `line_total` and `total_amount` obey the
-contract's rounding exactly.
+Two layouts over one history (see world.py):
+- `generate(out_dir, ...)`: the classic one-shot folder — customers and products as they
+  are at the end of the history, every transaction and item — plus
+  generation_metadata.json.
+- `generate_batches(out_dir, first_day, days, ...)`: one folder per day,
+  OUT/YYYY-MM-DD/{customers,products,transactions,transaction_items}.{csv,parquet}, each
+  holding that day's new and changed customers and products and its orders. The first
+  day of the history also holds everyone registered before it and the initial catalogue.
+
+Work is streamed in chunks of days (or of ids), so memory stays bounded at any scale.
+With `defect_rate > 0` defects are injected into the written files and recorded in a
+`defect_ledger.csv` next to them.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,11 +28,19 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cartwheel.contract import ENTITIES
 from cartwheel.engines.base import string_literal
-from cartwheel.generate import vocab
+from cartwheel.generate import draws
+from cartwheel.generate.defects import LEDGER_COLUMNS, Context, inject
+from cartwheel.generate.profile import Profile
+from cartwheel.generate.world import DAY_DEFECTS, World
+from cartwheel.generate.writer import FileSink, format_sql, remove_scratch
 
-DEFAULT_START = date(2024, 1, 1)
-DEFAULT_END = date(2025, 12, 31)
+DEFAULT_START = Profile.start
+DEFAULT_END = Profile.end
+CHUNK_ITEMS = 1_000_000  # one-shot layout: write orders in chunks of about this many items
+CHUNK_CUSTOMERS = 1_000_000
+FORMATS = ("csv", "parquet")
 
 
 @dataclass
@@ -32,246 +50,284 @@ class GenerationResult:
     date_range: dict[str, str]
     seconds: float
     files: dict[str, Path] = field(default_factory=dict)
+    defects: int = 0
+    batches: list[Path] = field(default_factory=list)
 
 
-def entity_counts(scale: float) -> dict[str, int]:
-    """Customers and transactions grow linearly; the catalogue grows with sqrt(scale)
-    above scale 1 (shops do not list 5,000x more products when they sell 5,000x more)."""
-    products = round(500 * scale**0.5) if scale >= 1 else max(50, round(500 * scale))
-    return {
-        "customers": max(10, round(1000 * scale)),
-        "products": products,
-        "transactions": max(20, round(10000 * scale)),
+class _Writer:
+    """Formats raw chunks, injects defects if asked, writes them, keeps the ledger."""
+
+    def __init__(self, world: World, file_format: str, defect_rate: float) -> None:
+        if file_format not in FORMATS:
+            raise ValueError(f"unknown format {file_format!r}: use csv or parquet")
+        if not 0 <= defect_rate <= 1:
+            raise ValueError("defect rate must be between 0 and 1")
+        self.world = world
+        self.file_format = file_format
+        self.defect_rate = defect_rate
+        self.con = duckdb.connect()
+        self.con.execute("set preserve_insertion_order = true")
+        self.ledger: list[pa.Table] = []
+        self.context = Context(world.n_customers, world.n_products, world.widths)
+
+    def write(
+        self,
+        sink: FileSink,
+        entity: str,
+        raw: pa.Table,
+        rng: np.random.Generator | None,
+        tag: str,
+    ) -> None:
+        self.con.register("raw_chunk", raw)
+        widths = self.world.widths
+        if not self.defect_rate or rng is None:
+            sink.write(self.con, format_sql(entity, "raw_chunk", widths), raw.num_rows)
+            return
+        text = self.con.sql(format_sql(entity, "raw_chunk", widths, as_text=True)).to_arrow_table()
+        injected = inject(
+            text, entity, self.defect_rate, rng, self.context, self.file_format == "csv", tag
+        )
+        before = sink.rows
+        self.con.register("defective_chunk", injected.table)
+        sink.write(
+            self.con, "select * from defective_chunk", injected.table.num_rows, injected.patches
+        )
+        ledger = injected.ledger
+        if ledger.num_rows:
+            line = pa.array(ledger["line"].to_numpy() + before + 1)  # + header line
+            ledger = ledger.set_column(0, "line", line)
+            self.ledger.append(
+                ledger.add_column(0, "file", pa.array([sink.path.name] * ledger.num_rows))
+            )
+
+    def flush_ledger(self, folder: Path) -> int:
+        """Write defect_ledger.csv in `folder` (when defects are on); rows written."""
+        if not self.defect_rate:
+            return 0
+        ledger = (
+            pa.concat_tables(self.ledger)
+            if self.ledger
+            else pa.table(
+                {
+                    c: pa.array([], pa.int64() if c == "line" else pa.string())
+                    for c in LEDGER_COLUMNS
+                }
+            )
+        )
+        self.ledger = []
+        self.con.register("ledger", ledger.select(list(LEDGER_COLUMNS)))
+        path = folder / "defect_ledger.csv"
+        self.con.execute(
+            f"copy (select * from ledger) to {string_literal(path)} (format csv, header true)"
+        ).fetchall()
+        return ledger.num_rows
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _profile(profile: Profile | None, start: date | None, end: date | None) -> Profile:
+    profile = profile or Profile()
+    if start is not None:
+        profile = replace(profile, start=start)
+    if end is not None:
+        profile = replace(profile, end=end)
+    return profile.checked()
+
+
+def _defect_rng(seed: int, day: date, entity: str, part: int = 0) -> np.random.Generator:
+    return draws.day_rng(seed, day, DAY_DEFECTS + 10 * ENTITIES.index(entity) + part)
+
+
+def _metadata(
+    out_dir: Path,
+    counts: dict[str, int],
+    date_range: dict[str, str],
+    began: float,
+    extra: dict,
+) -> float:
+    seconds = time.perf_counter() - began
+    metadata = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "record_counts": counts,
+        "date_range": date_range,
+        **extra,
+        "execution_time_seconds": round(seconds, 3),
     }
-
-
-def _id_width(count: int, minimum: int) -> int:
-    return max(minimum, len(str(count)))
-
-
-def _dictionary(codes: np.ndarray, values: tuple[str, ...] | list[str]) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values))
-
-
-def _customers(rng: np.random.Generator, n: int, start: date, end: date) -> pa.Table:
-    span = (end - start).days
-    # Most customers registered before the window; the rest join during it.
-    before = rng.random(n) < 0.6
-    reg_offset = np.where(before, -rng.integers(1, 730, n), rng.integers(0, max(1, span - 30), n))
-    state_weights = np.array([s[2] for s in vocab.STATES])
-    state_idx = rng.choice(len(vocab.STATES), n, p=state_weights / state_weights.sum())
-    city_count = np.array([len(s[1]) for s in vocab.STATES])
-    city_idx = (rng.random(n) * city_count[state_idx]).astype(np.int64)
-    city_offsets = np.concatenate([[0], np.cumsum(city_count)[:-1]])
-    all_cities = [c for s in vocab.STATES for c in s[1]]
-    return pa.table(
-        {
-            "id": np.arange(1, n + 1, dtype=np.int64),
-            "first_name": _dictionary(
-                rng.integers(0, len(vocab.FIRST_NAMES), n), vocab.FIRST_NAMES
-            ),
-            "last_name": _dictionary(rng.integers(0, len(vocab.LAST_NAMES), n), vocab.LAST_NAMES),
-            "domain": _dictionary(
-                rng.integers(0, len(vocab.EMAIL_DOMAINS), n), vocab.EMAIL_DOMAINS
-            ),
-            "phone": rng.integers(2_000_000_000, 9_999_999_999, n, dtype=np.int64),
-            "reg_offset": reg_offset.astype(np.int32),
-            "city": _dictionary(city_offsets[state_idx] + city_idx, all_cities),
-            "state": _dictionary(state_idx, [s[0] for s in vocab.STATES]),
-            "age_group": _dictionary(
-                rng.choice(len(vocab.AGE_GROUPS), n, p=vocab.AGE_GROUP_WEIGHTS), vocab.AGE_GROUPS
-            ),
-            "street_no": rng.integers(1, 9999, n, dtype=np.int32),
-            "street": _dictionary(rng.integers(0, len(vocab.STREETS), n), vocab.STREETS),
-        }
+    (out_dir / "generation_metadata.json").write_text(
+        json.dumps(metadata, indent=2, default=str) + "\n"
     )
+    return seconds
 
 
-def _products(rng: np.random.Generator, n: int) -> tuple[pa.Table, np.ndarray]:
-    shares = np.array([c[4] for c in vocab.CATEGORIES])
-    cat = rng.choice(len(vocab.CATEGORIES), n, p=shares / shares.sum())
-    lo = np.array([c[3][0] for c in vocab.CATEGORIES])[cat]
-    hi = np.array([c[3][1] for c in vocab.CATEGORIES])[cat]
-    # Log-uniform prices inside each category's range: many cheap items, a few dear ones.
-    price = np.exp(rng.uniform(np.log(lo), np.log(hi)))
-    price_cents = np.maximum(100, np.round(price * 100)).astype(np.int64)
-    margin = rng.uniform(0.10, 0.45, n) + np.where(price_cents >= 20000, 0.12, 0.0)
-    cost_cents = np.minimum(price_cents - 1, np.round(price_cents * (1 - margin))).astype(np.int64)
-    sub_counts = np.array([len(c[1]) for c in vocab.CATEGORIES])
-    sub_offsets = np.concatenate([[0], np.cumsum(sub_counts)[:-1]])
-    brand_counts = np.array([len(c[2]) for c in vocab.CATEGORIES])
-    brand_offsets = np.concatenate([[0], np.cumsum(brand_counts)[:-1]])
-    sub = sub_offsets[cat] + (rng.random(n) * sub_counts[cat]).astype(np.int64)
-    brand = brand_offsets[cat] + (rng.random(n) * brand_counts[cat]).astype(np.int64)
-    table = pa.table(
-        {
-            "id": np.arange(1, n + 1, dtype=np.int64),
-            "noun": _dictionary(rng.integers(0, len(vocab.PRODUCT_NOUNS), n), vocab.PRODUCT_NOUNS),
-            "category": _dictionary(cat, [c[0] for c in vocab.CATEGORIES]),
-            "sub_category": _dictionary(sub, [s for c in vocab.CATEGORIES for s in c[1]]),
-            "brand": _dictionary(brand, [b for c in vocab.CATEGORIES for b in c[2]]),
-            "price_cents": price_cents,
-            "cost_cents": cost_cents,
-            "stock_quantity": rng.integers(0, 1000, n, dtype=np.int32),
-            "supplier": rng.integers(1, 60, n, dtype=np.int32),
-        }
-    )
-    return table, price_cents
-
-
-def _orders(
-    rng: np.random.Generator,
-    n_txn: int,
-    reg_offset: np.ndarray,
-    price_cents: np.ndarray,
-    span: int,
-) -> tuple[pa.Table, pa.Table]:
-    n_customers = len(reg_offset)
-    # Skewed customer activity: a minority of customers places most orders.
-    activity = rng.pareto(1.6, n_customers) + 0.2
-    customer = rng.choice(n_customers, n_txn, p=activity / activity.sum())
-    first_day = np.maximum(reg_offset[customer], 0)
-    day = first_day + (rng.random(n_txn) * (span + 1 - first_day)).astype(np.int64)
-    seconds = rng.integers(0, 86400, n_txn, dtype=np.int32)
-    payment = rng.choice(len(vocab.PAYMENT_METHODS), n_txn, p=vocab.PAYMENT_WEIGHTS)
-
-    basket = np.minimum(rng.geometric(0.5, n_txn), 8)
-    n_items = int(basket.sum())
-    txn_of_item = np.repeat(np.arange(n_txn), basket)
-    popularity = rng.pareto(1.2, len(price_cents)) + 0.05
-    product = rng.choice(len(price_cents), n_items, p=popularity / popularity.sum())
-    quantity = np.minimum(rng.geometric(0.65, n_items), 10).astype(np.int64)
-    discounts = np.array([0, 5, 10, 15, 20, 25, 30, 40, 50, 60])
-    discount_weights = np.array([0.45, 0.12, 0.12, 0.08, 0.07, 0.05, 0.04, 0.03, 0.02, 0.02])
-    discount = discounts[rng.choice(len(discounts), n_items, p=discount_weights)]
-    unit = price_cents[product]
-    # round(q * price * (1 - d/100), 2), half away from zero, in integer cents.
-    line_cents = (quantity * unit * (100 - discount) + 50) // 100
-    total_cents = np.bincount(txn_of_item, weights=line_cents, minlength=n_txn).astype(np.int64)
-
-    transactions = pa.table(
-        {
-            "id": np.arange(1, n_txn + 1, dtype=np.int64),
-            "customer": (customer + 1).astype(np.int64),
-            "day": day.astype(np.int32),
-            "seconds": seconds,
-            "payment": _dictionary(payment, vocab.PAYMENT_METHODS),
-            "total_cents": total_cents,
-        }
-    )
-    items = pa.table(
-        {
-            "id": np.arange(1, n_items + 1, dtype=np.int64),
-            "txn": (txn_of_item + 1).astype(np.int64),
-            "product": (product + 1).astype(np.int64),
-            "quantity": quantity,
-            "unit_cents": unit,
-            "discount": discount.astype(np.int32),
-            "line_cents": line_cents.astype(np.int64),
-        }
-    )
-    return transactions, items
-
-
-def _pad(column: str, prefix: str, width: int) -> str:
-    return f"'{prefix}' || lpad(cast({column} as varchar), {width}, '0')"
-
-
-def _money(column: str) -> str:
-    return f"cast({column} / 100 as decimal(18, 2))"
+def _day_chunks(world: World, days: range) -> Iterator[list[int]]:
+    """Consecutive days grouped so each group holds about CHUNK_ITEMS items."""
+    group: list[int] = []
+    items = 0
+    for k in days:
+        group.append(k)
+        items += int(world.item_cum[k]) - (int(world.item_cum[k - 1]) if k else 0)
+        if items >= CHUNK_ITEMS:
+            yield group
+            group, items = [], 0
+    if group:
+        yield group
 
 
 def generate(
     out_dir: Path,
     scale: float = 1.0,
     seed: int = 42,
-    start: date = DEFAULT_START,
-    end: date = DEFAULT_END,
+    start: date | None = None,
+    end: date | None = None,
     file_format: str = "csv",
+    defect_rate: float = 0.0,
+    profile: Profile | None = None,
 ) -> GenerationResult:
-    """Write customers, products, transactions and transaction_items to `out_dir`."""
+    """The one-shot layout: the whole history in one folder (SPEC §3 files)."""
     began = time.perf_counter()
+    profile = _profile(profile, start, end)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    counts = entity_counts(scale)
-    span = (end - start).days
+    remove_scratch(out_dir)
+    world = World(profile, scale, seed)
+    writer = _Writer(world, file_format, defect_rate)
+    last = world.n_days - 1
+    sinks = {e: FileSink(out_dir / f"{e}.{file_format}", file_format, False) for e in ENTITIES}
+    try:
+        for part, lo in enumerate(range(0, world.n_customers, CHUNK_CUSTOMERS)):
+            idx = np.arange(lo, min(lo + CHUNK_CUSTOMERS, world.n_customers), dtype=np.int64)
+            rng = _defect_rng(seed, profile.end, "customers", part) if defect_rate else None
+            writer.write(
+                sinks["customers"], "customers", world.customer_rows(idx, last), rng, f"c{part}"
+            )
+        rng = _defect_rng(seed, profile.end, "products") if defect_rate else None
+        products = world.product_rows(np.arange(world.n_products, dtype=np.int64), last)
+        writer.write(sinks["products"], "products", products, rng, "p")
+        with ThreadPoolExecutor(1) as pool:
+            chunks = list(_day_chunks(world, range(world.n_days)))
+            pending = pool.submit(world.orders, chunks[0])
+            for n, group in enumerate(chunks):
+                transactions, items = pending.result()
+                if n + 1 < len(chunks):  # generate the next chunk while this one is written
+                    pending = pool.submit(world.orders, chunks[n + 1])
+                day = world.day_date(group[0])
+                for entity, raw in (("transactions", transactions), ("transaction_items", items)):
+                    rng = _defect_rng(seed, day, entity) if defect_rate else None
+                    writer.write(sinks[entity], entity, raw, rng, f"d{group[0]}")
+        for sink in sinks.values():
+            sink.close()
+        defects = writer.flush_ledger(out_dir)
+    finally:
+        writer.close()
 
-    customers = _customers(rng, counts["customers"], start, end)
-    products, price_cents = _products(rng, counts["products"])
-    transactions, items = _orders(
-        rng, counts["transactions"], customers["reg_offset"].to_numpy(), price_cents, span
+    counts = {e: sinks[e].rows for e in ENTITIES}
+    date_range = {"start": profile.start.isoformat(), "end": profile.end.isoformat()}
+    seconds = _metadata(
+        out_dir,
+        counts,
+        date_range,
+        began,
+        {
+            "data_quality": {
+                "defect_rate": defect_rate,
+                "defects_injected": defects,
+                "defect_ledger": "defect_ledger.csv" if defect_rate else None,
+            },
+            "layout": "one-shot",
+            "scale": scale,
+            "seed": seed,
+            "format": file_format,
+            "profile": asdict(profile),
+        },
     )
+    files = {e: sinks[e].path for e in ENTITIES}
+    return GenerationResult(out_dir, counts, date_range, seconds, files, defects)
 
-    cw = _id_width(counts["customers"], 4)
-    pw = _id_width(counts["products"], 4)
-    tw = _id_width(counts["transactions"], 5)
-    iw = _id_width(len(items), 5)
-    selects = {
-        "customers": f"""
-            select {_pad("id", "CUST", cw)} as customer_id, first_name, last_name,
-                lower(first_name || '.' || last_name || id || '@' || domain) as email,
-                substr(cast(phone as varchar), 1, 3) || '-' || substr(cast(phone as varchar), 4, 3)
-                    || '-' || substr(cast(phone as varchar), 7, 4) as phone,
-                ?::date + reg_offset as registration_date,
-                city, state, '{vocab.COUNTRY}' as country, age_group
-            from customers order by id""",
-        "products": f"""
-            select {_pad("id", "PROD", pw)} as product_id,
-                brand || ' ' || sub_category || ' ' || noun || ' ' || id as product_name,
-                category, sub_category, {_money("price_cents")} as price,
-                {_money("cost_cents")} as cost, brand, stock_quantity,
-                {_pad("supplier", "SUP", 3)} as supplier_id
-            from products order by id""",
-        "transactions": f"""
-            select {_pad("t.id", "TXN", tw)} as transaction_id,
-                {_pad("t.customer", "CUST", cw)} as customer_id,
-                ?::date + t.day as transaction_date,
-                strftime(timestamp '2000-01-01' + to_seconds(t.seconds), '%H:%M:%S')
-                    as transaction_time,
-                t.payment as payment_method,
-                c.street_no || ' ' || c.street || ', ' || c.city || ', ' || c.state
-                    as shipping_address,
-                {_money("t.total_cents")} as total_amount
-            from transactions t join customers c on c.id = t.customer order by t.id""",
-        "transaction_items": f"""
-            select {_pad("id", "ITEM", iw)} as item_id, {_pad("txn", "TXN", tw)} as transaction_id,
-                {_pad("product", "PROD", pw)} as product_id, quantity,
-                {_money("unit_cents")} as unit_price, discount as discount_percentage,
-                {_money("line_cents")} as line_total
-            from items order by id""",
-    }
-    con = duckdb.connect()
-    con.register("customers", customers)
-    con.register("products", products)
-    con.register("transactions", transactions)
-    con.register("items", items)
-    files: dict[str, Path] = {}
-    suffix = "parquet" if file_format == "parquet" else "csv"
-    options = "(format parquet)" if suffix == "parquet" else "(format csv, header true)"
-    for entity, select in selects.items():
-        path = out_dir / f"{entity}.{suffix}"
-        params = [start] if "?::date" in select else []
-        con.execute(f"copy ({select}) to {string_literal(path)} {options}", params).fetchall()
-        files[entity] = path
-    con.close()
 
-    record_counts = {
-        "customers": counts["customers"],
-        "products": counts["products"],
-        "transactions": counts["transactions"],
-        "transaction_items": len(items),
-    }
-    date_range = {"start": start.isoformat(), "end": (start + timedelta(days=span)).isoformat()}
-    seconds = time.perf_counter() - began
-    metadata = {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "record_counts": record_counts,
-        "date_range": date_range,
-        "data_quality": {"defect_rate": 0.0, "defects_injected": 0},
-        "scale": scale,
-        "seed": seed,
-        "format": suffix,
-        "execution_time_seconds": round(seconds, 3),
-    }
-    (out_dir / "generation_metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
-    return GenerationResult(out_dir, record_counts, date_range, seconds, files)
+def generate_batches(
+    out_dir: Path,
+    first_day: date | None = None,
+    days: int | None = None,
+    scale: float = 1.0,
+    seed: int = 42,
+    file_format: str = "csv",
+    defect_rate: float = 0.0,
+    profile: Profile | None = None,
+) -> GenerationResult:
+    """Daily batches OUT/YYYY-MM-DD/ for `days` days from `first_day` (default: all)."""
+    began = time.perf_counter()
+    profile = _profile(profile, None, None)
+    world = World(profile, scale, seed)
+    k0 = world.day_offset(first_day or profile.start)
+    count = world.n_days - k0 if days is None else days
+    if count < 1:
+        raise ValueError("--days must be at least 1")
+    world.day_offset(world.day_date(k0 + count - 1))  # the last day must exist too
+    out_dir.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(world, file_format, defect_rate)
+    totals = dict.fromkeys(ENTITIES, 0)
+    defects = 0
+    folders: list[Path] = []
+
+    def day_data(k: int) -> dict[str, pa.Table]:
+        customers, products = world.day_entities(k)
+        transactions, items = world.orders([k])
+        return {
+            "customers": world.customer_rows(customers, k),
+            "products": world.product_rows(products, k),
+            "transactions": transactions,
+            "transaction_items": items,
+        }
+
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(day_data, k0)
+            for k in range(k0, k0 + count):
+                data = pending.result()
+                if k + 1 < k0 + count:  # build the next day while this one is written
+                    pending = pool.submit(day_data, k + 1)
+                day = world.day_date(k)
+                folder = out_dir / day.isoformat()
+                folder.mkdir(exist_ok=True)
+                remove_scratch(folder)
+                (folder / "defect_ledger.csv").unlink(missing_ok=True)
+                for entity in ENTITIES:
+                    sink = FileSink(folder / f"{entity}.{file_format}", file_format, True)
+                    rng = _defect_rng(seed, day, entity) if defect_rate else None
+                    writer.write(sink, entity, data[entity], rng, "b")
+                    sink.close()
+                    totals[entity] += sink.rows
+                defects += writer.flush_ledger(folder)
+                folders.append(folder)
+    finally:
+        writer.close()
+
+    last_day = world.day_date(k0 + count - 1)
+    date_range = {"start": world.day_date(k0).isoformat(), "end": last_day.isoformat()}
+    seconds = _metadata(
+        out_dir,
+        totals,
+        date_range,
+        began,
+        {
+            "data_quality": {
+                "defect_rate": defect_rate,
+                "defects_injected": defects,
+                "defect_ledger": "YYYY-MM-DD/defect_ledger.csv" if defect_rate else None,
+            },
+            "layout": "daily",
+            "batches": [f.name for f in folders],
+            "history": {"start": profile.start.isoformat(), "end": profile.end.isoformat()},
+            "scale": scale,
+            "seed": seed,
+            "format": file_format,
+            "profile": asdict(profile),
+        },
+    )
+    return GenerationResult(out_dir, totals, date_range, seconds, {}, defects, folders)
+
+
+def history_days(profile: Profile | None = None) -> list[date]:
+    """Every day of the history (for callers that schedule batches)."""
+    profile = profile or Profile()
+    return [profile.start + timedelta(days=k) for k in range(profile.days)]

@@ -194,3 +194,8 @@ CATEGORIES = (
     ),
 )
 PRODUCT_NOUNS = ("Pro", "Max", "Lite", "Classic", "Plus", "Eco", "Prime", "Air", "One", "Ultra")
+# Orders per hour of day (0-23): quiet nights, a lunch bump, an evening peak.
+HOUR_WEIGHTS = (
+    0.8, 0.5, 0.3, 0.2, 0.2, 0.3, 0.7, 1.4, 2.2, 2.9, 3.3, 3.6,
+    4.1, 4.0, 3.6, 3.4, 3.5, 3.9, 4.6, 5.4, 5.9, 5.5, 3.9, 2.0,
+)  # fmt: skip

@@ -1,0 +1,165 @@
+"""Turn raw number tables into the contract's text and write them, chunk by chunk.
+
+DuckDB formats (ids, money, emails, addresses) while it writes, so no Python loop touches
+a row. A `FileSink` is one output file; it takes one chunk (a daily batch file, written by
+a single COPY) or many (the one-shot layout, streamed: Parquet through a ParquetWriter,
+CSV as appended chunks without repeated headers), so memory stays bounded at any scale.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cartwheel.contract import RAW_COLUMNS
+from cartwheel.engines.base import check_identifier, string_literal
+from cartwheel.generate import vocab
+
+
+def _pad(column: str, prefix: str, width: int) -> str:
+    return f"'{prefix}' || lpad(cast({column} as varchar), {int(width)}, '0')"
+
+
+def _money(column: str) -> str:
+    return f"cast({column} / 100 as decimal(18, 2))"
+
+
+def format_sql(entity: str, source: str, widths: Mapping[str, int], as_text: bool = False) -> str:
+    """The SELECT that turns raw table `source` into the contract columns of `entity`.
+
+    `as_text` casts every column to VARCHAR (defect mode: any cell may hold bad text).
+    """
+    check_identifier(source)
+    cw, pw, tw, iw = widths["customer"], widths["product"], widths["transaction"], widths["item"]
+    columns = {
+        "customers": {
+            "customer_id": _pad("id", "CUST", cw),
+            "first_name": "cast(first_name as varchar)",
+            "last_name": "cast(last_name as varchar)",
+            # The id keeps every address unique; a changed email changes its style.
+            "email": """lower(case email_style
+                    when 0 then first_name || '.' || last_name
+                    when 1 then substr(first_name, 1, 1) || last_name
+                    when 2 then last_name || '.' || first_name
+                    else first_name || '_' || last_name end || id || '@' || domain)""",
+            "phone": "cast(phone as varchar)",
+            "registration_date": "registration_date",
+            "city": "cast(city as varchar)",
+            "state": "cast(state as varchar)",
+            "country": string_literal(vocab.COUNTRY),
+            "age_group": "cast(age_group as varchar)",
+        },
+        "products": {
+            "product_id": _pad("id", "PROD", pw),
+            "product_name": "brand || ' ' || sub_category || ' ' || noun || ' ' || id",
+            "category": "cast(category as varchar)",
+            "sub_category": "cast(sub_category as varchar)",
+            "price": _money("price_cents"),
+            "cost": _money("cost_cents"),
+            "brand": "cast(brand as varchar)",
+            "stock_quantity": "stock_quantity",
+            "supplier_id": _pad("supplier", "SUP", 3),
+        },
+        "transactions": {
+            "transaction_id": _pad("id", "TXN", tw),
+            "customer_id": _pad("customer", "CUST", cw),
+            "transaction_date": "transaction_date",
+            "transaction_time": "transaction_time",
+            "payment_method": "cast(payment as varchar)",
+            "shipping_address": "street_no || ' ' || street || ', ' || city || ', ' || state",
+            "total_amount": _money("total_cents"),
+        },
+        "transaction_items": {
+            "item_id": _pad("id", "ITEM", iw),
+            "transaction_id": _pad("txn", "TXN", tw),
+            "product_id": _pad("product", "PROD", pw),
+            "quantity": "quantity",
+            "unit_price": _money("unit_cents"),
+            "discount_percentage": "discount",
+            "line_total": _money("line_cents"),
+        },
+    }[entity]
+    assert tuple(columns) == RAW_COLUMNS[entity]
+    if as_text:
+        columns = {name: f"cast({expr} as varchar)" for name, expr in columns.items()}
+    select = ",\n    ".join(f"{expr} as {name}" for name, expr in columns.items())
+    return f"select\n    {select}\nfrom {source}"
+
+
+class FileSink:
+    """One output file, written from one or more chunks in order."""
+
+    def __init__(self, path: Path, file_format: str, single_chunk: bool) -> None:
+        self.path = path
+        self.parquet = file_format == "parquet"
+        self.single = single_chunk
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._chunks = 0
+
+    def write(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sql: str,
+        rows: int,
+        patches: Mapping[bytes, bytes] | None = None,
+    ) -> None:
+        """Write the result of `sql` (a SELECT over registered tables) as the next chunk.
+
+        `patches` maps placeholder cell values to the raw bytes that replace them in a CSV
+        (how broken lines are made: a writer would otherwise quote them into valid CSV).
+        """
+        first = self._chunks == 0
+        self._chunks += 1
+        self.rows += rows
+        if self.parquet:
+            if self.single:
+                con.execute(
+                    f"copy ({sql}) to {string_literal(self.path)} (format parquet)"
+                ).fetchall()
+                return
+            table = con.sql(sql).to_arrow_table()
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema)
+            self._writer.write_table(table)
+            return
+        if self.single and not patches:
+            con.execute(
+                f"copy ({sql}) to {string_literal(self.path)} (format csv, header true)"
+            ).fetchall()
+            return
+        scratch = self.path.with_name(f".{self.path.name}.chunk")
+        header = "true" if first else "false"
+        con.execute(
+            f"copy ({sql}) to {string_literal(scratch)} (format csv, header {header})"
+        ).fetchall()
+        data = scratch.read_bytes()
+        scratch.unlink()
+        if patches:
+            pattern = re.compile(b"|".join(re.escape(k) for k in patches))
+            data = pattern.sub(lambda m: patches[m.group(0)], data)
+        with open(self.path, "wb" if first else "ab") as f:
+            f.write(data)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._chunks == 0 and not self.path.exists():
+            raise RuntimeError(f"nothing was written to {self.path}")
+
+
+def remove_scratch(folder: Path) -> None:
+    """Delete chunk files left by an interrupted write."""
+    for leftover in folder.glob(".*.chunk"):
+        os.remove(leftover)
+
+
+def empty_table(columns: list[str]) -> pa.Table:
+    return pa.table({c: pa.array([], pa.string()) for c in columns})
