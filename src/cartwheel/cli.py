@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import webbrowser
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cartwheel.config import Settings, load_settings
+from cartwheel.generate import GenerationResult, Profile, generate_batches
 from cartwheel.generate import generate as generate_files
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
@@ -80,24 +82,80 @@ def generate(
     scale: Scale = None,
     seed: Seed = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder [default: DATA_DIR/raw].")
+        Path | None,
+        typer.Option(
+            "--out", help="Output folder [default: DATA_DIR/raw, or DATA_DIR/batches for days]."
+        ),
     ] = None,
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="Daily batches from this day (YYYY-MM-DD) on."),
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", help="Number of daily batches [default: to the end].")
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option("--day", help="Just this day's batch (YYYY-MM-DD).")
+    ] = None,
+    defect_rate: Annotated[
+        float | None,
+        typer.Option("--defect-rate", help="Share of rows with an injected defect [default: 0]."),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Generate synthetic shop data: customers, products, transactions, items."""
-    settings = _settings(scale=scale, seed=seed, data_dir=data_dir)
-    target = out or settings.raw_dir
-    result = generate_files(
-        target, scale=settings.scale, seed=settings.seed, file_format=file_format
-    )
-    table = Table(title=f"generated into {target}")
+    """Generate synthetic shop data: one folder (default) or one batch folder per day."""
+    settings = _settings(scale=scale, seed=seed, data_dir=data_dir, defect_rate=defect_rate)
+    try:
+        result = _generate(settings, out, file_format, start, days, day)
+    except ValueError as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    table = Table(title=f"generated into {result.out_dir}")
     table.add_column("entity")
     table.add_column("rows", justify="right")
     for entity, count in result.record_counts.items():
         table.add_row(entity, f"{count:,}")
+    if settings.defect_rate:
+        table.add_row("defects (ledger)", f"{result.defects:,}")
     console.print(table)
-    console.print(f"{sum(result.record_counts.values()):,} rows in {result.seconds:.2f} s")
+    batches = f" in {len(result.batches)} daily batches" if result.batches else ""
+    console.print(f"{sum(result.record_counts.values()):,} rows{batches} in {result.seconds:.2f} s")
+
+
+def _generate(
+    settings: Settings,
+    out: Path | None,
+    file_format: str,
+    start: str | None,
+    days: int | None,
+    day: str | None,
+) -> GenerationResult:
+    """One-shot folder, or daily batches when --start/--days/--day is given."""
+
+    def parse(text: str, option: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{option} {text!r} is not a date like 2024-11-29") from None
+
+    profile = Profile.from_mapping(settings.generator)
+    options = {
+        "scale": settings.scale,
+        "seed": settings.seed,
+        "file_format": file_format,
+        "defect_rate": settings.defect_rate,
+        "profile": profile,
+    }
+    if day is not None:
+        if start is not None or days is not None:
+            raise ValueError("--day cannot be combined with --start or --days")
+        first, days = parse(day, "--day"), 1
+    elif start is not None or days is not None:
+        first = parse(start, "--start") if start else profile.start
+    else:
+        return generate_files(out or settings.raw_dir, **options)
+    return generate_batches(out or settings.data_dir / "batches", first, days, **options)
 
 
 @app.command()

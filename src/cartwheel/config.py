@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     seed: int = Field(42, description="Generator seed; same seed, same bytes.")
     input_dir: Path | None = Field(None, description="Build from these raw files instead.")
     raw_format: Literal["csv", "parquet"] = "csv"
+    generator: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Generator profile overrides (see cartwheel.generate.profile.Profile).",
+    )
+    defect_rate: float = Field(0.0, ge=0, le=1, description="Share of generated rows made bad.")
     quality_min_score: float = Field(0.0, ge=0, le=100, description="Quality gate.")
     # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")

@@ -26,7 +26,7 @@ from cartwheel.config import Settings
 from cartwheel.contract import ENTITIES
 from cartwheel.dashboard import build_dashboard
 from cartwheel.engines import Engine, connect_for_run
-from cartwheel.generate import generate
+from cartwheel.generate import Profile, generate
 from cartwheel.ingest import ingest
 from cartwheel.ingest.batches import Batch, mark_processed, pending_batches, register_batch
 from cartwheel.ingest.loader import InputError
@@ -37,7 +37,8 @@ from cartwheel.orchestration.logs import RunLog, read_events
 from cartwheel.orchestration.publish import Workspace
 from cartwheel.orchestration.retry import retrying
 from cartwheel.production import load_production
-from cartwheel.quality import validate
+from cartwheel.quality.conservation import conservation, equation, records_processed
+from cartwheel.quality.report import LEDGER_FILE, run_quality
 from cartwheel.reports import now_iso, write_report
 from cartwheel.warehouse import build_warehouse
 
@@ -119,7 +120,18 @@ class Pipeline:
 
     def generate(self) -> StepResult:
         s = self.settings
-        result = generate(s.raw_dir, scale=s.scale, seed=s.seed, file_format=s.raw_format)
+        try:
+            profile = Profile.from_mapping(s.generator)
+        except ValueError as error:
+            raise PipelineError(str(error)) from error
+        result = generate(
+            s.raw_dir,
+            scale=s.scale,
+            seed=s.seed,
+            file_format=s.raw_format,
+            defect_rate=s.defect_rate,
+            profile=profile,
+        )
         shutil.copyfile(
             s.raw_dir / "generation_metadata.json", self.output_dir / "generation_metadata.json"
         )
@@ -159,41 +171,45 @@ class Pipeline:
         return StepResult("ingest", records=rows, rows_in=rows)
 
     def quality(self) -> StepResult:
-        rows = validate(self.engine)
-        return StepResult("quality", records=sum(rows.values()), detail=rows)
+        """Validate, quarantine, check and score; stop before production on a bad batch."""
+        folder = self.batch.folder if self.batch is not None else self.input_dir
+        outcome = run_quality(
+            self.engine,
+            self.run_id,
+            self.settings.quality_min_score,
+            self.settings.quality_thresholds,
+            folder if (folder / LEDGER_FILE).is_file() else self.input_dir,
+        )
+        write_report(self.output_dir, "quality_report.json", outcome.report)
+        detail = {"conservation": outcome.conservation, "gate": outcome.report["gate"]}
+        if not outcome.passed:
+            raise PipelineError(
+                "quality gate stopped the run before production: " + "; ".join(outcome.gate_reasons)
+            )
+        rows_in = sum(row["rows_in"] for row in outcome.conservation)
+        return StepResult("quality", records=rows_in, rows_in=rows_in, detail=detail)
 
     def production(self) -> StepResult:
         merges = load_production(self.engine)
-        processed = {}
-        for entity in ENTITIES:
-            reasons = dict(
-                self.engine.query(
-                    f"select reject_reason, count(*) from staging.{entity}_validated "
-                    "where reject_reason is not null group by reject_reason order by reject_reason"
-                )
-            )
-            staged = self.engine.count(f"staging.{entity}")
-            merge = next(m for m in merges if m.table == entity)
-            processed[entity] = {
-                "input": staged,
-                "output": merge.input,
-                "filtered": staged - merge.input,
-                "rejected_reasons": reasons,
-                "inserted": merge.inserted,
-                "table_rows": merge.output,
-            }
+        processed = records_processed(self.engine, merges)
         write_report(
             self.output_dir,
             "transformation_summary.json",
             {
                 "transformation_timestamp": now_iso(),
                 "records_processed": processed,
+                "conservation": [equation(row) for row in conservation(self.engine)],
                 "transformations_applied": [
                     "trim text fields",
                     "lower-case emails",
                     "digits-only phone numbers",
                     "title-case first and last names",
                     "canonical category and payment method spellings",
+                    "exact duplicate rows removed (first occurrence kept); of two rows with one "
+                    "transaction or item id the latest wins",
+                    "rows breaking a rule quarantined with a reason code; an order is promoted "
+                    "whole or not at all (its items follow a rejected transaction, a rejected "
+                    "item holds back its transaction)",
                     "line_total recomputed as round(quantity * unit_price * (1 - discount/100), 2)",
                     "total_amount reconciled to the sum of promoted line totals",
                     "profit_margin and price_category on products",
