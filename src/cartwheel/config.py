@@ -55,7 +55,13 @@ class Settings(BaseSettings):
         description="Generator profile overrides (see cartwheel.generate.profile.Profile).",
     )
     defect_rate: float = Field(0.0, ge=0, le=1, description="Share of generated rows made bad.")
-    quality_min_score: float = Field(0.0, ge=0, le=100, description="Quality gate.")
+    quality_min_score: float = Field(
+        60.0, ge=0, le=100, description="Quality gate: a lower score stops the run."
+    )
+    quality_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Per check id (quality/checks.yaml), `warn` and/or `error` in % of rows.",
+    )
     # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")
     retry_backoff_seconds: float = Field(

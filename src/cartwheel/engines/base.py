@@ -38,6 +38,10 @@ def string_literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+class SourceError(Exception):
+    """A raw file cannot be read at all; the one-line message names the file and why."""
+
+
 class Engine(ABC):
     """What the pipeline needs from a database."""
 
@@ -69,7 +73,18 @@ class Engine(ABC):
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Bulk-load one raw file into `staging.<table>` as text, replacing the batch.
 
-        Adds `loaded_at`, `batch_id`, `source_file` and `source_line`. Returns rows loaded.
+        Contract (every engine): `columns` are the contract's columns; CSV columns are
+        matched by header name (case-insensitive), a missing column loads as NULL, an
+        extra one is ignored. Adds `loaded_at`, `batch_id`, `source_file` and
+        `source_line` (the physical line the record starts on, header = line 1; for
+        Parquet the row number + 1, as if it had a header). Never fails on a bad record:
+        a record that cannot be parsed (wrong column count, broken quoting, invalid
+        encoding) is not staged but inserted into `ops.quarantine` (created by the
+        caller) with `stage = 'ingest'`, its raw text, lineage and a reason code,
+        replacing that batch's earlier ingest rejects. An empty file loads nothing. A
+        file that cannot be read at all, or whose header lacks the key (first) column,
+        raises `SourceError` with a one-line message naming the file. Returns rows
+        staged (rejected records not included).
         """
 
     @abstractmethod

@@ -114,26 +114,11 @@ class DuckDBEngine(Engine):
         self.con.execute("commit")
 
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
-        check_identifier(table)
-        target = f"staging.{table}"
-        column_types = ", ".join(f"'{check_identifier(c)}': 'VARCHAR'" for c in columns)
-        reader = (
-            "read_parquet(?, filename = true)"
-            if source.suffix == ".parquet"
-            else f"read_csv(?, header = true, columns = {{{column_types}}}, filename = true)"
-        )
-        column_list = ", ".join(f"cast({c} as varchar) as {c}" for c in columns)
-        select = (
-            f"select {column_list}, current_timestamp as loaded_at, "
-            f"cast(? as varchar) as batch_id, filename as source_file, "
-            f"row_number() over () + 1 as source_line from {reader}"
-        )
+        # The reading itself (header matching, rejects, physical lines) is in its own module.
+        from cartwheel.engines.duckdb_staging import load_staging
+
         with self.transaction():
-            if not self.table_exists(target):
-                self.execute(f"create table {target} as {select} limit 0", [batch_id, str(source)])
-            self.execute(f"delete from {target} where batch_id = ?", [batch_id])
-            self.execute(f"insert into {target} {select}", [batch_id, str(source)])
-        return int(self.scalar(f"select count(*) from {target} where batch_id = ?", [batch_id]))
+            return load_staging(self.con, table, columns, source, batch_id)
 
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)

@@ -1,13 +1,20 @@
-"""Load the four raw files of a batch into `staging.<entity>` (text columns plus lineage)."""
+"""Load the four raw files of a batch into `staging.<entity>` (text columns plus lineage).
+
+Bad records never stop a load: the engine quarantines what it cannot parse (reason,
+raw text, line). Only a file that cannot be read at all stops the step, with one line
+naming the file and the problem.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cartwheel.contract import ENTITIES, RAW_COLUMNS
 from cartwheel.engines import Engine
+from cartwheel.engines.base import SourceError
+from cartwheel.ingest.sniff import inspect_csv
 
 
 class InputError(Exception):
@@ -22,6 +29,8 @@ class TableLoad:
     error_message: str | None
     seconds: float
     source: str
+    rows_rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def find_raw_files(folder: Path) -> dict[str, Path]:
@@ -32,7 +41,7 @@ def find_raw_files(folder: Path) -> dict[str, Path]:
     missing = []
     for entity in ENTITIES:
         candidates = [folder / f"{entity}.{ext}" for ext in ("parquet", "csv")]
-        existing = [p for p in candidates if p.is_file()]
+        existing = [p for p in candidates if p.exists()]
         if existing:
             found[entity] = existing[0]
         else:
@@ -50,18 +59,75 @@ def record_run_batches(engine: Engine, batch_ids: list[str]) -> None:
         engine.execute("insert into ops.run_batches values (?)", [batch_id])
 
 
-def ingest(engine: Engine, folder: Path, batch_id: str) -> list[TableLoad]:
+def header_warnings(path: Path, entity: str) -> list[str]:
+    """Missing and unexpected columns of a CSV header (the load itself tolerates both)."""
+    if path.suffix == ".parquet":
+        return []
+    layout = inspect_csv(path)
+    if layout.empty:
+        return [f"{path.name}: empty file, no rows"]
+    columns = RAW_COLUMNS[entity]
+    notes = []
+    missing = [c for c, at in layout.positions(columns).items() if at is None]
+    if missing:
+        notes.append(f"{path.name}: missing column(s) {', '.join(missing)} loaded as empty")
+    extra = layout.extra_columns(columns)
+    if extra:
+        notes.append(f"{path.name}: unexpected column(s) {', '.join(extra)} ignored")
+    if layout.encoding != "utf-8":
+        notes.append(f"{path.name}: read as {layout.encoding}")
+    return notes
+
+
+def rejected_at_ingest(engine: Engine, entity: str, batch_id: str) -> int:
+    return int(
+        engine.scalar(
+            "select count(*) from ops.quarantine "
+            "where entity = ? and batch_id = ? and stage = 'ingest'",
+            [entity, batch_id],
+        )
+    )
+
+
+def load_entity(engine: Engine, entity: str, path: Path, batch_id: str) -> TableLoad:
+    """Load one raw file; a file that cannot be read raises InputError (one line)."""
+    began = time.perf_counter()
+    try:
+        notes = header_warnings(path, entity)
+        rows = engine.load_staging(entity, RAW_COLUMNS[entity], path, batch_id)
+    except SourceError as error:
+        raise InputError(str(error)) from error
+    rejected = rejected_at_ingest(engine, entity, batch_id)
+    if rejected:
+        notes.append(f"{path.name}: {rejected} unparseable record(s) quarantined")
+    return TableLoad(
+        entity,
+        rows,
+        "success" if not notes else "warning",
+        "; ".join(notes) or None,
+        time.perf_counter() - began,
+        str(path),
+        rows_rejected=rejected,
+        warnings=notes,
+    )
+
+
+def ingest(
+    engine: Engine, folder: Path, batch_id: str, run_id: str | None = None
+) -> list[TableLoad]:
     """Load every entity of one batch; reloading the same batch replaces it."""
+    # Imported here: the quality package imports production, which imports ingest.
+    from cartwheel.quality.quarantine import ensure_quarantine
+
     files = find_raw_files(folder)
     engine.create_schemas()
-    loads = []
-    for entity in ENTITIES:
-        began = time.perf_counter()
-        rows = engine.load_staging(entity, RAW_COLUMNS[entity], files[entity], batch_id)
-        loads.append(
-            TableLoad(
-                entity, rows, "success", None, time.perf_counter() - began, str(files[entity])
-            )
+    ensure_quarantine(engine)
+    loads = [load_entity(engine, entity, files[entity], batch_id) for entity in ENTITIES]
+    if run_id is not None:
+        engine.execute(
+            "update ops.quarantine set run_id = ? "
+            "where stage = 'ingest' and batch_id = ? and run_id is null",
+            [run_id, batch_id],
         )
     record_run_batches(engine, [batch_id])
     return loads

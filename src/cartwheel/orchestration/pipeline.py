@@ -23,7 +23,6 @@ from pathlib import Path
 
 from cartwheel.analytics import run_analytics
 from cartwheel.config import Settings
-from cartwheel.contract import ENTITIES
 from cartwheel.dashboard import build_dashboard
 from cartwheel.engines import Engine, connect_for_run
 from cartwheel.generate import Profile, generate
@@ -145,7 +144,7 @@ class Pipeline:
         began = time.perf_counter()
         try:
             batch = self.batch or Batch(self.input_dir.name, self.input_dir, None)
-            loads = ingest(self.engine, batch.folder, batch_id=batch.batch_id)
+            loads = ingest(self.engine, batch.folder, batch_id=batch.batch_id, run_id=self.run_id)
             register_batch(self.engine, batch, self.run_id)
         except InputError as error:
             raise PipelineError(str(error)) from error

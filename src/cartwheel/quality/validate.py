@@ -5,15 +5,18 @@ from __future__ import annotations
 from cartwheel.engines import Engine
 from cartwheel.models import build_layer
 from cartwheel.production.loader import create_tables
+from cartwheel.quality.quarantine import ensure_quarantine
 
 
 def validate(engine: Engine) -> dict[str, int]:
     """Build the validated staging tables; returns rows per table.
 
     Rows are checked against production too (a transaction may reference a customer
-    loaded by an earlier run), so the production tables must exist first.
+    loaded by an earlier run), so the production tables must exist first; rows held in
+    quarantine by earlier runs are examined again, so ops.quarantine must exist too.
     """
     engine.create_schemas()
     create_tables(engine)
+    ensure_quarantine(engine)
     with engine.transaction():
         return build_layer(engine, "staging")

@@ -1,4 +1,5 @@
--- Every staged product row, typed and cleansed, with the first rule it breaks.
+-- Every product row of this run, typed and cleansed, with the first rule it breaks.
+-- disposition and version_rank as in customers_validated.
 with source as (
     -- Only the batches this run processes (ops.run_batches, written by ingest).
     select * from staging.products
@@ -25,6 +26,9 @@ cleansed as (
         trim(brand) as brand,
         try_cast(trim(stock_quantity) as integer) as stock_quantity,
         upper(trim(supplier_id)) as supplier_id,
+        trim(price) as raw_price,
+        trim(cost) as raw_cost,
+        trim(stock_quantity) as raw_stock_quantity,
         batch_id,
         source_file,
         source_line,
@@ -39,26 +43,75 @@ checked as (
             when product_id is null or product_id = '' then 'missing_product_id'
             when not regexp_matches(product_id, '^PROD[0-9]+$') then 'invalid_product_id'
             when product_name is null or product_name = '' then 'missing_product_name'
+            when category is null or category = '' then 'missing_category'
             when category not in (
                 'Electronics', 'Clothing', 'Home & Kitchen', 'Books', 'Sports', 'Beauty'
-            ) or category is null then 'invalid_category'
-            when price is null then 'invalid_price'
+            ) then 'invalid_category'
+            when raw_price is null or raw_price = '' then 'missing_price'
+            when price is null then 'unparseable_price'
             when price <= 0 then 'non_positive_price'
-            when cost is null then 'invalid_cost'
+            when raw_cost is null or raw_cost = '' then 'missing_cost'
+            when cost is null then 'unparseable_cost'
+            when cost < 0 then 'negative_cost'
             when cost >= price then 'cost_not_below_price'
-            when stock_quantity is null or stock_quantity < 0 then 'invalid_stock_quantity'
+            when raw_stock_quantity is null or raw_stock_quantity = ''
+                then 'missing_stock_quantity'
+            when stock_quantity is null then 'unparseable_stock_quantity'
+            when stock_quantity < 0 then 'negative_stock_quantity'
         end as reject_reason
     from cleansed
+),
+
+deduplicated as (
+    select
+        *,
+        row_number() over (
+            partition by
+                product_id, product_name, category, sub_category, price, cost, brand,
+                stock_quantity, supplier_id
+            order by batch_id, source_line
+        ) as copy_rank
+    from checked
+),
+
+disposed as (
+    select
+        *,
+        case
+            when reject_reason is not null then 'quarantined'
+            when copy_rank > 1 then 'duplicate'
+            else 'promoted'
+        end as disposition
+    from deduplicated
 ),
 
 ranked as (
     select
         *,
-        row_number() over (
-            partition by product_id, reject_reason is null
+        -- Only promoted rows have a version rank (1 = latest): production takes
+        -- `reject_reason is null and version_rank = 1`, never a removed duplicate.
+        case when disposition = 'promoted' then row_number() over (
+            partition by product_id, disposition
             order by batch_id desc, source_line desc
-        ) as version_rank
-    from checked
+        ) end as version_rank
+    from disposed
 )
 
-select * from ranked
+select
+    product_id,
+    product_name,
+    category,
+    sub_category,
+    price,
+    cost,
+    brand,
+    stock_quantity,
+    supplier_id,
+    batch_id,
+    source_file,
+    source_line,
+    loaded_at,
+    reject_reason,
+    disposition,
+    version_rank
+from ranked

@@ -3,34 +3,70 @@ with lines as (
     select * from staging.transaction_items_validated_lines
 ),
 
-valid_transactions as (
-    select transaction_id
+transactions as (
+    select transaction_id, disposition
     from staging.transactions_validated
-    where reject_reason is null and version_rank = 1
+),
+
+promoted_transactions as (
+    select distinct transaction_id from transactions where disposition = 'promoted'
+),
+
+held_transactions as (
+    -- Transactions held in quarantine: rejected in this run, or unparseable / rejected
+    -- by an earlier one.
+    select transaction_id from transactions where disposition = 'quarantined'
+    union
+    select upper(trim(record_key)) from ops.quarantine
+    where entity = 'transactions' and released_at is null and record_key is not null
 ),
 
 checked as (
     select
-        lines.* exclude (reject_reason),
+        lines.*,
         coalesce(
             lines.reject_reason,
-            case when valid_transactions.transaction_id is null then 'orphan_transaction_id' end
-        ) as reject_reason,
+            case
+                when promoted_transactions.transaction_id is not null then null
+                when held_transactions.transaction_id is not null
+                    then 'parent_transaction_rejected'
+                else 'orphan_transaction_id'
+            end
+        ) as final_reason,
         -- line_total is recomputed from its parts (repairable): the contract's formula.
         round(lines.quantity * lines.unit_price * (100 - lines.discount_percentage) * 0.01, 2)
             as line_total
     from lines
-    left join valid_transactions on lines.transaction_id = valid_transactions.transaction_id
+    left join promoted_transactions
+        on lines.transaction_id = promoted_transactions.transaction_id
+    left join held_transactions on lines.transaction_id = held_transactions.transaction_id
 ),
 
-ranked as (
+disposed as (
     select
         *,
-        row_number() over (
-            partition by item_id, reject_reason is null
-            order by batch_id desc, source_line desc
-        ) as version_rank
+        case
+            when final_reason is not null then 'quarantined'
+            when is_duplicate then 'duplicate'
+            else 'promoted'
+        end as disposition
     from checked
 )
 
-select * from ranked
+select
+    item_id,
+    transaction_id,
+    product_id,
+    quantity,
+    unit_price,
+    discount_percentage,
+    raw_line_total,
+    line_total,
+    batch_id,
+    source_file,
+    source_line,
+    loaded_at,
+    final_reason as reject_reason,
+    disposition,
+    case when disposition = 'promoted' then 1 else 2 end as version_rank
+from disposed

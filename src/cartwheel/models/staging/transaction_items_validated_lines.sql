@@ -1,18 +1,47 @@
--- Item rows checked on their own: types, ranges and a known product.
--- Whether the parent transaction survives is decided in transaction_items_validated.
-with source as (
-    -- Only the batches this run processes (ops.run_batches, written by ingest).
+-- Item rows checked on their own: types, ranges, a known product, copies.
+-- Whether the parent transaction survives is decided in transactions_validated (an
+-- order is promoted whole or not at all) and applied in transaction_items_validated.
+with batch_rows as (
+    -- The batches this run processes (ops.run_batches, written by ingest).
     select * from staging.transaction_items
     where batch_id in (select batch_id from ops.run_batches)
+),
+
+retried_rows as (
+    -- Items quarantined by earlier runs are examined again: a product or an order that
+    -- arrived late can make them valid.
+    select staged.*
+    from staging.transaction_items as staged
+    inner join ops.quarantine as held
+        on held.batch_id = staged.batch_id
+        and held.source_file = staged.source_file
+        and held.source_line = staged.source_line
+    where held.entity = 'transaction_items' and held.stage = 'quality'
+        and held.released_at is null
+        and staged.batch_id not in (select batch_id from ops.run_batches)
+),
+
+source as (
+    select * from batch_rows
+    union all
+    select * from retried_rows
 ),
 
 valid_products as (
     -- Known products: valid in this run, or already in production from earlier runs.
     select product_id
     from staging.products_validated
-    where reject_reason is null and version_rank = 1
+    where disposition = 'promoted' and version_rank = 1
     union
     select product_id from production.products
+),
+
+held_products as (
+    -- Products held in quarantine: their items wait for them (not orphans).
+    select product_id from staging.products_validated where disposition = 'quarantined'
+    union
+    select upper(trim(record_key)) from ops.quarantine
+    where entity = 'products' and released_at is null and record_key is not null
 ),
 
 cleansed as (
@@ -24,28 +53,90 @@ cleansed as (
         try_cast(trim(unit_price) as decimal(12, 2)) as unit_price,
         try_cast(trim(discount_percentage) as decimal(5, 2)) as discount_percentage,
         try_cast(trim(line_total) as decimal(14, 2)) as raw_line_total,
+        trim(quantity) as raw_quantity,
+        trim(unit_price) as raw_unit_price,
+        trim(discount_percentage) as raw_discount_percentage,
+        trim(line_total) as raw_line_total_text,
         batch_id,
         source_file,
         source_line,
         loaded_at
     from source
+),
+
+checked as (
+    select
+        cleansed.*,
+        case
+            when cleansed.item_id is null or cleansed.item_id = '' then 'missing_item_id'
+            when not regexp_matches(cleansed.item_id, '^ITEM[0-9]+$') then 'invalid_item_id'
+            when cleansed.transaction_id is null or cleansed.transaction_id = ''
+                then 'missing_transaction_id'
+            when cleansed.product_id is null or cleansed.product_id = ''
+                then 'missing_product_id'
+            when cleansed.raw_quantity is null or cleansed.raw_quantity = ''
+                then 'missing_quantity'
+            when cleansed.quantity is null then 'unparseable_quantity'
+            when cleansed.quantity < 1 then 'non_positive_quantity'
+            when cleansed.raw_unit_price is null or cleansed.raw_unit_price = ''
+                then 'missing_unit_price'
+            when cleansed.unit_price is null then 'unparseable_unit_price'
+            when cleansed.unit_price <= 0 then 'non_positive_unit_price'
+            when cleansed.raw_discount_percentage is null or cleansed.raw_discount_percentage = ''
+                then 'missing_discount_percentage'
+            when cleansed.discount_percentage is null then 'unparseable_discount_percentage'
+            when cleansed.discount_percentage < 0 or cleansed.discount_percentage > 100
+                then 'discount_out_of_range'
+            -- line_total is recomputed (a wrong one is repaired), but a missing or
+            -- unreadable one means the row itself is damaged.
+            when cleansed.raw_line_total_text is null or cleansed.raw_line_total_text = ''
+                then 'missing_line_total'
+            when cleansed.raw_line_total is null then 'unparseable_line_total'
+            when valid_products.product_id is null and held_products.product_id is not null
+                then 'product_rejected'
+            when valid_products.product_id is null then 'orphan_product_id'
+        end as reject_reason
+    from cleansed
+    left join valid_products on cleansed.product_id = valid_products.product_id
+left join held_products on cleansed.product_id = held_products.product_id
+),
+
+deduplicated as (
+    select
+        *,
+        -- An exact copy of an earlier row is a duplicate; of two different rows with
+        -- one id, the latest wins and the other is a duplicate too (items are append-only).
+        row_number() over (
+            partition by
+                item_id, transaction_id, product_id, quantity, unit_price,
+                discount_percentage, raw_line_total
+            order by batch_id, source_line
+        ) as copy_rank
+    from checked
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by item_id, reject_reason is null and copy_rank = 1
+            order by batch_id desc, source_line desc
+        ) as id_rank
+    from deduplicated
 )
 
 select
-    cleansed.*,
-    case
-        when cleansed.item_id is null or cleansed.item_id = '' then 'missing_item_id'
-        when not regexp_matches(cleansed.item_id, '^ITEM[0-9]+$') then 'invalid_item_id'
-        when cleansed.transaction_id is null or cleansed.transaction_id = ''
-            then 'missing_transaction_id'
-        when cleansed.quantity is null then 'invalid_quantity'
-        when cleansed.quantity < 1 then 'non_positive_quantity'
-        when cleansed.unit_price is null then 'invalid_unit_price'
-        when cleansed.unit_price <= 0 then 'non_positive_unit_price'
-        when cleansed.discount_percentage is null then 'invalid_discount'
-        when cleansed.discount_percentage < 0 or cleansed.discount_percentage > 100
-            then 'discount_out_of_range'
-        when valid_products.product_id is null then 'orphan_product_id'
-    end as reject_reason
-from cleansed
-left join valid_products on cleansed.product_id = valid_products.product_id
+    item_id,
+    transaction_id,
+    product_id,
+    quantity,
+    unit_price,
+    discount_percentage,
+    raw_line_total,
+    batch_id,
+    source_file,
+    source_line,
+    loaded_at,
+    reject_reason,
+    reject_reason is null and (copy_rank > 1 or id_rank > 1) as is_duplicate
+from versioned

@@ -1,30 +1,69 @@
--- Every staged transaction row, typed and cleansed, with the first rule it breaks.
+-- Every transaction row of this run, typed and cleansed, with the first rule it breaks.
 -- A transaction needs a known customer (already in production or valid in this load),
--- a date on or after that customer's registration, and at least one valid item.
-with source as (
-    -- Only the batches this run processes (ops.run_batches, written by ingest).
+-- a date on or after that customer's registration, at least one item, and no rejected
+-- item: an order is promoted whole or not at all, so totals are never silently partial.
+with batch_rows as (
+    -- The batches this run processes (ops.run_batches, written by ingest).
     select * from staging.transactions
     where batch_id in (select batch_id from ops.run_batches)
 ),
 
-valid_customers as (
-    -- Known customers: valid in this run, or already in production from earlier runs.
+retried_rows as (
+    -- Transactions quarantined by earlier runs are examined again: a customer or a
+    -- product that arrived late can make them valid.
+    select staged.*
+    from staging.transactions as staged
+    inner join ops.quarantine as held
+        on held.batch_id = staged.batch_id
+        and held.source_file = staged.source_file
+        and held.source_line = staged.source_line
+    where held.entity = 'transactions' and held.stage = 'quality'
+        and held.released_at is null
+        and staged.batch_id not in (select batch_id from ops.run_batches)
+),
+
+source as (
+    select * from batch_rows
+    union all
+    select * from retried_rows
+),
+
+run_customers as (
     select customer_id, registration_date
     from staging.customers_validated
-    where reject_reason is null and version_rank = 1
+    where disposition = 'promoted' and version_rank = 1
+),
+
+valid_customers as (
+    -- Known customers: valid in this run, or already in production from earlier runs.
+    select customer_id, registration_date from run_customers
     union all
     select customer_id, registration_date
     from production.customers
-    where customer_id not in (
-        select customer_id from staging.customers_validated
-        where reject_reason is null and version_rank = 1
-    )
+    where customer_id not in (select customer_id from run_customers)
 ),
 
-valid_item_parents as (
-    select distinct transaction_id
-    from staging.transaction_items_validated_lines
-    where reject_reason is null
+held_customers as (
+    -- Customers held in quarantine (this run's, or unparseable / rejected earlier): a
+    -- transaction of theirs waits for them instead of counting as an orphan.
+    select customer_id from staging.customers_validated where disposition = 'quarantined'
+    union
+    select upper(trim(record_key)) from ops.quarantine
+    where entity = 'customers' and released_at is null and record_key is not null
+),
+
+item_lines as (
+    select * from staging.transaction_items_validated_lines
+    where not is_duplicate
+),
+
+item_status as (
+    select
+        transaction_id,
+        count(*) as items,
+        sum(case when reject_reason is null then 0 else 1 end) as rejected_items
+    from item_lines
+    group by transaction_id
 ),
 
 cleansed as (
@@ -42,7 +81,9 @@ cleansed as (
             else trim(payment_method)
         end as payment_method,
         trim(shipping_address) as shipping_address,
-        try_cast(trim(total_amount) as decimal(14, 2)) as total_amount,
+        try_cast(trim(total_amount) as decimal(14, 2)) as raw_total_amount,
+        trim(transaction_date) as raw_transaction_date,
+        trim(total_amount) as raw_total_amount_text,
         batch_id,
         source_file,
         source_line,
@@ -58,32 +99,89 @@ checked as (
                 then 'missing_transaction_id'
             when not regexp_matches(cleansed.transaction_id, '^TXN[0-9]+$')
                 then 'invalid_transaction_id'
+            when cleansed.customer_id is null or cleansed.customer_id = ''
+                then 'missing_customer_id'
+            when cleansed.raw_transaction_date is null or cleansed.raw_transaction_date = ''
+                then 'missing_transaction_date'
             when cleansed.transaction_date is null then 'unparseable_transaction_date'
             when cleansed.transaction_date > current_date then 'future_transaction_date'
-            when cleansed.transaction_time is null
-                or not regexp_matches(cleansed.transaction_time, '^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$')
-                then 'invalid_transaction_time'
+            when cleansed.transaction_time is null or cleansed.transaction_time = ''
+                then 'missing_transaction_time'
+            when not regexp_matches(
+                cleansed.transaction_time, '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$'
+            ) then 'invalid_transaction_time'
+            when cleansed.payment_method is null or cleansed.payment_method = ''
+                then 'missing_payment_method'
             when cleansed.payment_method not in (
                 'Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking'
-            ) or cleansed.payment_method is null then 'invalid_payment_method'
+            ) then 'invalid_payment_method'
+            -- total_amount is reconciled with the items (a wrong one is repaired), but a
+            -- missing or unreadable one means the row itself is damaged.
+            when cleansed.raw_total_amount_text is null or cleansed.raw_total_amount_text = ''
+                then 'missing_total_amount'
+            when cleansed.raw_total_amount is null then 'unparseable_total_amount'
+            when valid_customers.customer_id is null and held_customers.customer_id is not null
+                then 'customer_rejected'
             when valid_customers.customer_id is null then 'orphan_customer_id'
             when cleansed.transaction_date < valid_customers.registration_date
                 then 'transaction_before_registration'
-            when valid_item_parents.transaction_id is null then 'no_valid_items'
+            when item_status.transaction_id is null then 'no_items'
+            when item_status.rejected_items > 0 then 'rejected_items'
         end as reject_reason
     from cleansed
     left join valid_customers on cleansed.customer_id = valid_customers.customer_id
-    left join valid_item_parents on cleansed.transaction_id = valid_item_parents.transaction_id
+    left join item_status on cleansed.transaction_id = item_status.transaction_id
+    left join held_customers on cleansed.customer_id = held_customers.customer_id
 ),
 
-ranked as (
+deduplicated as (
     select
         *,
         row_number() over (
-            partition by transaction_id, reject_reason is null
-            order by batch_id desc, source_line desc
-        ) as version_rank
+            partition by
+                transaction_id, customer_id, transaction_date, transaction_time,
+                payment_method, shipping_address, raw_total_amount
+            order by batch_id, source_line
+        ) as copy_rank
     from checked
+),
+
+versioned as (
+    select
+        *,
+        -- Of two different rows with one id, the latest wins.
+        row_number() over (
+            partition by transaction_id, reject_reason is null and copy_rank = 1
+            order by batch_id desc, source_line desc
+        ) as id_rank
+    from deduplicated
+),
+
+disposed as (
+    select
+        *,
+        case
+            when reject_reason is not null then 'quarantined'
+            -- Transactions are append-only: a second row with the same id is removed.
+            when copy_rank > 1 or id_rank > 1 then 'duplicate'
+            else 'promoted'
+        end as disposition
+    from versioned
 )
 
-select * from ranked
+select
+    transaction_id,
+    customer_id,
+    transaction_date,
+    transaction_time,
+    payment_method,
+    shipping_address,
+    raw_total_amount,
+    batch_id,
+    source_file,
+    source_line,
+    loaded_at,
+    reject_reason,
+    disposition,
+    case when disposition = 'promoted' then 1 else 2 end as version_rank
+from disposed

@@ -1,0 +1,289 @@
+"""DuckDB's robust reading of one raw file into `staging.<entity>` (Engine.load_staging).
+
+CSV files are read with DuckDB's parallel reader in strict mode, every column as text,
+with rejected records stored instead of raised. Columns are matched by header name, so a
+missing column loads as NULL and an extra one is ignored. Every record gets the physical
+line it starts on (header = line 1), also when quoted values span lines or records were
+rejected; rejected records go to `ops.quarantine` with their raw text and a reason.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from cartwheel.engines.base import SourceError, check_identifier, string_literal
+from cartwheel.ingest.sniff import CsvLayout, inspect_csv
+
+READ = "staging_read"
+REJECTS = "staging_rejects"
+REJECT_SCANS = "staging_reject_scans"
+
+# DuckDB's error types for a rejected CSV record, as quarantine reason codes.
+REJECT_REASONS = {
+    "MISSING COLUMNS": "wrong_column_count",
+    "TOO MANY COLUMNS": "wrong_column_count",
+    "UNQUOTED VALUE": "malformed_csv_line",
+    "INVALID ENCODING": "invalid_encoding",
+    "INVALID UNICODE": "invalid_encoding",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+}
+
+
+def _message(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _csv_reader(layout: CsvLayout) -> str:
+    """read_csv over the file's own header positions (c0, c1, ...), all text."""
+    names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(layout.header)))
+    return (
+        f"read_csv(?, header = true, auto_detect = false, columns = {{{names}}}, "
+        f"delim = ',', quote = '\"', escape = '\"', "
+        f"new_line = {string_literal(layout.new_line.encode('unicode_escape').decode())}, "
+        f"encoding = {string_literal(layout.encoding)}, strict_mode = true, "
+        f"store_rejects = true, rejects_table = '{REJECTS}', rejects_scan = '{REJECT_SCANS}')"
+    )
+
+
+def _newlines(expression: str) -> str:
+    return f"(length({expression}) - length(replace({expression}, chr(10), '')))"
+
+
+def _exec(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list:
+    return con.execute(sql, params).fetchall()
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    layout: CsvLayout,
+    name: str = READ,
+    depth: int = 0,
+) -> None:
+    """Read a CSV into temp tables `name` (c0.., source_line) and `name_bad`
+    (source_line, raw_content, error_type): accepted and rejected records."""
+    for table in (REJECTS, REJECT_SCANS, name, f"{name}_bad"):
+        _exec(con, f"drop table if exists {table}")
+    fields = [f"c{i}" for i in range(len(layout.header))]
+    joined = "concat_ws('', " + ", ".join(fields) + ")"
+    _exec(
+        con,
+        f"create temporary table {name} as select {', '.join(fields)}, "
+        f"row_number() over () as record_index, {_newlines(joined)} as newlines "
+        f"from {_csv_reader(layout)}",
+        [str(source)],
+    )
+    # DuckDB numbers rejected records by record (header = 1), one row per error.
+    _exec(
+        con,
+        f"create temporary table {name}_bad as "
+        f"select line as record_no, "
+        f"trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) as raw_content, "
+        f"arg_min(error_type, byte_position) as error_type from {REJECTS} group by line",
+    )
+    bad = _exec(con, f"select count(*) from {name}_bad")[0][0]
+    spanning = _exec(con, f"select count(*) from {name} where newlines > 0")[0][0]
+    if bad == 0 and spanning == 0:
+        _exec(con, f"alter table {name} add column source_line bigint")
+        _exec(con, f"update {name} set source_line = record_index + 1")
+        _exec(con, f"alter table {name}_bad add column source_line bigint")
+        return
+    # Accepted record i is the i-th record number (from 2) not taken by a rejected one:
+    # rejected record r_j (j-th in order) comes before accepted i when r_j - j - 1 < i.
+    # A record's physical line then adds the extra lines of every earlier record.
+    _exec(
+        con,
+        f"""
+        create or replace temporary table {name} as
+        with bad as (
+            select record_no,
+                record_no - row_number() over (order by record_no) - 1 as accepted_before
+            from {name}_bad
+        )
+        select r.*, r.record_index + 1 + (
+            select count(*) from bad where bad.accepted_before < r.record_index
+        ) as record_no
+        from {name} r
+        """,
+    )
+    _exec(
+        con,
+        f"""
+        create or replace temporary table staging_lines as
+        select record_no, record_no + coalesce(sum(newlines) over (
+            order by record_no rows between unbounded preceding and 1 preceding
+        ), 0) as source_line
+        from (
+            select record_no, newlines from {name}
+            union all
+            select record_no, {_newlines("raw_content")} from {name}_bad
+        ) as records
+        """,
+    )
+    for table in (name, f"{name}_bad"):
+        _exec(
+            con,
+            f"create or replace temporary table {table} as select t.*, l.source_line "
+            f"from {table} t join staging_lines l using (record_no)",
+        )
+    _exec(con, "drop table staging_lines")
+    _recover_swallowed(con, layout, name, depth)
+
+
+def _recover_swallowed(
+    con: duckdb.DuckDBPyConnection, layout: CsvLayout, name: str, depth: int
+) -> None:
+    """An unterminated quote swallows the lines after it into one rejected record. Only
+    the broken line is kept as rejected; the swallowed lines are parsed again on their own
+    (a few small re-reads, one per broken line)."""
+    swallowed = _exec(
+        con,
+        f"select source_line, raw_content from {name}_bad "
+        f"where error_type = 'UNQUOTED VALUE' and contains(raw_content, chr(10))",
+    )
+    if not swallowed or depth > 20:
+        return
+    header = ",".join(f"c{i}" for i in range(len(layout.header)))
+    sub_layout = CsvLayout("utf-8", layout.new_line, list(layout.header))
+    with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
+        for number, (line, raw) in enumerate(swallowed):
+            first, _, rest = raw.partition("\n")
+            path = Path(folder) / f"tail{number}.csv"
+            path.write_text(header + layout.new_line + rest + layout.new_line, encoding="utf-8")
+            sub = f"{name}_tail"
+            _read_csv(con, path, sub_layout, sub, depth + 1)
+            # The tail's line 2 is the line after the broken one.
+            _exec(
+                con,
+                f"insert into {name} by name select * exclude (source_line), "
+                f"source_line + ? as source_line from {sub}",
+                [line - 1],
+            )
+            _exec(
+                con,
+                f"update {name}_bad set raw_content = ? where source_line = ?",
+                [first.rstrip("\r"), line],
+            )
+            _exec(
+                con,
+                f"insert into {name}_bad by name select * exclude (source_line), "
+                f"source_line + ? as source_line from {sub}_bad",
+                [line - 1],
+            )
+            _exec(con, f"drop table {sub}")
+            _exec(con, f"drop table {sub}_bad")
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
+    """Read a Parquet file into temp table READ; returns its column names (lower case)."""
+    con.execute(f"drop table if exists {READ}").fetchall()
+    con.execute(
+        f"create or replace temporary table {READ}_bad (source_line bigint, "
+        "raw_content varchar, error_type varchar)"
+    ).fetchall()
+    names = [
+        row[0]
+        for row in con.execute(
+            "select name from parquet_schema(?) where num_children is null or num_children = 0",
+            [str(source)],
+        ).fetchall()
+    ]
+    header = [name.strip().lower() for name in names]
+    fields = ", ".join(
+        f'cast("{name.replace(chr(34), chr(34) * 2)}" as varchar) as c{i}'
+        for i, name in enumerate(names)
+    )
+    con.execute(
+        f"create temporary table {READ} as select {fields}, "
+        "row_number() over () + 1 as source_line from read_parquet(?)",
+        [str(source)],
+    ).fetchall()
+    return header
+
+
+def load_staging(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    source: Path,
+    batch_id: str,
+) -> int:
+    """See `Engine.load_staging`. Runs inside the caller's transaction."""
+    check_identifier(table)
+    for column in columns:
+        check_identifier(column)
+    target = f"staging.{table}"
+    try:
+        if source.suffix == ".parquet":
+            header = _read_parquet(con, source)
+        else:
+            layout = inspect_csv(source)
+            header = layout.header
+            if layout.empty:
+                header = list(columns)
+                con.execute(
+                    f"create or replace temporary table {READ} as select "
+                    + ", ".join(f"cast(null as varchar) as c{i}" for i in range(len(columns)))
+                    + ", cast(null as bigint) as source_line limit 0"
+                ).fetchall()
+                con.execute(
+                    f"create or replace temporary table {READ}_bad (source_line bigint, "
+                    "raw_content varchar, error_type varchar)"
+                ).fetchall()
+            else:
+                _read_csv(con, source, layout)
+    except SourceError:
+        raise
+    except (duckdb.Error, OSError) as error:
+        raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
+
+    if columns and columns[0] not in header:
+        raise SourceError(
+            f"{source}: no '{columns[0]}' column in the header "
+            f"(expected {', '.join(columns)}; found {', '.join(header) or 'nothing'})"
+        )
+    positions = {c: (header.index(c) if c in header else None) for c in columns}
+    select_list = ", ".join(
+        f"c{positions[c]} as {c}" if positions[c] is not None else f"cast(null as varchar) as {c}"
+        for c in columns
+    )
+    select = (
+        f"select {select_list}, current_timestamp as loaded_at, cast(? as varchar) as batch_id, "
+        f"cast(? as varchar) as source_file, cast(source_line as bigint) as source_line "
+        f"from {READ}"
+    )
+    params = [batch_id, str(source)]
+    con.execute(f"create table if not exists {target} as {select} limit 0", params).fetchall()
+    con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
+    con.execute(f"insert into {target} {select}", params).fetchall()
+    con.execute(
+        "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
+        [table, batch_id],
+    ).fetchall()
+    rejected = con.execute(f"select count(*) from {READ}_bad").fetchall()[0][0]
+    if rejected:
+        reasons = " ".join(
+            f"when {string_literal(kind)} then {string_literal(reason)}"
+            for kind, reason in REJECT_REASONS.items()
+        )
+        con.execute(
+            "insert into ops.quarantine (entity, batch_id, source_file, source_line, "
+            "record_key, raw_content, reason, stage, quarantined_at) "
+            # The key as written, best effort: the field at the key's header position.
+            f"select ?, ?, ?, source_line, nullif(trim(split_part(raw_content, ',', "
+            f"{header.index(columns[0]) + 1}), '\" '), ''), raw_content, "
+            f"case error_type {reasons} else 'malformed_csv_line' end, 'ingest', "
+            f"current_timestamp from {READ}_bad",
+            [table, batch_id, str(source)],
+        ).fetchall()
+    for name in (READ, f"{READ}_bad", REJECTS, REJECT_SCANS):
+        con.execute(f"drop table if exists {name}").fetchall()
+    return int(
+        con.execute(f"select count(*) from {target} where batch_id = ?", [batch_id]).fetchall()[0][
+            0
+        ]
+    )

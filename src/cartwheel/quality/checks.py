@@ -1,0 +1,145 @@
+"""Table-level quality checks (checks.yaml): run them, keep their results with history in
+`ops.quality_results` (one row per check per run), and score the batch 0-100."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+
+import yaml
+
+from cartwheel.engines import Engine
+
+SEVERITY_WEIGHTS = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+DIMENSIONS = (
+    "completeness",
+    "uniqueness",
+    "validity",
+    "consistency",
+    "referential_integrity",
+    "accuracy",
+)
+
+RESULTS_DDL = """
+create table if not exists ops.quality_results (
+    run_id varchar not null,
+    checked_at timestamp not null,
+    check_id varchar not null,
+    dimension varchar not null,
+    severity varchar not null,
+    entity varchar not null,
+    description varchar not null,
+    rows_checked bigint not null,
+    rows_failed bigint not null,
+    failure_rate_pct double precision not null,
+    warn_threshold_pct double precision not null,
+    error_threshold_pct double precision not null,
+    status varchar not null,
+    score_points double precision not null,
+    weight integer not null
+)
+"""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    dimension: str
+    severity: str
+    entity: str
+    description: str
+    warn: float
+    error: float
+    sql: str
+
+    @property
+    def weight(self) -> int:
+        return SEVERITY_WEIGHTS[self.severity]
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    rows_failed: int
+    rows_checked: int
+
+    @property
+    def rate(self) -> float:
+        """Failed rows as a percentage of checked rows (0 when nothing was checked)."""
+        return 100.0 * self.rows_failed / self.rows_checked if self.rows_checked else 0.0
+
+    @property
+    def status(self) -> str:
+        if self.rate <= self.check.warn:
+            return "passed"
+        return "warning" if self.rate <= self.check.error else "failed"
+
+    @property
+    def points(self) -> float:
+        """Points kept out of the check's weight: all at 0%, none at the error threshold."""
+        error = self.check.error or 1e-9
+        return self.check.weight * (1.0 - min(1.0, self.rate / error))
+
+
+def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[Check]:
+    """The checks of checks.yaml, with thresholds overridden per check id."""
+    text = (resources.files("cartwheel") / "quality" / "checks.yaml").read_text()
+    checks = []
+    for entry in yaml.safe_load(text):
+        override = (thresholds or {}).get(entry["id"], {})
+        entry = {**entry, **{k: float(v) for k, v in override.items() if k in ("warn", "error")}}
+        if entry["dimension"] not in DIMENSIONS or entry["severity"] not in SEVERITY_WEIGHTS:
+            raise ValueError(f"check {entry['id']}: unknown dimension or severity")
+        checks.append(Check(**entry))
+    return checks
+
+
+def run_checks(engine: Engine, checks: list[Check]) -> list[CheckResult]:
+    results = []
+    for check in checks:
+        failed, checked = engine.query(engine.translate(check.sql))[0]
+        results.append(CheckResult(check, int(failed or 0), int(checked or 0)))
+    return results
+
+
+def quality_score(results: list[CheckResult]) -> float:
+    """0-100: the weighted share of points the checks kept."""
+    total = sum(r.check.weight for r in results)
+    return round(100.0 * sum(r.points for r in results) / total, 2) if total else 100.0
+
+
+def quality_grade(score: float) -> str:
+    for grade, floor in (("A", 90), ("B", 80), ("C", 70), ("D", 60)):
+        if score >= floor:
+            return grade
+    return "F"
+
+
+def record_results(engine: Engine, run_id: str, results: list[CheckResult]) -> datetime:
+    """Append this run's results to ops.quality_results (history is never overwritten)."""
+    engine.execute(engine.translate(RESULTS_DDL))
+    checked_at = datetime.now(UTC).replace(tzinfo=None)
+    for r in results:
+        c = r.check
+        engine.execute(
+            "insert into ops.quality_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                checked_at,
+                c.id,
+                c.dimension,
+                c.severity,
+                c.entity,
+                c.description,
+                r.rows_checked,
+                r.rows_failed,
+                round(r.rate, 4),
+                c.warn,
+                c.error,
+                r.status,
+                round(r.points, 4),
+                c.weight,
+            ],
+        )
+    return checked_at

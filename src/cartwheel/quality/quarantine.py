@@ -1,0 +1,155 @@
+"""`ops.quarantine`: every row that could not go further, with its raw text, lineage and
+reason. Rows stay after they are released (a later run promoted them), marked with when
+and by which run, so the table is also the history of what was held back and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cartwheel.contract import PRIMARY_KEYS, RAW_COLUMNS
+from cartwheel.engines import Engine
+from cartwheel.engines.base import check_identifier
+
+# Portable DDL (DuckDB and PostgreSQL). `stage` says who rejected the row: `ingest`
+# (the record could not be parsed) or `quality` (a row-level rule failed).
+QUARANTINE_DDL = """
+create table if not exists ops.quarantine (
+    entity varchar not null,
+    batch_id varchar not null,
+    source_file varchar,
+    source_line bigint,
+    record_key varchar,
+    raw_content varchar,
+    reason varchar not null,
+    stage varchar not null,
+    run_id varchar,
+    quarantined_at timestamp not null,
+    released_at timestamp,
+    released_run_id varchar
+)
+"""
+
+# Entities whose rows depend on other entities (a late customer or product can make an
+# orphan valid): their quarantined rows are examined again on every run.
+RETRYABLE = ("transactions", "transaction_items")
+
+
+def ensure_quarantine(engine: Engine) -> None:
+    """Create `ops.quarantine` if it does not exist yet."""
+    engine.execute("create schema if not exists ops")
+    engine.execute(engine.translate(QUARANTINE_DDL))
+
+
+def csv_line_sql(columns: tuple[str, ...], alias: str) -> str:
+    """SQL rebuilding a CSV line from text columns (quoted where CSV needs quotes)."""
+    fields = []
+    for column in columns:
+        ref = f"{alias}.{check_identifier(column)}"
+        fields.append(
+            f"case when {ref} is null then '' "
+            f"when {ref} like '%,%' or {ref} like '%\"%' or {ref} like '%' || chr(10) || '%' "
+            f"or {ref} like '%' || chr(13) || '%' "
+            f"then '\"' || replace({ref}, '\"', '\"\"') || '\"' else {ref} end"
+        )
+    return " || ',' || ".join(fields)
+
+
+def record_rejects(engine: Engine, run_id: str) -> dict[str, int]:
+    """Replace the quality-stage quarantine rows of this run's rows with the current
+    rejects of the `*_validated` models; release retried rows that now pass.
+
+    Returns rows quarantined per entity by this run.
+    """
+    counts = {}
+    for entity, columns in RAW_COLUMNS.items():
+        key = PRIMARY_KEYS[entity]
+        validated = f"staging.{entity}_validated"
+        # Rows examined again by this run (quarantined earlier, from an older batch).
+        examined = (
+            f"select batch_id, source_file, source_line from {validated} "
+            "where batch_id not in (select batch_id from ops.run_batches)"
+        )
+        engine.execute(
+            "update ops.quarantine set released_at = current_timestamp, released_run_id = ? "
+            "where entity = ? and stage = 'quality' and released_at is null "
+            f"and exists (select 1 from {validated} v where v.disposition <> 'quarantined' "
+            "and v.batch_id = ops.quarantine.batch_id "
+            "and v.source_file = ops.quarantine.source_file "
+            "and v.source_line = ops.quarantine.source_line)",
+            [run_id, entity],
+        )
+        # This run's batches are decided afresh; retried rows still rejected are replaced
+        # too (their reason may have changed), keeping their first quarantine time.
+        engine.execute(
+            "create temporary table quarantine_kept as "
+            "select q.batch_id, q.source_file, q.source_line, min(q.quarantined_at) as first_at "
+            f"from ops.quarantine q join ({examined}) e on q.batch_id = e.batch_id "
+            "and q.source_file = e.source_file and q.source_line = e.source_line "
+            "where q.entity = ? and q.stage = 'quality' and q.released_at is null "
+            "group by q.batch_id, q.source_file, q.source_line",
+            [entity],
+        )
+        engine.execute(
+            "delete from ops.quarantine where entity = ? and stage = 'quality' and ("
+            "batch_id in (select batch_id from ops.run_batches) or (released_at is null and "
+            "exists (select 1 from quarantine_kept k where k.batch_id = ops.quarantine.batch_id "
+            "and k.source_file = ops.quarantine.source_file "
+            "and k.source_line = ops.quarantine.source_line)))",
+            [entity],
+        )
+        engine.execute(
+            "insert into ops.quarantine (entity, batch_id, source_file, source_line, "
+            "record_key, raw_content, reason, stage, run_id, quarantined_at) "
+            f"select ?, v.batch_id, v.source_file, v.source_line, s.{key}, "
+            f"{csv_line_sql(columns, 's')}, v.reject_reason, 'quality', ?, "
+            "coalesce(k.first_at, current_timestamp) "
+            f"from {validated} v "
+            f"join staging.{entity} s on s.batch_id = v.batch_id "
+            "and s.source_file = v.source_file and s.source_line = v.source_line "
+            "left join quarantine_kept k on k.batch_id = v.batch_id "
+            "and k.source_file = v.source_file and k.source_line = v.source_line "
+            "where v.disposition = 'quarantined'",
+            [entity, run_id],
+        )
+        engine.execute("drop table quarantine_kept")
+        counts[entity] = int(
+            engine.scalar(f"select count(*) from {validated} where disposition = 'quarantined'")
+        )
+    return counts
+
+
+@dataclass
+class QuarantineSummary:
+    by_reason: list[tuple[str, str, str, int]]  # entity, stage, reason, rows
+    samples: list[tuple]  # entity, reason, batch_id, source_file, source_line, raw_content
+    released: int
+
+
+def summarise(engine: Engine, entity: str | None = None, samples: int = 3) -> QuarantineSummary:
+    """What is held in quarantine now: counts by entity and reason, a few sample rows."""
+    ensure_quarantine(engine)
+    where = "released_at is null"
+    params: list[object] = []
+    if entity is not None:
+        where += " and entity = ?"
+        params.append(entity)
+    by_reason = engine.query(
+        f"select entity, stage, reason, count(*) from ops.quarantine where {where} "
+        "group by entity, stage, reason order by entity, count(*) desc, reason",
+        params,
+    )
+    rows = engine.query(
+        "select entity, reason, batch_id, source_file, source_line, raw_content from ("
+        "select *, row_number() over (partition by entity, reason "
+        "order by batch_id, source_line) as n "
+        f"from ops.quarantine where {where}) as q where n <= ? "
+        "order by entity, reason, batch_id, source_line",
+        [*params, samples],
+    )
+    released = engine.scalar(
+        "select count(*) from ops.quarantine where released_at is not null"
+        + (" and entity = ?" if entity is not None else ""),
+        params,
+    )
+    return QuarantineSummary(by_reason, rows, int(released or 0))
