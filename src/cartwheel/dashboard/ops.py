@@ -75,6 +75,7 @@ def _dimensions_from_report(report: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(entry, dict):
             continue
         failed = entry.get("failed", entry.get("checks_failed", entry.get("failed_checks")))
+        warning = entry.get("warnings", entry.get("warning", 0))
         passed = entry.get("passed", entry.get("checks_passed", entry.get("passed_checks")))
         total = entry.get("total", entry.get("checks", entry.get("total_checks")))
         if passed is None and total is not None and failed is not None:
@@ -82,45 +83,62 @@ def _dimensions_from_report(report: dict[str, Any]) -> list[dict[str, Any]]:
         if passed is None and failed is None:
             passed, failed = (1, 0) if entry.get("status") in ("passed", "pass") else (0, 1)
         dimensions.append(
-            {"dimension": dimension, "passed": int(passed or 0), "failed": int(failed or 0)}
+            {
+                "dimension": dimension,
+                "passed": int(passed or 0),
+                "warning": int(warning or 0),
+                "failed": int(failed or 0),
+            }
         )
     return dimensions
 
 
 def _dimensions_from_table(engine: Engine) -> list[dict[str, Any]]:
-    """Checks of the latest quality run, counted per dimension."""
+    """Checks of the latest quality run (ops.quality_results), counted per dimension."""
     table = "ops.quality_results"
-    columns = _columns(engine, table)
-    dimension = _pick(columns, "dimension", "check_dimension", "category")
-    passed = _pick(columns, "passed", "is_passed", "status")
-    run = _pick(
-        columns, "run_id", "check_run_id", "pipeline_run_id", "checked_at", "check_timestamp"
-    )
-    if not (dimension and passed and run):
+    if not {"checked_at", "dimension", "status"} <= set(_columns(engine, table)):
         return []
-    is_passed = f"{passed} in ('passed', 'pass', 'ok', 'success')" if passed == "status" else passed
     rows = engine.query(
-        f"select {dimension}, "
-        f"sum(case when {is_passed} then 1 else 0 end), "
-        f"sum(case when {is_passed} then 0 else 1 end) "
-        f"from {table} where {run} = (select max({run}) from {table}) "
-        f"group by {dimension} order by {dimension}"
+        f"""
+        select
+            dimension,
+            sum(case when status = 'passed' then 1 else 0 end),
+            sum(case when status = 'warning' then 1 else 0 end),
+            sum(case when status not in ('passed', 'warning') then 1 else 0 end)
+        from {table}
+        where checked_at = (select max(checked_at) from {table})
+        group by dimension
+        order by dimension
+        """
     )
-    return [{"dimension": str(d), "passed": int(p), "failed": int(f)} for d, p, f in rows]
+    return [
+        {
+            "dimension": str(d).replace("_", " "),
+            "passed": int(p),
+            "warning": int(w),
+            "failed": int(f),
+        }
+        for d, p, w, f in rows
+    ]
 
 
 def _score_history(engine: Engine) -> list[dict[str, Any]]:
-    for table in ("ops.quality_scores", "ops.quality_runs", "ops.quality_results"):
-        columns = _columns(engine, table)
-        score = _pick(columns, "overall_quality_score", "quality_score", "score")
-        at = _pick(columns, "check_timestamp", "checked_at", "created_at", "started_at")
-        if score and at:
-            rows = engine.query(
-                f"select {at}, max({score}) from {table} group by {at} "
-                f"order by {at} desc limit {HISTORY_RUNS}"
-            )
-            return [{"at": str(a), "score": _number(s)} for a, s in reversed(rows)]
-    return []
+    """Score per quality run: the weighted share of points kept, as the quality step
+    computes it (100 x sum of score_points / sum of weight)."""
+    table = "ops.quality_results"
+    if not {"checked_at", "score_points", "weight"} <= set(_columns(engine, table)):
+        return []
+    rows = engine.query(
+        f"""
+        select checked_at, round(100.0 * sum(score_points) / sum(weight), 2)
+        from {table}
+        group by checked_at
+        having sum(weight) > 0
+        order by checked_at desc
+        limit {HISTORY_RUNS}
+        """
+    )
+    return [{"at": str(a), "score": _number(s)} for a, s in reversed(rows)]
 
 
 def _quarantine(engine: Engine) -> list[dict[str, Any]]:

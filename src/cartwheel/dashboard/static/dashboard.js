@@ -541,8 +541,9 @@
     text.appendChild(el("div", { class: "big", id: "quality-score-value" }, Number(Q.score).toFixed(1)));
     text.appendChild(el("div", { class: "kpi-hint" }, "quality score out of 100"));
     text.appendChild(el("div", { class: "applies" }, Q.checked_at ? "checked " + Q.checked_at : ""));
-    const gauge = el("div", { class: "chart-box short" });
-    gauge.style.width = "220px";
+    const gauge = el("div", { class: "chart-box" });
+    gauge.style.width = "240px";
+    gauge.style.height = "130px";
     const canvas = el("canvas");
     gauge.appendChild(canvas);
     const wrap = el("div", { class: "status" });
@@ -567,6 +568,7 @@
         labels: rows.map((r) => r.dimension),
         datasets: [
           { label: "passed", data: rows.map((r) => r.passed), backgroundColor: "#12a150" },
+          { label: "warning", data: rows.map((r) => r.warning || 0), backgroundColor: "#e6a100" },
           { label: "failed", data: rows.map((r) => r.failed), backgroundColor: "#d92d20" },
         ],
       },
