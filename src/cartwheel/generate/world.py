@@ -331,19 +331,28 @@ class World:
             s, (S_P_GAP, S_P_KIND), ids, launch, p.product_change_rate, p.product_change_kinds,
             self.n_days,
         )  # fmt: skip
-        self.product_events = self._event_index(
-            self.product_slots.day, self.product_slots.day < NEVER
-        )
+        # A price change that rounds to the same cents changes nothing: not an event.
+        slots = self.product_slots
+        effective = slots.day < NEVER
+        idx = ids - 1
+        for j in range(SLOTS):
+            v = (slots.kind[:, :j] == 0).sum(axis=1) + 1
+            repriced = self.price_version(idx, v) != self.price_version(idx, v - 1)
+            effective[:, j] &= (slots.kind[:, j] != 0) | repriced
+        self.product_events = self._event_index(slots.day, effective)
 
-    def price_cents(self, idx: np.ndarray, k: int | np.ndarray) -> np.ndarray:
-        """Prices (cents) of products (0-based) on day offset k."""
-        v = self.product_slots.versions(idx, k, 0)
+    def price_version(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Price (cents) of products (0-based) in price version v (0 = launch price)."""
         lo, hi = self.profile.price_change_range
         factor = lo + draws.uniform(self.seed, S_PRICE_CHANGE, idx + 1, v) * (hi - lo)
         changed = np.round(self.base_price_cents[idx] * factor).astype(np.int64)
         price = np.where(v == 0, self.base_price_cents[idx], changed)
         # A price never falls to or below cost: margins stay positive.
         return np.maximum(price, self.cost_cents[idx] + 1)
+
+    def price_cents(self, idx: np.ndarray, k: int | np.ndarray) -> np.ndarray:
+        """Prices (cents) of products (0-based) on day offset k."""
+        return self.price_version(idx, self.product_slots.versions(idx, k, 0))
 
     def product_rows(self, idx: np.ndarray, k: int) -> pa.Table:
         """Products (0-based indexes) as they are at the end of day offset k."""
