@@ -176,6 +176,11 @@ def warehouse_data(engine: Engine) -> WarehouseData:
         "acquisition": acquisition,
     }
     del catalogue["index"]
+    # Months as positions in dims.months (shorter than 202401-style keys, and what the
+    # date-range filter compares). Registrations keep their keys: they start earlier.
+    position = {key: i for i, key in enumerate(months)}
+    for name in ("sales", "orders", "product_sales", "sub_categories", "weekdays", "calendar"):
+        data[name]["month"] = [position[key] for key in data[name].pop("month_key")]
     return WarehouseData(data, timings)
 
 

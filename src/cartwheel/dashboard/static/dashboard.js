@@ -59,6 +59,9 @@
     return key >= lo && key <= hi;
   };
   const is = (value, chosen) => chosen < 0 || value === chosen;
+  const inRange = (month) => month >= f.from && month <= f.to;
+  const chosenMonths = () => monthKeys.map((_, i) => i).filter(inRange);
+  const labelOf = (month) => monthLabel(monthKeys[month]);
 
   // Sum `fields` of a column-oriented table over rows passing `keep`, grouped by `key`.
   function group(table, keep, key, fields) {
@@ -76,9 +79,9 @@
 
   const S = D.sales;
   const O = D.orders;
-  const salesKeep = (i) => inMonths(S.month_key[i]) && is(S.category[i], f.category)
+  const salesKeep = (i) => inRange(S.month[i]) && is(S.category[i], f.category)
     && is(S.state[i], f.state) && is(S.payment_method[i], f.payment);
-  const ordersKeep = (i) => inMonths(O.month_key[i]) && is(O.state[i], f.state)
+  const ordersKeep = (i) => inRange(O.month[i]) && is(O.state[i], f.state)
     && is(O.payment_method[i], f.payment);
 
   // Orders per key: transaction-level cube unless a category is chosen (a transaction can
@@ -190,13 +193,13 @@
   };
 
   V.monthly_trend = () => {
-    const rev = group(S, salesKeep, (i) => S.month_key[i], ["revenue"]);
-    const orders = ordersBy((i) => S.month_key[i], (i) => O.month_key[i]);
-    const months = monthKeys.filter(inMonths);
+    const rev = group(S, salesKeep, (i) => S.month[i], ["revenue"]);
+    const orders = ordersBy((i) => S.month[i], (i) => O.month[i]);
+    const months = chosenMonths();
     draw("monthly_trend", {
       type: "bar",
       data: {
-        labels: months.map(monthLabel),
+        labels: months.map(labelOf),
         datasets: [
           { type: "bar", label: "Revenue", data: months.map((m) => cents((rev.get(m) || [0])[0])),
             backgroundColor: "#3559e0cc", borderRadius: 4, yAxisID: "y", order: 2 },
@@ -271,7 +274,7 @@
 
   const P = D.products;
   const PS = D.product_sales;
-  const productKeep = (i) => inMonths(PS.month_key[i]) && is(P.category[PS.product[i]], f.category);
+  const productKeep = (i) => inRange(PS.month[i]) && is(P.category[PS.product[i]], f.category);
   function productTotals() {
     const g = group(PS, productKeep, (i) => PS.product[i], ["revenue", "profit", "units"]);
     return sortedEntries(g);
@@ -286,7 +289,7 @@
 
   V.subcategory_breakdown = () => {
     const SC = D.sub_categories;
-    const keep = (i) => inMonths(SC.month_key[i]) && is(SC.category[i], f.category);
+    const keep = (i) => inRange(SC.month[i]) && is(SC.category[i], f.category);
     const g = group(SC, keep, (i) => SC.category[i] + ":" + SC.sub_category[i], ["revenue"]);
     const rows = [...g].map(([k, v]) => {
       const [c, s] = k.split(":").map(Number);
@@ -431,12 +434,12 @@
   };
 
   V.segment_mix = () => {
-    const g = group(O, ordersKeep, (i) => O.month_key[i] * 10 + O.customer_segment[i], ["revenue"]);
-    const months = monthKeys.filter(inMonths);
+    const g = group(O, ordersKeep, (i) => O.month[i] * 10 + O.customer_segment[i], ["revenue"]);
+    const months = chosenMonths();
     draw("segment_mix", {
       type: "bar",
       data: {
-        labels: months.map(monthLabel),
+        labels: months.map(labelOf),
         datasets: dims.segments.map((s, si) => ({
           label: s, data: months.map((m) => cents((g.get(m * 10 + si) || [0])[0])),
           backgroundColor: SEGMENT_COLOURS[s] || colourOf(si),
@@ -479,9 +482,9 @@
   V.day_of_week = () => {
     const W = D.weekdays;
     const C = D.calendar;
-    const rev = group(W, (i) => inMonths(W.month_key[i]) && is(W.category[i], f.category),
+    const rev = group(W, (i) => inRange(W.month[i]) && is(W.category[i], f.category),
       (i) => W.iso_day_of_week[i], ["revenue", "orders"]);
-    const days = group(C, (i) => inMonths(C.month_key[i]), (i) => C.iso_day_of_week[i], ["days"]);
+    const days = group(C, (i) => inRange(C.month[i]), (i) => C.iso_day_of_week[i], ["days"]);
     const values = dims.weekdays.map((_, d) => {
       const n = (days.get(d + 1) || [0])[0];
       return n ? cents((rev.get(d + 1) || [0])[0] / n) : 0;
@@ -499,13 +502,13 @@
   };
 
   V.category_trend = () => {
-    const g = group(S, salesKeep, (i) => S.month_key[i] * 100 + S.category[i], ["revenue"]);
-    const months = monthKeys.filter(inMonths);
+    const g = group(S, salesKeep, (i) => S.month[i] * 100 + S.category[i], ["revenue"]);
+    const months = chosenMonths();
     const cats = dims.categories.map((_, c) => c).filter((c) => is(c, f.category));
     draw("category_trend", {
       type: "bar",
       data: {
-        labels: months.map(monthLabel),
+        labels: months.map(labelOf),
         datasets: cats.map((c) => ({
           label: dims.categories[c], backgroundColor: colourOf(c),
           data: months.map((m) => cents((g.get(m * 100 + c) || [0])[0])),
