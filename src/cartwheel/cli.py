@@ -224,10 +224,28 @@ def run(
     wait: Annotated[
         bool, typer.Option("--wait", help="If another run holds the lock, wait for it.")
     ] = False,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="duckdb (default) or postgres.")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="With --engine postgres: postgresql://user@host:port/db "
+            "(password in the URL or PGPASSWORD; never printed).",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pipeline: generate (or --input) → ingest → quality → production →
     warehouse → analytics."""
-    settings = _settings(input_dir=input_dir, scale=scale, seed=seed, data_dir=data_dir)
+    settings = _settings(
+        input_dir=input_dir,
+        scale=scale,
+        seed=seed,
+        data_dir=data_dir,
+        engine=engine,
+        database_url=database_url,
+    )
     pipeline = Pipeline(settings)
     console_logging(logging.WARNING)
     try:
@@ -240,7 +258,34 @@ def run(
         err_console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from error
     console.print(summary_table(pipeline.results))
-    console.print(f"warehouse: {settings.duckdb_path}   analytics: {settings.analytics_dir}")
+    console.print(f"warehouse: {settings.warehouse_location}   analytics: {settings.analytics_dir}")
+
+
+@app.command()
+def quarantine(
+    data_dir: DataDir = None,
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Only this entity (e.g. transactions).")
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", min=0, help="Sample rows per entity and reason.")
+    ] = 3,
+) -> None:
+    """What is held in quarantine: counts by entity and reason, and sample rows."""
+    from cartwheel.engines import connect_reader
+    from cartwheel.quality.quarantine import render_quarantine
+
+    settings = _settings(data_dir=data_dir)
+    try:
+        engine = connect_reader(settings)
+    except (FileNotFoundError, OSError) as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from error
+    try:
+        for part in render_quarantine(engine, entity, samples):
+            Console(width=max(console.width, 140)).print(part)
+    finally:
+        engine.close()
 
 
 @app.command()

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from cartwheel.engines.base import SourceError, check_identifier, string_literal
-from cartwheel.ingest.sniff import CsvLayout, inspect_csv
+from cartwheel.ingest.sniff import CsvLayout, blank_lines, inspect_csv
 
 READ = "staging_read"
 REJECTS = "staging_rejects"
@@ -91,7 +92,29 @@ def _read_csv(
         _exec(con, f"alter table {name} add column source_line bigint")
         _exec(con, f"update {name} set source_line = record_index + 1")
         _exec(con, f"alter table {name}_bad add column source_line bigint")
+    else:
+        _number_lines(con, name)
+        _recover_swallowed(con, layout, name, depth)
+    _skip_blank_lines(con, name, blank_lines(source, layout.encoding))
+
+
+def _skip_blank_lines(con: duckdb.DuckDBPyConnection, name: str, blanks: list[int]) -> None:
+    """Move line numbers past the empty lines the reader skipped: the j-th empty line
+    (at line b_j) precedes a record numbered n without it when b_j - j + 1 <= n."""
+    if not blanks:
         return
+    con.register("staging_blank_lines", pa.table({"line": pa.array(blanks, pa.int64())}))
+    shift = (
+        "(select count(*) from (select line - row_number() over (order by line) + 1 as at "
+        "from staging_blank_lines) as b where b.at <= source_line)"
+    )
+    for table in (name, f"{name}_bad"):
+        _exec(con, f"update {table} set source_line = source_line + {shift}")
+    con.unregister("staging_blank_lines")
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Physical lines when records were rejected or span lines."""
     # Accepted record i is the i-th record number (from 2) not taken by a rejected one:
     # rejected record r_j (j-th in order) comes before accepted i when r_j - j - 1 < i.
     # A record's physical line then adds the extra lines of every earlier record.
@@ -131,7 +154,6 @@ def _read_csv(
             f"from {table} t join staging_lines l using (record_no)",
         )
     _exec(con, "drop table staging_lines")
-    _recover_swallowed(con, layout, name, depth)
 
 
 def _recover_swallowed(

@@ -9,6 +9,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from cartwheel.engines.base import SourceError
 
 SAMPLE_BYTES = 1 << 20
@@ -66,3 +68,34 @@ def inspect_csv(path: Path) -> CsvLayout:
     new_line = "\r\n" if first_line.endswith("\r") else "\n"
     header = next(csv.reader([first_line.rstrip("\r")]), [])
     return CsvLayout(encoding, new_line, [name.strip().lower() for name in header])
+
+
+def blank_lines(path: Path, encoding: str) -> list[int]:
+    """Physical line numbers of empty lines outside quoted values (CSV readers skip
+    them, so the lines after them would be numbered wrongly without this).
+
+    A quick scan decides; only a file that has an empty line is read into numpy.
+    """
+    if encoding == "utf-16":
+        return []
+    found, tail = False, b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            window = tail + chunk
+            if b"\n\n" in window or b"\n\r\n" in window:
+                found = True
+                break
+            tail = window[-2:]
+    if not found:
+        return []
+    data = np.fromfile(path, dtype=np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    starts = np.concatenate([[0], newlines + 1])[: len(newlines)]
+    length = newlines - starts
+    carriage = data[np.minimum(starts, len(data) - 1)] == 13
+    empty = (length == 0) | ((length == 1) & carriage)
+    # Outside quotes: an even number of quote characters before the line starts.
+    quotes = np.concatenate([[0], np.cumsum(data == 34)])
+    outside = quotes[starts] % 2 == 0
+    lines = np.flatnonzero(empty & outside) + 1
+    return [int(line) for line in lines if line > 1]

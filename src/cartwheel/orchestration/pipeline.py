@@ -37,7 +37,7 @@ from cartwheel.orchestration.publish import Workspace
 from cartwheel.orchestration.retry import retrying
 from cartwheel.production import load_production
 from cartwheel.quality.conservation import conservation, equation, records_processed
-from cartwheel.quality.report import LEDGER_FILE, run_quality
+from cartwheel.quality.report import LEDGER_FILE, keep_history, run_quality
 from cartwheel.reports import now_iso, write_report
 from cartwheel.warehouse import build_warehouse
 
@@ -182,6 +182,7 @@ class Pipeline:
         write_report(self.output_dir, "quality_report.json", outcome.report)
         detail = {"conservation": outcome.conservation, "gate": outcome.report["gate"]}
         if not outcome.passed:
+            self._stopped_by_gate = outcome  # its check history is kept (see _finish)
             raise PipelineError(
                 "quality gate stopped the run before production: " + "; ".join(outcome.gate_reasons)
             )
@@ -466,6 +467,8 @@ class Pipeline:
             if self._interrupted is not None:
                 history.record(engine, self._interrupted)
         history.record(engine, r)
+        if status != "success" and getattr(self, "_stopped_by_gate", None) is not None:
+            keep_history(engine, self.run_id, self._stopped_by_gate)
         self._write_execution_report(r)
         self.workspace.commit(engine, everything=status == "success")
         self._engine = None

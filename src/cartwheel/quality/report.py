@@ -43,6 +43,7 @@ class QualityOutcome:
     conservation: list[dict]
     gate_reasons: list[str] = field(default_factory=list)
     validated_rows: dict[str, int] = field(default_factory=dict)
+    results: list[CheckResult] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -144,4 +145,11 @@ def run_quality(
     ledger = (input_dir / LEDGER_FILE) if input_dir is not None else None
     if ledger is not None and ledger.is_file():
         report["ledger_comparison"] = score_ledger(engine, ledger)
-    return QualityOutcome(report, balance, reasons, validated)
+    return QualityOutcome(report, balance, reasons, validated, results)
+
+
+def keep_history(engine: Engine, run_id: str, outcome: QualityOutcome) -> None:
+    """Record a stopped run's check results and conservation in the published database
+    (the run's own copy is discarded, but its quality history must not be)."""
+    record_results(engine, run_id, outcome.results)
+    record_conservation(engine, run_id, outcome.conservation)
