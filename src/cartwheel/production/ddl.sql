@@ -3,7 +3,10 @@ create table if not exists production.customers (
     customer_id varchar primary key,
     first_name varchar not null,
     last_name varchar not null,
-    email varchar not null unique,
+    -- Not UNIQUE: customers change their email (SCD2 feed), and DuckDB refuses any update
+    -- of an indexed column in a row that a foreign key references. Duplicate emails
+    -- are a quality check instead.
+    email varchar not null,
     phone varchar,
     registration_date date not null,
     city varchar,
