@@ -167,9 +167,10 @@ def pipeline_data(
 
     `this_run` is the run building the dashboard (not in the history tables yet): its
     steps so far are the step durations shown, and it ends the list of runs as running.
+    A dashboard rebuilt on its own (no steps before it) shows the last recorded run.
     """
     runs = _runs_from_table(engine)
-    if this_run is not None:
+    if this_run is not None and this_run.get("steps"):
         runs = [r for r in runs if r["run_id"] != this_run["run_id"]][-(HISTORY_RUNS - 1) :]
         runs.append(
             {
@@ -180,7 +181,9 @@ def pipeline_data(
             }
         )
         return {"runs": runs, "steps": this_run["steps"], "monitor": _monitor(folders)}
-    steps = _steps_from_table(engine, runs[-1]["run_id"] if runs else None)
+    steps = _steps_from_table(
+        engine, _last_full_run(engine) or (runs[-1]["run_id"] if runs else None)
+    )
     report = _read_json(folders, "pipeline_execution_report.json")
     if not runs and report:
         runs = [
@@ -229,6 +232,17 @@ def _runs_from_table(engine: Engine) -> list[dict[str, Any]]:
     ]
 
 
+def _last_full_run(engine: Engine) -> str | None:
+    """The latest run that did more than one step (not a lone dashboard rebuild)."""
+    if "steps" not in _columns(engine, "ops.pipeline_runs"):
+        return None
+    rows = engine.query(
+        "select run_id from ops.pipeline_runs where steps like '%,%' "
+        "order by started_at desc limit 1"
+    )
+    return str(rows[0][0]) if rows else None
+
+
 def _steps_from_table(engine: Engine, run: str | None) -> list[dict[str, Any]]:
     table = "ops.step_runs"
     columns = _columns(engine, table)
@@ -251,6 +265,32 @@ def _steps_from_table(engine: Engine, run: str | None) -> list[dict[str, Any]]:
     ]
 
 
+def _check_summary(name: str, check: dict[str, Any]) -> str:
+    """One line per monitor check: its message, else its main measurement."""
+    if check.get("message"):
+        return str(check["message"])
+    if name == "last_execution" and check.get("hours_since_last_success") is not None:
+        return f"last success {check['hours_since_last_success']} h ago"
+    if name == "data_freshness" and isinstance(check.get("layers"), dict):
+        lags = [
+            layer.get("lag_hours")
+            for layer in check["layers"].values()
+            if isinstance(layer, dict) and layer.get("lag_hours") is not None
+        ]
+        return f"oldest layer loaded {max(lags)} h ago" if lags else ""
+    if name == "data_volume_anomalies" and isinstance(check.get("latest_day"), dict):
+        day = check["latest_day"]
+        return (
+            f"{day.get('date')}: {day.get('transactions')} transactions "
+            f"(expected {day.get('expected_mean')})"
+        )
+    if name == "data_quality" and check.get("score") is not None:
+        return f"score {check['score']} (grade {check.get('grade')})"
+    if name == "database_connectivity" and check.get("response_time_ms") is not None:
+        return f"{check.get('engine', '')} answered in {check['response_time_ms']} ms"
+    return ""
+
+
 def _monitor(folders: tuple[Path, ...]) -> dict[str, Any] | None:
     report = _read_json(folders, "monitoring_report.json")
     if report is None:
@@ -258,11 +298,19 @@ def _monitor(folders: tuple[Path, ...]) -> dict[str, Any] | None:
     checks = []
     for name, check in (report.get("checks") or {}).items():
         check = check if isinstance(check, dict) else {"status": check}
-        message = check.get("message") or check.get("detail") or ""
-        checks.append({"check": name, "status": str(check.get("status", "")), "message": message})
+        checks.append(
+            {
+                "check": str(name),
+                "status": str(check.get("status", "")),
+                "message": _check_summary(str(name), check),
+            }
+        )
+    named = {c["check"] for c in checks}
+    # Alerts repeat their check's message; list only those about something else.
     alerts = [
-        a.get("message", str(a)) if isinstance(a, dict) else str(a)
+        str(a.get("message") or a) if isinstance(a, dict) else str(a)
         for a in report.get("alerts") or []
+        if not (isinstance(a, dict) and a.get("check") in named)
     ]
     return {
         "health": report.get("pipeline_health"),

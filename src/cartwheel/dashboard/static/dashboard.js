@@ -114,6 +114,7 @@
   Chart.defaults.color = "#475467";
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.plugins.legend.labels.boxWidth = 12;
+  Chart.defaults.datasets.bar.maxBarThickness = 64;
 
   const moneyAxis = { ticks: { callback: (v) => moneyCompact(v) }, beginAtZero: true };
   const moneyTooltip = {
@@ -632,8 +633,8 @@
     const colour = (s) => ({ success: "#12a150", succeeded: "#12a150", running: "#e6a100" })[s] || "#d92d20";
     draw("last_runs", {
       type: "bar",
-      data: { labels: rows.map((r) => String(r.started_at).slice(5, 16).replace("T", " ")),
-        datasets: [{ label: "seconds", data: rows.map((r) => r.seconds || 0),
+      data: { labels: rows.map((r) => String(r.started_at).slice(5, 19).replace("T", " ")),
+        datasets: [{ label: "seconds", data: rows.map((r) => r.seconds || 0), maxBarThickness: 56,
           backgroundColor: rows.map((r) => colour(String(r.status).toLowerCase())), borderRadius: 4 }] },
       options: { plugins: { legend: { display: false } },
         scales: { y: { beginAtZero: true, title: { display: true, text: "seconds" } } } },
@@ -650,7 +651,7 @@
   V.run_table = () => {
     const rows = (H.runs || []).slice().reverse();
     table("run_table", [
-      { key: "started_at", label: "Started" },
+      { key: "started_at", label: "Started (UTC)", fmt: (v) => String(v).slice(0, 19).replace("T", " ") },
       { key: "status", label: "Status" },
       { key: "seconds", label: "Seconds", num: true, fmt: (v) => (v === null ? "–" : v.toFixed(2)) },
       { key: "run_id", label: "Run" },
@@ -660,7 +661,7 @@
   // ---------------------------------------------------------------- layout and wiring
   const SPANS = {
     monthly_trend: 8, revenue_by_category: 4, payment_mix: 5, revenue_by_state: 7,
-    top_products: 6, subcategory_breakdown: 6, price_vs_profit: 5, product_table: 7,
+    top_products: 6, subcategory_breakdown: 6, price_vs_profit: 12, product_table: 12,
     spend_segments: 5, acquisition: 7, top_customers: 6, segment_mix: 6,
     state_performance: 12, day_of_week: 5, category_trend: 7,
     quality_score: 6, checks_by_dimension: 6, quarantine_by_reason: 6, quality_history: 6,
