@@ -44,7 +44,6 @@ def _csv_reader(layout: CsvLayout) -> str:
     return (
         f"read_csv(?, header = true, auto_detect = false, columns = {{{names}}}, "
         f"delim = ',', quote = '\"', escape = '\"', "
-        f"new_line = {string_literal(layout.new_line.encode('unicode_escape').decode())}, "
         f"encoding = {string_literal(layout.encoding)}, strict_mode = true, "
         f"store_rejects = true, rejects_table = '{REJECTS}', rejects_scan = '{REJECT_SCANS}')"
     )
@@ -88,14 +87,20 @@ def _read_csv(
     )
     bad = _exec(con, f"select count(*) from {name}_bad")[0][0]
     spanning = _exec(con, f"select count(*) from {name} where newlines > 0")[0][0]
+    blanks = blank_lines(source, layout.encoding)
     if bad == 0 and spanning == 0:
         _exec(con, f"alter table {name} add column source_line bigint")
         _exec(con, f"update {name} set source_line = record_index + 1")
         _exec(con, f"alter table {name}_bad add column source_line bigint")
+        _skip_blank_lines(con, name, [line for line, _ in blanks])
+    elif bad == 0:
+        _number_lines(con, name, [])
+        _skip_blank_lines(con, name, [line for line, _ in blanks])
     else:
-        _number_lines(con, name)
+        # Rejected records are numbered counting empty lines as records: number the
+        # empty lines the same way and let them take their places.
+        _number_lines(con, name, [record for _, record in blanks])
         _recover_swallowed(con, layout, name, depth)
-    _skip_blank_lines(con, name, blank_lines(source, layout.encoding))
 
 
 def _skip_blank_lines(con: duckdb.DuckDBPyConnection, name: str, blanks: list[int]) -> None:
@@ -113,8 +118,11 @@ def _skip_blank_lines(con: duckdb.DuckDBPyConnection, name: str, blanks: list[in
     con.unregister("staging_blank_lines")
 
 
-def _number_lines(con: duckdb.DuckDBPyConnection, name: str) -> None:
+def _number_lines(con: duckdb.DuckDBPyConnection, name: str, blank_records: list[int]) -> None:
     """Physical lines when records were rejected or span lines."""
+    con.register(
+        "staging_blank_records", pa.table({"record_no": pa.array(blank_records, pa.int64())})
+    )
     # Accepted record i is the i-th record number (from 2) not taken by a rejected one:
     # rejected record r_j (j-th in order) comes before accepted i when r_j - j - 1 < i.
     # A record's physical line then adds the extra lines of every earlier record.
@@ -125,7 +133,11 @@ def _number_lines(con: duckdb.DuckDBPyConnection, name: str) -> None:
         with bad as (
             select record_no,
                 record_no - row_number() over (order by record_no) - 1 as accepted_before
-            from {name}_bad
+            from (
+                select record_no from {name}_bad
+                union all
+                select record_no from staging_blank_records
+            ) as skipped
         )
         select r.*, r.record_index + 1 + (
             select count(*) from bad where bad.accepted_before < r.record_index
@@ -144,6 +156,8 @@ def _number_lines(con: duckdb.DuckDBPyConnection, name: str) -> None:
             select record_no, newlines from {name}
             union all
             select record_no, {_newlines("raw_content")} from {name}_bad
+            union all
+            select record_no, 0 from staging_blank_records
         ) as records
         """,
     )
@@ -154,6 +168,7 @@ def _number_lines(con: duckdb.DuckDBPyConnection, name: str) -> None:
             f"from {table} t join staging_lines l using (record_no)",
         )
     _exec(con, "drop table staging_lines")
+    con.unregister("staging_blank_records")
 
 
 def _recover_swallowed(

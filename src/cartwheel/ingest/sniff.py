@@ -70,11 +70,13 @@ def inspect_csv(path: Path) -> CsvLayout:
     return CsvLayout(encoding, new_line, [name.strip().lower() for name in header])
 
 
-def blank_lines(path: Path, encoding: str) -> list[int]:
-    """Physical line numbers of empty lines outside quoted values (CSV readers skip
-    them, so the lines after them would be numbered wrongly without this).
+def blank_lines(path: Path, encoding: str) -> list[tuple[int, int]]:
+    """Empty lines outside quoted values, as (physical line, reader record number).
 
-    A quick scan decides; only a file that has an empty line is read into numpy.
+    CSV readers skip empty lines but DuckDB still counts each as a record when it numbers
+    rejected records; the record number is the line minus the line breaks inside quoted
+    values before it. A quick scan decides; only a file with an empty line is read into
+    numpy.
     """
     if encoding == "utf-16":
         return []
@@ -94,8 +96,9 @@ def blank_lines(path: Path, encoding: str) -> list[int]:
     length = newlines - starts
     carriage = data[np.minimum(starts, len(data) - 1)] == 13
     empty = (length == 0) | ((length == 1) & carriage)
-    # Outside quotes: an even number of quote characters before the line starts.
+    # Inside quotes: an odd number of quote characters before the position.
     quotes = np.concatenate([[0], np.cumsum(data == 34)])
     outside = quotes[starts] % 2 == 0
+    quoted_breaks = np.concatenate([[0], np.cumsum(quotes[newlines] % 2 == 1)])
     lines = np.flatnonzero(empty & outside) + 1
-    return [int(line) for line in lines if line > 1]
+    return [(int(line), int(line - quoted_breaks[line - 1])) for line in lines if line > 1]
