@@ -34,13 +34,18 @@ from cartwheel.generate import draws
 from cartwheel.generate.defects import LEDGER_COLUMNS, Context, inject
 from cartwheel.generate.profile import Profile
 from cartwheel.generate.world import DAY_DEFECTS, World
-from cartwheel.generate.writer import FileSink, format_sql, remove_scratch
+from cartwheel.generate.writer import FileSink, arrow_orders, format_sql, remove_scratch
 
 DEFAULT_START = Profile.start
 DEFAULT_END = Profile.end
 CHUNK_ITEMS = 1_000_000  # one-shot layout: write orders in chunks of about this many items
 CHUNK_CUSTOMERS = 1_000_000
 FORMATS = ("csv", "parquet")
+# Parquet fast path: (dictionary-encoded columns, columns with min/max statistics).
+PARQUET_ENCODING = {
+    "transactions": (["transaction_date", "payment_method"], ["transaction_date"]),
+    "transaction_items": (["product_id", "quantity", "discount_percentage"], []),
+}
 
 
 @dataclass
@@ -78,9 +83,12 @@ class _Writer:
         rng: np.random.Generator | None,
         tag: str,
     ) -> None:
-        self.con.register("raw_chunk", raw)
         widths = self.world.widths
+        self.con.register("raw_chunk", raw)
         if not self.defect_rate or rng is None:
+            if sink.parquet and entity in ("transactions", "transaction_items"):
+                sink.write_arrow(arrow_orders(entity, raw, widths), *PARQUET_ENCODING[entity])
+                return
             sink.write(self.con, format_sql(entity, "raw_chunk", widths), raw.num_rows)
             return
         text = self.con.sql(format_sql(entity, "raw_chunk", widths, as_text=True)).to_arrow_table()

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cartwheel.contract import PRIMARY_KEYS, RAW_COLUMNS
+from cartwheel.generate.writer import cents
 
 LEDGER_COLUMNS = ("file", "line", "entity", "key", "column", "kind", "repairable")
 REPAIRABLE = frozenset(
@@ -98,15 +99,6 @@ def _join(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _cents(values: np.ndarray) -> pa.Array:
-    """Decimal(18, 2) from integer cents, without a round trip through floats."""
-    values = np.asarray(values, dtype=np.int64)
-    buf = np.empty(2 * len(values), dtype=np.int64)
-    buf[0::2] = values
-    buf[1::2] = values >> 63
-    return pa.Array.from_buffers(pa.decimal128(18, 2), len(values), [None, pa.py_buffer(buf)])
-
-
 def _orphan(prefix: str, start: int, width: int, rng: np.random.Generator, n: int) -> pa.Array:
     numbers = pa.array(start + 1 + rng.integers(0, max(start, 10), n))
     return _join(prefix, pc.utf8_lpad(pc.cast(numbers, pa.string()), width, "0"))
@@ -160,7 +152,7 @@ def _transform(
 
 
 def _add_cents(v: pa.Array, rng: np.random.Generator) -> pa.Array:
-    delta = _cents(rng.integers(100, 5000, len(v)))
+    delta = cents(rng.integers(100, 5000, len(v)))
     return pc.cast(pc.add(pc.cast(v, pa.decimal128(18, 2)), delta), pa.string())
 
 

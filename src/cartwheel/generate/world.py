@@ -74,6 +74,36 @@ def as_date32(day_ordinals: np.ndarray) -> pa.Array:
     return pa.array((np.asarray(day_ordinals) - EPOCH).astype(np.int32), pa.date32())
 
 
+class WeightedIndex:
+    """Draws indexes with given weights, restricted to a prefix (those that exist today).
+
+    Inverse CDF with a guide table: the table maps equal slices of the total weight to
+    the first index in them, so a draw costs a lookup and a step or two instead of a
+    binary search over millions of customers (cache misses dominate that search).
+    """
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.cum = np.cumsum(weights, dtype=np.float64)
+        self.total = float(self.cum[-1])
+        self.slots = 2 * len(self.cum)
+        edges = np.arange(self.slots, dtype=np.float64) * (self.total / self.slots)
+        self.guide = np.searchsorted(self.cum, edges, "right").astype(np.int64)
+
+    def draw(self, prefix: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n indexes in [0, prefix) drawn by weight (from n uniforms of `rng`)."""
+        x = rng.random(n) * self.cum[prefix - 1]
+        idx = self.guide[
+            np.minimum((x * (self.slots / self.total)).astype(np.int64), self.slots - 1)
+        ]
+        idx = np.minimum(idx, prefix - 1)
+        todo = np.nonzero(self.cum[idx] <= x)[0]
+        while len(todo):  # step right to the first index whose cumulative weight passes x
+            idx[todo] += 1
+            np.minimum(idx, prefix - 1, out=idx)
+            todo = todo[(self.cum[idx[todo]] <= x[todo]) & (idx[todo] < prefix - 1)]
+        return idx
+
+
 @dataclass
 class Slots:
     """Up to SLOTS change events per entity: the day offset of each and its kind."""
@@ -195,7 +225,7 @@ class World:
             p.activity_sigma
             * draws.normal(draws.uniform(s, S_ACT1, ids), draws.uniform(s, S_ACT2, ids))
         )
-        self.customer_cum_activity = np.cumsum(activity)
+        self.customer_pick = WeightedIndex(activity)
         self.age0 = draws.choice(draws.uniform(s, S_AGE, ids), p.age_weights).astype(np.int8)
         self.customer_slots = self._slots(
             s, (S_SLOT_GAP, S_SLOT_KIND), ids, self.reg_offset, p.customer_change_rate,
@@ -325,7 +355,7 @@ class World:
             p.popularity_sigma
             * draws.normal(draws.uniform(s, S_POP1, ids), draws.uniform(s, S_POP2, ids))
         )
-        self.product_cum_popularity = np.cumsum(popularity)
+        self.product_pick = WeightedIndex(popularity)
         launch = np.searchsorted(self.listed, ids, side="left").astype(np.int32)
         self.product_slots = self._slots(
             s, (S_P_GAP, S_P_KIND), ids, launch, p.product_change_rate, p.product_change_kinds,
@@ -396,8 +426,7 @@ class World:
 
         # Who buys: customers registered by today, weighted by their activity.
         registered = int(self.registered[k])
-        reach = self.customer_cum_activity[registered - 1]
-        customer = np.searchsorted(self.customer_cum_activity, rng.random(n) * reach, "right")
+        customer = self.customer_pick.draw(registered, n, rng)
         hour = draws.choice(rng.random(n), vocab.HOUR_WEIGHTS)
         seconds = np.sort(hour * 3600 + rng.integers(0, 3600, n))
         payment = draws.choice(rng.random(n), p.payment_weights)
@@ -409,8 +438,7 @@ class World:
             weights = rng.gamma(p.basket_shape, size=n)
             basket += rng.multinomial(m - n, weights / weights.sum())
         listed = int(self.listed[k])
-        reach = self.product_cum_popularity[listed - 1]
-        product = np.searchsorted(self.product_cum_popularity, rng.random(m) * reach, "right")
+        product = self.product_pick.draw(listed, m, rng)
         quantity = np.minimum(rng.geometric(p.quantity_p, m), p.max_quantity)
         discount = np.asarray(p.discount_values, dtype=np.int64)[
             draws.choice(rng.random(m), p.discount_weights)
@@ -435,7 +463,13 @@ class World:
         i_lo = 0 if days[0] == 0 else int(self.item_cum[days[0] - 1])
         n, m = len(t_day), len(i_day)
         customer = d["customer"].astype(np.int64)
-        unit = self.price_cents(d["product"].astype(np.int64), i_day)
+        # Each day's price list once, then one gather per item.
+        unit = np.concatenate(
+            [
+                self.price_cents(np.arange(int(self.listed[k])), k)[part["product"]]
+                for k, part in zip(days, parts, strict=True)
+            ]
+        )
         quantity = d["quantity"].astype(np.int64)
         discount = d["discount"]
         # round(q * price * (1 - d/100), 2), half away from zero, in integer cents.
