@@ -113,7 +113,7 @@ class RunRecord:
 def create_tables(engine: Engine) -> None:
     engine.execute("create schema if not exists ops")
     for statement in DDL:
-        engine.execute(statement)
+        engine.execute(engine.translate(statement))  # `double` is not PostgreSQL
 
 
 def record(engine: Engine, run: RunRecord) -> None:
@@ -135,6 +135,13 @@ def record(engine: Engine, run: RunRecord) -> None:
                 f"insert into ops.step_runs ({', '.join(STEP_COLUMNS)}) values ({marks})",
                 [row[c] for c in STEP_COLUMNS],
             )
+
+
+def has_run(engine: Engine, run_id: str) -> bool:
+    """Whether a run is on record (a killed run may have been published already)."""
+    if not engine.table_exists("ops.pipeline_runs"):
+        return False
+    return bool(engine.scalar("select count(*) from ops.pipeline_runs where run_id = ?", [run_id]))
 
 
 def last_runs(engine: Engine, limit: int = 10) -> list[dict]:

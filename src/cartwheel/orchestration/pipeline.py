@@ -434,7 +434,9 @@ class Pipeline:
         self.started = time.perf_counter()
         self.record.steps = ",".join(steps)
         try:
-            if self._interrupted is not None:
+            if self._interrupted is not None and not history.has_run(
+                self.engine, self._interrupted.run_id
+            ):
                 history.record(self.engine, self._interrupted)
             if rebuild:
                 self.engine.drop_all()
@@ -464,7 +466,9 @@ class Pipeline:
             self.close()
             engine = connect_for_run(self.settings)
             self._engine = engine
-            if self._interrupted is not None:
+            if self._interrupted is not None and not history.has_run(
+                engine, self._interrupted.run_id
+            ):
                 history.record(engine, self._interrupted)
         history.record(engine, r)
         if status != "success" and getattr(self, "_stopped_by_gate", None) is not None:

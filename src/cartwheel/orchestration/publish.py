@@ -6,7 +6,8 @@ folder) while the engine builds the next warehouse privately. Publishing:
 1. `engine.seal()` — the next warehouse is complete and durable, still invisible;
 2. the marker `.work/PUBLISHING` is written — from here on the run is committed;
 3. `engine.publish()` — readers see the new warehouse at once (DuckDB: a rename);
-4. the files are renamed from `.work/` into the data folder, then `.work/` is removed.
+4. the files and folders are renamed from `.work/` into the data folder (a folder such
+   as `analytics/` is swapped whole), then `.work/` is removed.
 
 A run killed before step 2 is rolled back by the next run (its work is discarded); a run
 killed after it is rolled forward (steps 3 and 4 are repeated; both are idempotent).
@@ -52,13 +53,18 @@ class Workspace:
             shutil.rmtree(self.root)
         self.root.mkdir(parents=True)
 
-    def files(self, everything: bool) -> list[Path]:
-        """Files to publish, relative to the work folder: all of them, or only the
-        top-level reports (a failed run publishes its reports, never its data)."""
+    def entries(self, everything: bool) -> list[Path]:
+        """What to publish: the work folder's top-level files and, for a successful run,
+        its folders (a failed run publishes its reports, never its data)."""
         if not self.root.exists():
             return []
-        found = self.root.rglob("*") if everything else self.root.glob("*")
-        return sorted(p.relative_to(self.root) for p in found if p.is_file() and p.name != MARKER)
+        return sorted(
+            path
+            for path in self.root.iterdir()
+            if path.name != MARKER
+            and not path.name.startswith(".")
+            and (path.is_file() or (everything and path.is_dir()))
+        )
 
     def commit(self, engine: Engine, everything: bool) -> None:
         """Publish the engine's run and the work folder's files (steps 1–4 above)."""
@@ -74,10 +80,14 @@ class Workspace:
         self._move_files(everything)
 
     def _move_files(self, everything: bool) -> None:
-        for index, relative in enumerate(self.files(everything)):
-            target = self.data_dir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.root / relative, target)
+        """Rename each entry into the data folder. A folder (analytics) is swapped whole:
+        the old one is renamed away first, so a reader finds the old set, briefly none,
+        or the new set, never a mix. Repeatable after a crash."""
+        for index, entry in enumerate(self.entries(everything)):
+            target = self.data_dir / entry.name
+            if entry.is_dir() and target.exists():
+                os.replace(target, self.root / f".old-{entry.name}")
+            os.replace(entry, target)
             if index == 0:
                 failpoint("after_first_file")
         fsync_path(self.data_dir)
