@@ -45,7 +45,8 @@ class WarehouseData:
     query_ms: dict[str, float]
 
 
-LINES_TABLE = "dashboard_lines"
+# Temporary tables (name: model), built in this order.
+TEMPORARY_TABLES = {"dashboard_lines": "_lines", "dashboard_customers": "_customers"}
 
 
 def _sql(name: str, engine: Engine) -> str:
@@ -86,9 +87,10 @@ def warehouse_data(engine: Engine) -> WarehouseData:
     tables: dict[str, dict[str, list]] = {}
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    # One pass over the fact table into a temporary table; the queries below read only that.
-    engine.execute(f"drop table if exists {LINES_TABLE}")
-    engine.execute(f"create temporary table {LINES_TABLE} as {_sql('_lines', engine)}")
+    # One pass over the fact table into temporary tables; the queries below read only them.
+    for table, model in TEMPORARY_TABLES.items():
+        engine.execute(f"drop table if exists {table}")
+        engine.execute(f"create temporary table {table} as {_sql(model, engine)}")
     timings["lines"] = round((time.perf_counter() - began) * 1000, 1)
     try:
         for name in QUERIES:
@@ -96,7 +98,8 @@ def warehouse_data(engine: Engine) -> WarehouseData:
             tables[name] = _columns(engine.query_arrow(_sql(name, engine)))
             timings[name] = round((time.perf_counter() - began) * 1000, 1)
     finally:
-        engine.execute(f"drop table if exists {LINES_TABLE}")
+        for table in TEMPORARY_TABLES:
+            engine.execute(f"drop table if exists {table}")
 
     sales = tables["sales_cube"]
     months = sorted(set(sales["month_key"]))

@@ -25,6 +25,7 @@ joined as (
     select
         dates.year * 100 + dates.month as month_key,
         sales.date_key,
+        cast(extract(isodow from dates.full_date) as integer) as iso_day_of_week,
         products.product_id,
         coalesce(products.category, 'Unknown') as category_name,
         coalesce(products.sub_category, 'Unknown') as sub_category,
@@ -70,6 +71,7 @@ payment_ranks as (
 select
     joined.month_key,
     joined.date_key,
+    joined.iso_day_of_week,
     joined.product_id,
     case
         when category_ranks.category_rank <= {{ max_categories }} then joined.category_name

@@ -1,15 +1,6 @@
 -- Customers by lifetime spend band and state, with the bands of SPEC query 3.
-with lines as (
-    select * from dashboard_lines
-),
-
-per_customer as (
-    select
-        customer_id,
-        sum(line_total) as total_spent,
-        count(distinct transaction_id) as transaction_count
-    from lines
-    group by customer_id
+with per_customer as (
+    select * from dashboard_customers
 ),
 
 current_customers as (

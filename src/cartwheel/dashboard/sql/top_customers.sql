@@ -1,16 +1,6 @@
 -- The ten best customers overall and in each state, by lifetime spend.
-with lines as (
-    select * from dashboard_lines
-),
-
-per_customer as (
-    select
-        customer_id,
-        sum(line_total) as total_spent,
-        count(distinct transaction_id) as transaction_count,
-        max(date_key) as last_date_key
-    from lines
-    group by customer_id
+with per_customer as (
+    select * from dashboard_customers
 ),
 
 current_customers as (

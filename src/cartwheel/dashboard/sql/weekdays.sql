@@ -17,14 +17,13 @@ calendar as (
 
 per_day as (
     select
-        lines.month_key,
-        cast(extract(isodow from dates.full_date) as integer) as iso_day_of_week,
-        lines.category,
-        sum(lines.line_total) as revenue,
-        count(distinct lines.transaction_id) as orders
+        month_key,
+        iso_day_of_week,
+        category,
+        sum(line_total) as revenue,
+        count(distinct transaction_id) as orders
     from lines
-    inner join warehouse.dim_date as dates on lines.date_key = dates.date_key
-    group by 1, 2, 3
+    group by month_key, iso_day_of_week, category
 )
 
 select
