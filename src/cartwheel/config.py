@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,6 +77,15 @@ class Settings(BaseSettings):
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
 
+    @model_validator(mode="after")
+    def _postgres_needs_url(self) -> Settings:
+        if self.engine == "postgres" and self.database_url is None:
+            raise ValueError(
+                "engine 'postgres' needs --database-url postgresql://user@host:port/db "
+                "(or CARTWHEEL_DATABASE_URL; the password may come from PGPASSWORD)"
+            )
+        return self
+
     @field_validator("schedule_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -125,6 +135,16 @@ class Settings(BaseSettings):
         # Named after the product, not a schema: `warehouse.duckdb` would make
         # `warehouse.fact_sales` ambiguous for everyone who opens the file.
         return self.data_dir / "cartwheel.duckdb"
+
+    @property
+    def warehouse_location(self) -> str:
+        """Where the warehouse lives, safe to print: a PostgreSQL URL loses its password."""
+        if self.engine != "postgres" or self.database_url is None:
+            return str(self.duckdb_path)
+        url = urlsplit(self.database_url.get_secret_value())
+        netloc = url.netloc.rpartition("@")[2]
+        user = f"{url.username}@" if url.username else ""
+        return f"{url.scheme}://{user}{netloc}{url.path}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -53,3 +53,20 @@ PRIMARY_KEYS: dict[str, str] = {
     "transaction_items": "item_id",
 }
 LINEAGE_COLUMNS: tuple[str, ...] = ("loaded_at", "batch_id", "source_file", "source_line")
+
+# Keys of the warehouse tables (SPEC §6), for engines that have indexes: the surrogate
+# (or natural) primary key, then the indexed columns — each foreign key of fact_sales and
+# each dimension's business key.
+WAREHOUSE_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "warehouse.dim_date": ("date_key", ("full_date",)),
+    "warehouse.dim_customers": ("customer_key", ("customer_id",)),
+    "warehouse.dim_products": ("product_key", ("product_id",)),
+    "warehouse.dim_payment_method": ("payment_method_key", ("payment_method_name",)),
+    "warehouse.fact_sales": (
+        "sales_key",
+        ("date_key", "customer_key", "product_key", "payment_method_key", "transaction_id"),
+    ),
+    "warehouse.agg_daily_sales": ("date_key", ()),
+    "warehouse.agg_product_performance": ("product_key", ()),
+    "warehouse.agg_customer_metrics": ("customer_key", ()),
+}

@@ -1,0 +1,379 @@
+"""PostgreSQL: the same pipeline on a server that BI tools already connect to.
+
+- Connection: `settings.database_url` (`postgresql://user@host:port/db`); the password
+  comes from the URL or from libpq's `PGPASSWORD`/`~/.pgpass`, and is never logged.
+- Loading: raw files are read by DuckDB in-process exactly as `DuckDBEngine.load_staging`
+  reads them (same rows, same lineage, same ingest rejects), then bulk-loaded with
+  `COPY ... FROM STDIN (FORMAT csv)` in Arrow-sized chunks — never row by row.
+- Models: the shared DuckDB-dialect SQL is translated by sqlglot plus the rewrites in
+  `translation.py` (the one list of constructs that need per-engine handling).
+- Steps run in transactions (`transaction()`); `build_table` builds the next version of a
+  table and swaps it in within the caller's transaction, then adds the warehouse keys and
+  indexes the SPEC names. A lost connection raises `psycopg.OperationalError`, which the
+  orchestrator retries after `reconnect()`; a constraint violation raises
+  `psycopg.errors.IntegrityError`, which it does not.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from cartwheel.config import Settings
+from cartwheel.contract import WAREHOUSE_KEYS
+from cartwheel.engines.base import Engine, check_identifier
+from cartwheel.engines.translation import HELPER_FUNCTIONS, HELPERS_VERSION, PostgresTranslator
+
+ROWS_PER_COPY_CHUNK = 100_000
+
+# Session settings: ISO dates in text output; no JIT (compiling costs seconds on
+# queries that run in milliseconds); no nested loops: every model join is a bulk join,
+# and the planner's row estimates for expressions (upper(trim(id)) = ...) are poor.
+SESSION_OPTIONS = "-c datestyle=ISO,YMD -c intervalstyle=postgres -c jit=off -c enable_nestloop=off"
+
+# Arrow types (from DuckDB's reading) → column types of the PostgreSQL staging tables.
+# Text compares byte-wise (COLLATE "C") like DuckDB, whatever the server's locale.
+_PG_TYPES = (
+    (pa.types.is_string, 'text collate "C"'),
+    (pa.types.is_large_string, 'text collate "C"'),
+    (pa.types.is_int64, "bigint"),
+    (pa.types.is_int32, "integer"),
+    (pa.types.is_int16, "smallint"),
+    (pa.types.is_float64, "double precision"),
+    (pa.types.is_boolean, "boolean"),
+    (pa.types.is_date32, "date"),
+)
+
+# PostgreSQL type oids → Arrow types for query_arrow (numeric is handled by its typmod).
+_ARROW_TYPES = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    700: pa.float32(),
+    701: pa.float64(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+_NUMERIC_OID = 1700
+
+
+class ConfigurationError(ValueError):
+    """The engine cannot be used as configured; the message says what to set."""
+
+
+def redact(text: str, url: str) -> str:
+    """`text` without the URL's password (libpq messages may echo connection options)."""
+    password = urlsplit(url).password
+    return text.replace(password, "***") if password else text
+
+
+def placeholders(statement: str) -> str:
+    """DuckDB-style `?` parameters as psycopg's `%s` (quoted text and comments untouched)."""
+    pieces = re.split(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*)", statement)
+    out = []
+    for index, piece in enumerate(pieces):
+        piece = piece.replace("%", "%%")
+        out.append(piece if index % 2 else piece.replace("?", "%s"))
+    return "".join(out)
+
+
+def _pg_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_decimal(arrow_type):
+        return f"numeric({arrow_type.precision}, {arrow_type.scale})"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz" if arrow_type.tz else "timestamp"
+    for test, name in _PG_TYPES:
+        if test(arrow_type):
+            return name
+    return 'text collate "C"'
+
+
+class PostgresEngine(Engine):
+    name = "postgres"
+    dialect = "postgres"
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.database_url is None:
+            raise ConfigurationError(
+                "engine 'postgres' needs a database URL: --database-url "
+                "postgresql://user@host:port/db or CARTWHEEL_DATABASE_URL "
+                "(password in the URL or in PGPASSWORD)"
+            )
+        self._url = settings.database_url.get_secret_value()
+        self._conn: psycopg.Connection | None = None
+        self._translator = PostgresTranslator(self._relation_columns)
+        self._helpers_ready = False
+        self.connect()
+
+    # Connection ---------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Open the connection (autocommit; `transaction()` groups statements)."""
+        try:
+            self._conn = psycopg.connect(
+                self._url,
+                autocommit=True,
+                application_name="cartwheel",
+                connect_timeout=10,
+                options=SESSION_OPTIONS,
+            )
+        except psycopg.OperationalError as error:
+            # Still an OperationalError (retried as transient), minus any secret.
+            raise psycopg.OperationalError(
+                "cannot connect to PostgreSQL: " + redact(str(error).strip(), self._url)
+            ) from None
+        except psycopg.ProgrammingError as error:
+            raise ConfigurationError(
+                "invalid database URL: " + redact(str(error).strip(), self._url)
+            ) from None
+        self._helpers_ready = False
+        if self.scalar("select to_regnamespace('ops') is not null"):
+            self._install_helpers()
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self.connect()
+        assert self._conn is not None
+        return self._conn
+
+    def reconnect(self) -> None:
+        self.close()
+        self.connect()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # Statements -----------------------------------------------------------------------
+
+    def translate(self, sql: str) -> str:
+        return self._translator.translate(sql)
+
+    def _cursor_execute(self, sql: str, params: Sequence[object] | None) -> psycopg.Cursor:
+        cursor = self.conn.cursor()
+        if params:
+            cursor.execute(placeholders(sql), list(params))
+        else:
+            cursor.execute(sql)
+        return cursor
+
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
+        with self._cursor_execute(sql, params):
+            pass
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
+        with self._cursor_execute(sql, params) as cursor:
+            return cursor.fetchall() if cursor.description else []
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        """Run a SELECT and return Arrow, read in bulk from `COPY (...) TO STDOUT`."""
+        body = sql.strip().rstrip(";")
+        with self.conn.cursor() as cursor:
+            cursor.execute(f"select * from (\n{body}\n) as cartwheel_query limit 0")
+            described = cursor.description or []
+            names = [column.name for column in described]
+            types: dict[str, pa.DataType] = {}
+            unconstrained = []
+            for index, column in enumerate(described):
+                key = f"c{index}"
+                if column.type_code == _NUMERIC_OID:
+                    if column.precision is not None and column.scale is not None:
+                        types[key] = pa.decimal128(column.precision, column.scale)
+                    else:
+                        unconstrained.append(key)
+                        types[key] = pa.string()
+                else:
+                    types[key] = _ARROW_TYPES.get(column.type_code, pa.string())
+            buffer = io.BytesIO()
+            with cursor.copy(f"copy (\n{body}\n) to stdout (format csv)") as copy:
+                for block in copy:
+                    buffer.write(block)
+        keys = list(types)
+        if buffer.tell() == 0:
+            table = pa.table({k: pa.array([], type=types[k]) for k in keys})
+        else:
+            buffer.seek(0)
+            table = pa_csv.read_csv(
+                buffer,
+                read_options=pa_csv.ReadOptions(column_names=keys),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=types,
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                    true_values=["t"],
+                    false_values=["f"],
+                ),
+            )
+        columns = [_exact_decimal(table[k]) if k in unconstrained else table[k] for k in keys]
+        return pa.table(columns, names=names) if columns else pa.table({})
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        # Nested use becomes a savepoint: a step's statements commit together.
+        with self.conn.transaction():
+            yield
+
+    # Loading --------------------------------------------------------------------------
+
+    def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
+        """Read with DuckDB (identical staging rows and ingest rejects), COPY in bulk."""
+        # Imported here: the DuckDB reader and the quarantine layout are only needed to load.
+        from cartwheel.engines.duckdb import DuckDBEngine
+        from cartwheel.quality.quarantine import QUARANTINE_DDL
+
+        target = f"staging.{check_identifier(table)}"
+        scratch = DuckDBEngine(":memory:")
+        try:
+            scratch.create_schemas()
+            scratch.execute(QUARANTINE_DDL)
+            scratch.load_staging(table, columns, source, batch_id)
+            rejects = scratch.con.sql("select * from ops.quarantine").to_arrow_table()
+            staged = scratch.con.sql(f"select * from {target}").to_arrow_reader(ROWS_PER_COPY_CHUNK)
+            with self.transaction():
+                self._ensure_table(target, staged.schema)
+                self.execute(f"delete from {target} where batch_id = ?", [batch_id])
+                rows = self.copy_arrow(target, staged)
+                if self.table_exists("ops.quarantine"):
+                    self.execute(
+                        "delete from ops.quarantine "
+                        "where entity = ? and stage = 'ingest' and batch_id = ?",
+                        [table, batch_id],
+                    )
+                    self.copy_arrow("ops.quarantine", rejects.to_reader())
+                # Fresh statistics: the validation models join these rows right away.
+                self.execute(f"analyze {target}")
+        finally:
+            scratch.close()
+        return rows
+
+    def copy_arrow(self, target: str, batches: pa.RecordBatchReader) -> int:
+        """COPY Arrow batches into an existing table (columns matched by name)."""
+        check_identifier(target)
+        names = [check_identifier(name) for name in batches.schema.names]
+        statement = f"copy {target} ({', '.join(names)}) from stdin (format csv)"
+        options = pa_csv.WriteOptions(include_header=False)
+        rows = 0
+        with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                buffer = io.BytesIO()
+                pa_csv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
+                rows += batch.num_rows
+        return rows
+
+    def _ensure_table(self, target: str, schema: pa.Schema) -> None:
+        """Create the staging table from the reader's columns, or add new ones."""
+        definitions = [f"{check_identifier(f.name)} {_pg_type(f.type)}" for f in schema]
+        if not self.table_exists(target):
+            self.execute(f"create table {target} ({', '.join(definitions)})")
+            return
+        existing = set(self.columns(target))
+        for field, definition in zip(schema, definitions, strict=True):
+            if field.name not in existing:
+                self.execute(f"alter table {target} add column {definition}")
+
+    # Tables ---------------------------------------------------------------------------
+
+    def build_table(self, qualified_name: str, select_sql: str) -> int:
+        """Next version beside the old one, swap, then keys and indexes — one transaction."""
+        schema, table = check_identifier(qualified_name).split(".")
+        following = f"{schema}.{table}__next"
+        with self.transaction():
+            self.execute(f"drop table if exists {following}")
+            with self._cursor_execute(f"create table {following} as {select_sql}", None) as cur:
+                rows = cur.rowcount
+            self.execute(f"drop table if exists {qualified_name}")
+            self.execute(f"alter table {following} rename to {table}")
+            self._add_keys(qualified_name)
+            self.execute(f"analyze {qualified_name}")
+        return rows
+
+    def _add_keys(self, qualified_name: str) -> None:
+        """Primary key and indexes from the contract, for the columns the table has."""
+        if qualified_name not in WAREHOUSE_KEYS:
+            return
+        schema, table = qualified_name.split(".")
+        primary_key, indexed = WAREHOUSE_KEYS[qualified_name]
+        present = set(self.columns(qualified_name))
+        if primary_key in present:
+            self.execute(f"alter table {qualified_name} add primary key ({primary_key})")
+        for column in indexed:
+            if column in present:
+                self.execute(f"create index {table}_{column}_idx on {qualified_name} ({column})")
+
+    def date_spine_sql(self, start_sql: str, end_sql: str) -> str:
+        # Whole days added to a date stay dates (no time zone, no daylight saving).
+        return (
+            f"select cast({start_sql} as date) + day_number as full_date "
+            f"from generate_series(0, cast({end_sql} as date) - cast({start_sql} as date)) "
+            f"as spine(day_number)"
+        )
+
+    def table_exists(self, qualified_name: str) -> bool:
+        check_identifier(qualified_name)
+        return bool(self.scalar("select to_regclass(?) is not null", [qualified_name]))
+
+    def columns(self, table: str) -> list[str]:
+        return [name for name, _ in self._relation_columns(table)]
+
+    def _relation_columns(self, table: str) -> list[tuple[str, str]]:
+        """(name, type) of a table or temporary table, in order; [] if it does not exist."""
+        check_identifier(table)
+        return [
+            (row[0], row[1])
+            for row in self.query(
+                "select attname, format_type(atttypid, atttypmod) from pg_attribute "
+                "where attrelid = to_regclass(?) and attnum > 0 and not attisdropped "
+                "order by attnum",
+                [table],
+            )
+        ]
+
+    # Schemas and helper functions ------------------------------------------------------
+
+    def create_schemas(self) -> None:
+        super().create_schemas()
+        self._install_helpers()
+
+    def drop_all(self) -> None:
+        super().drop_all()
+        self._helpers_ready = False
+
+    def _install_helpers(self) -> None:
+        """The `ops.cw_*` functions translated models call (see translation.py)."""
+        if self._helpers_ready:
+            return
+        exists = self.scalar("select to_regproc('ops.cw_helpers_version') is not null")
+        if not exists or self.scalar("select ops.cw_helpers_version()") != HELPERS_VERSION:
+            with self.transaction():
+                self.execute(HELPER_FUNCTIONS)
+        self._helpers_ready = True
+
+
+def _exact_decimal(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Unconstrained numeric text as a decimal with the largest scale present."""
+    text = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    dot = pc.find_substring(text, ".")
+    decimals = pc.if_else(
+        pc.greater_equal(dot, 0), pc.subtract(pc.subtract(pc.utf8_length(text), dot), 1), 0
+    )
+    places = pc.max(decimals).as_py() or 0
+    try:
+        return pa.chunked_array([text.cast(pa.decimal128(38, places))])
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.chunked_array([text])

@@ -1,0 +1,318 @@
+"""DuckDB-dialect model SQL → PostgreSQL: sqlglot, plus the one list of rewrites it needs.
+
+Models are written once, in DuckDB's dialect of portable SQL. sqlglot translates most of
+it, but raises no error for some constructs that then fail on PostgreSQL or — worse —
+compute something else. These are the constructs that need per-engine handling; each is
+handled here, once, for every statement that goes through `Engine.translate`:
+
+- `try_cast(x as T)` (DuckDB: NULL when x does not parse) → `ops.cw_try_*` helper
+  functions that accept what DuckDB accepts (*).
+- `select * exclude (c)` → the star expanded to explicit columns, read from the catalog.
+- `avg(x)` (DuckDB: DOUBLE for every numeric input; PostgreSQL: exact numeric) →
+  `cast(avg(x) as double precision)`.
+- `a / b` (DuckDB: DOUBLE) → sqlglot already writes `cast(a as double precision) / b`.
+- `round(x, n)` → `ops.cw_round(x, n)`: PostgreSQL has no round(double, int), its
+  round(double) rounds half to even, and DuckDB rounds a double's exact binary value.
+- text columns in DDL → `COLLATE "C"`: byte-wise order like DuckDB, whatever the
+  server's locale (ORDER BY ties, row_number() keys).
+- the date spine → `Engine.date_spine_sql` (a per-engine SELECT, not a rewrite).
+- `create or replace table`, `group by all` → refused with TranslationError: use
+  `Engine.build_table`, list the grouping columns.
+
+Together, `/`, `avg` and `round` make PostgreSQL take the same floating-point path as
+DuckDB, so a value like 6.175 rounds to the same cent on both (exact numeric rounding
+would differ from DuckDB's double rounding on such ties).
+
+(*) Known differences of `try_cast` that cartwheel accepts: DuckDB also reads `1_000` and
+`0x10` as integers and `infinity`/`epoch` as dates; on PostgreSQL these stay NULL (so the
+row is rejected as unparseable rather than as out of range). `x / 0` is `inf` on DuckDB
+and an error on PostgreSQL; models guard their divisors instead.
+
+Not translated at all: SQL that callers send straight to `Engine.execute()` — it must
+be portable (ON CONFLICT, `is distinct from`, CTAS of temporary tables are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
+
+HELPERS_VERSION = 2
+
+# What DuckDB's casts from text accept (leading and trailing whitespace allowed).
+_NUMBER = r"^[ \t\n\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,4})?[ \t\n\r]*$"
+_DATE = r"^[ \t\n\r]*[0-9]{1,7}([-/ ])[0-9]{1,2}\1[0-9]{1,2}([ T][0-9:.+-]*)?[ \t\n\r]*$"
+
+# Helper functions in the project's own schema. SQL functions (inlined by the planner);
+# CASE guards every cast, so no row can raise an error.
+HELPER_FUNCTIONS = f"""
+create or replace function ops.cw_helpers_version() returns integer
+language sql immutable as $$ select {HELPERS_VERSION} $$;
+
+create or replace function ops.cw_try_numeric(value text) returns numeric
+language sql immutable parallel safe as $$
+    select case when value ~ '{_NUMBER}' then value::numeric end
+$$;
+
+create or replace function ops.cw_try_integer(value text, low numeric, high numeric)
+returns numeric language sql immutable parallel safe as $$
+    select case when round(ops.cw_try_numeric(value)) between low and high
+        then round(ops.cw_try_numeric(value)) end
+$$;
+
+create or replace function ops.cw_try_decimal(value text, width integer, places integer)
+returns numeric language sql immutable parallel safe as $$
+    select case when abs(round(ops.cw_try_numeric(value), places)) < 10::numeric ^ (width - places)
+        then round(ops.cw_try_numeric(value), places) end
+$$;
+
+create or replace function ops.cw_try_double(value text) returns double precision
+language sql immutable parallel safe as $$
+    select case when abs(ops.cw_try_numeric(value)) < 1e308
+        then ops.cw_try_numeric(value)::double precision end
+$$;
+
+create or replace function ops.cw_make_date(y integer, m integer, d integer) returns date
+language sql immutable parallel safe as $$
+    select case when y between 1 and 294275 and m between 1 and 12 and d >= 1 then
+        case when d <= extract(day from make_date(y, m, 1) + interval '1 month' - interval '1 day')
+            then make_date(y, m, d) end
+    end
+$$;
+
+-- DuckDB reads Y-M-D with '-', '/' or ' ' between the parts, optionally followed by a time.
+create or replace function ops.cw_try_date(value text) returns date
+language sql immutable parallel safe as $$
+    select case when value ~ '{_DATE}'
+        then ops.cw_make_date(
+            substring(value from '^[ \\t\\n\\r]*([0-9]+)')::integer,
+            substring(value from '^[ \\t\\n\\r]*[0-9]+[-/ ]([0-9]+)')::integer,
+            substring(value from '^[ \\t\\n\\r]*[0-9]+[-/ ][0-9]+[-/ ]([0-9]+)')::integer)
+    end
+$$;
+
+-- DuckDB's round(DOUBLE, n) rounds the double's exact binary value, halves away from
+-- zero (487.065 is 487.06499999999999773… and becomes 487.06), and returns the double
+-- nearest to the result. Far from a half (the usual case) float arithmetic decides it;
+-- near one, the exact value is taken from the IEEE bits: mantissa / 2^shift.
+create or replace function ops.cw_round_exact(value double precision, places integer)
+returns double precision language plpgsql immutable strict parallel safe as $$
+declare
+    bits bytea := float8send(value);
+    biased integer := ((get_byte(bits, 0) & 127) << 4) | (get_byte(bits, 1) >> 4);
+    mantissa numeric := (((get_byte(bits, 1) & 15)::bigint << 48)
+        | (get_byte(bits, 2)::bigint << 40) | (get_byte(bits, 3)::bigint << 32)
+        | (get_byte(bits, 4)::bigint << 24) | (get_byte(bits, 5)::bigint << 16)
+        | (get_byte(bits, 6)::bigint << 8) | get_byte(bits, 7)::bigint)::numeric;
+    shift integer := 1074;
+    unit numeric;
+    scaled numeric;
+    whole numeric;
+begin
+    if biased = 2047 then
+        return value;  -- infinity or NaN
+    end if;
+    if places < 0 then
+        return round(value::numeric, places)::double precision;
+    end if;
+    if biased > 0 then
+        mantissa := mantissa + 4503599627370496;  -- the implicit leading bit, 2^52
+        shift := 1075 - biased;
+    end if;
+    if shift <= 0 then
+        return value;  -- a whole number already
+    end if;
+    unit := 2::numeric ^ shift;
+    scaled := mantissa * 10::numeric ^ places;
+    whole := div(scaled, unit);
+    if 2 * (scaled - whole * unit) >= unit then
+        whole := whole + 1;
+    end if;
+    return (sign(value)::numeric * whole / 10::numeric ^ places)::double precision;
+end
+$$;
+
+create or replace function ops.cw_round(value double precision, places integer)
+returns double precision language sql immutable parallel safe as $$
+    select case
+        -- Nested so that no multiplication can overflow (PostgreSQL raises on that).
+        when places between 0 and 15 and abs(value) < 1e7 then case
+            when abs(value * 10::double precision ^ places) < 1e9
+                and abs(abs(value * 10::double precision ^ places
+                    - trunc(value * 10::double precision ^ places)) - 0.5) > 1e-6
+            then (trunc(value * 10::double precision ^ places)
+                + case when abs(value * 10::double precision ^ places
+                    - trunc(value * 10::double precision ^ places)) > 0.5
+                  then sign(value) else 0 end)
+                / 10::double precision ^ places
+            else ops.cw_round_exact(value, places)
+        end
+        else ops.cw_round_exact(value, places)
+    end
+$$;
+
+create or replace function ops.cw_round(value numeric, places integer) returns numeric
+language sql immutable parallel safe as $$ select round(value, places) $$;
+
+create or replace function ops.cw_round(value bigint, places integer) returns bigint
+language sql immutable parallel safe as $$
+    select case when places >= 0 then value else round(value, places)::bigint end
+$$;
+
+create or replace function ops.cw_round(value integer, places integer) returns integer
+language sql immutable parallel safe as $$
+    select case when places >= 0 then value else round(value, places)::integer end
+$$;
+"""
+
+_INTEGER_BOUNDS = {
+    exp.DataType.Type.TINYINT: (-128, 127),
+    exp.DataType.Type.SMALLINT: (-32768, 32767),
+    exp.DataType.Type.INT: (-2147483648, 2147483647),
+    exp.DataType.Type.BIGINT: (-9223372036854775808, 9223372036854775807),
+}
+_TEXT_TYPES = exp.DataType.TEXT_TYPES
+_DOUBLE_TYPES = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}
+
+# (name, type) columns of a relation, [] when it does not exist.
+ColumnLookup = Callable[[str], list[tuple[str, str]]]
+
+
+class TranslationError(ValueError):
+    """A construct that has no PostgreSQL translation; the message says what to do."""
+
+
+def _helper(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Dot(
+        this=exp.to_identifier("ops"),
+        expression=exp.Anonymous(this=name, expressions=list(args)),
+    )
+
+
+def _as_text(node: exp.Expression) -> exp.Expression:
+    return exp.cast(node, exp.DataType.build("text"))
+
+
+def _try_cast(node: exp.TryCast) -> exp.Expression:
+    to: exp.DataType = node.args["to"]
+    value = node.this
+    kind = to.this
+    if kind in _TEXT_TYPES:
+        return exp.Cast(this=value, to=to)
+    if kind == exp.DataType.Type.DATE:
+        return _helper("cw_try_date", _as_text(value))
+    if kind in _INTEGER_BOUNDS:
+        low, high = _INTEGER_BOUNDS[kind]
+        call = _helper(
+            "cw_try_integer", _as_text(value), exp.Literal.number(low), exp.Literal.number(high)
+        )
+        return exp.Cast(this=call, to=to)
+    if kind == exp.DataType.Type.DECIMAL:
+        params = [p.this.name for p in to.expressions] or ["18", "3"]
+        width, places = (params + ["0"])[:2]
+        call = _helper(
+            "cw_try_decimal",
+            _as_text(value),
+            exp.Literal.number(width),
+            exp.Literal.number(places),
+        )
+        return exp.Cast(this=call, to=to)
+    if kind in _DOUBLE_TYPES:
+        return _helper("cw_try_double", _as_text(value))
+    raise TranslationError(
+        f"try_cast to {to.sql('duckdb')} has no PostgreSQL translation in cartwheel "
+        "(engines/translation.py handles date, integers, decimal, double and text)"
+    )
+
+
+def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.TryCast):
+        return _try_cast(node)
+    if isinstance(node, exp.Round):
+        places = node.args.get("decimals") or exp.Literal.number(0)
+        return _helper("cw_round", node.this, places)
+    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Cast):
+        return exp.Cast(this=node, to=exp.DataType.build("double"))
+    if isinstance(node, exp.ColumnDef) and _is_text(node.args.get("kind")):
+        constraints = node.args.get("constraints") or []
+        if not any(
+            isinstance(c.args.get("kind"), exp.CollateColumnConstraint) for c in constraints
+        ):
+            collate = exp.ColumnConstraint(
+                kind=exp.CollateColumnConstraint(this=exp.to_identifier("C", quoted=True))
+            )
+            node.set("constraints", [collate, *constraints])
+        return node
+    if isinstance(node, exp.Group) and node.args.get("all"):
+        raise TranslationError("GROUP BY ALL is not portable: list the grouping columns")
+    if isinstance(node, exp.Create) and node.args.get("replace") and node.kind == "TABLE":
+        raise TranslationError("CREATE OR REPLACE TABLE is not portable: use Engine.build_table")
+    return node
+
+
+def _is_text(kind: exp.Expression | None) -> bool:
+    return isinstance(kind, exp.DataType) and kind.this in _TEXT_TYPES
+
+
+def _has_excluding_star(tree: exp.Expression) -> bool:
+    return any(star.args.get("except") for star in tree.find_all(exp.Star))
+
+
+class PostgresTranslator:
+    """Translate once per statement text (cached), asking the catalog only for stars."""
+
+    def __init__(self, lookup: ColumnLookup) -> None:
+        self._lookup = lookup
+        self._cache: dict[str, str] = {}
+
+    def translate(self, sql: str) -> str:
+        if sql in self._cache:
+            return self._cache[sql]
+        try:
+            tree = sqlglot.parse_one(sql, read="duckdb")
+        except SqlglotError as error:
+            raise TranslationError(f"cannot parse model SQL: {error}") from error
+        cacheable = True
+        if _has_excluding_star(tree):
+            tree = self._expand_stars(tree)
+            cacheable = False  # depends on the tables' current columns
+        tree = tree.transform(_rewrite)
+        try:
+            translated = tree.sql(dialect="postgres", unsupported_level=ErrorLevel.RAISE)
+        except SqlglotError as error:
+            raise TranslationError(f"no PostgreSQL translation: {error}") from error
+        if cacheable:
+            self._cache[sql] = translated
+        return translated
+
+    def _expand_stars(self, tree: exp.Expression) -> exp.Expression:
+        """`* exclude (...)` as explicit columns, with the tables' columns from the catalog."""
+        schema: dict[str, dict[str, dict[str, str]]] = {}
+        for table in tree.find_all(exp.Table):
+            if table.db and table.name:
+                columns = self._lookup(f"{table.db}.{table.name}")
+                if columns:
+                    schema.setdefault(table.db, {})[table.name] = dict(columns)
+        try:
+            expanded = qualify(
+                tree,
+                schema=MappingSchema(schema, dialect="postgres"),
+                dialect="duckdb",
+                expand_stars=True,
+                quote_identifiers=False,
+                validate_qualify_columns=False,
+                identify=False,
+            )
+        except SqlglotError as error:
+            raise TranslationError(f"cannot expand `* exclude`: {error}") from error
+        if _has_excluding_star(expanded):
+            raise TranslationError(
+                "`* exclude (...)` over a relation whose columns are unknown "
+                "(it must read schema-qualified tables or CTEs over them)"
+            )
+        return expanded
