@@ -94,17 +94,25 @@ def _dimensions_from_report(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _dimensions_from_table(engine: Engine) -> list[dict[str, Any]]:
-    """Checks of the latest quality run (ops.quality_results), counted per dimension."""
+    """Checks of the latest quality run (ops.quality_results) per dimension, with the
+    dimension's score (share of its weighted points kept)."""
     table = "ops.quality_results"
-    if not {"checked_at", "dimension", "status"} <= set(_columns(engine, table)):
+    columns = set(_columns(engine, table))
+    if not {"checked_at", "dimension", "status"} <= columns:
         return []
+    score = (
+        "round(100.0 * sum(score_points) / sum(weight), 1)"
+        if {"score_points", "weight"} <= columns
+        else "null"
+    )
     rows = engine.query(
         f"""
         select
             dimension,
             sum(case when status = 'passed' then 1 else 0 end),
             sum(case when status = 'warning' then 1 else 0 end),
-            sum(case when status not in ('passed', 'warning') then 1 else 0 end)
+            sum(case when status not in ('passed', 'warning') then 1 else 0 end),
+            {score}
         from {table}
         where checked_at = (select max(checked_at) from {table})
         group by dimension
@@ -117,8 +125,9 @@ def _dimensions_from_table(engine: Engine) -> list[dict[str, Any]]:
             "passed": int(p),
             "warning": int(w),
             "failed": int(f),
+            "score": _number(points),
         }
-        for d, p, w, f in rows
+        for d, p, w, f, points in rows
     ]
 
 

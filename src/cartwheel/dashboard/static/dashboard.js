@@ -569,7 +569,8 @@
     draw("checks_by_dimension", {
       type: "bar",
       data: {
-        labels: rows.map((r) => r.dimension),
+        labels: rows.map((r) => (r.score === null || r.score === undefined
+          ? r.dimension : r.dimension + " · " + r.score)),
         datasets: [
           { label: "passed", data: rows.map((r) => r.passed), backgroundColor: "#12a150" },
           { label: "warning", data: rows.map((r) => r.warning || 0), backgroundColor: "#e6a100" },
@@ -582,10 +583,16 @@
   };
 
   V.quarantine_by_reason = () => {
-    const rows = Q.quarantine || [];
+    // The biggest reasons; the long tail folded into one bar so every label stays readable.
+    const all = (Q.quarantine || []).slice().sort((a, b) => b.rows - a.rows);
+    const top = all.slice(0, 12).map((r) => [shorten(r.entity + ": " + r.reason.replaceAll("_", " "), 46), r.rows]);
+    if (all.length > 12) {
+      top.push(["other reasons (" + (all.length - 12) + ")",
+        all.slice(12).reduce((n, r) => n + r.rows, 0)]);
+    }
     const empty = Q.quarantine_known ? "Nothing quarantined: every row passed" : NO_DATA;
-    hbar("quarantine_by_reason", rows.map((r) => shorten(r.entity + ": " + r.reason, 48)),
-      rows.map((r) => r.rows), "#ef4444cc", (v) => int0.format(v) + " rows", empty);
+    hbar("quarantine_by_reason", top.map((r) => r[0]), top.map((r) => r[1]), "#ef4444cc",
+      (v) => int0.format(v) + " rows", empty);
   };
 
   V.quality_history = () => {
