@@ -8,8 +8,9 @@ precision = rows we flagged as that kind that the ledger lists / rows we flagged
 - A repairable entry is caught when its row is promoted with the repaired value: the
   column in canonical form (trimmed, canonical case, digits-only phone) or, for
   `wrong_line_total` / `wrong_total_amount`, recomputed from the promoted items.
-- A repairable entry whose row was held back because of another defect (its order had a
-  bad item, or its item's order was rejected) cannot be scored and is counted apart.
+- A repairable entry whose row was held back because of another row's defect (its order
+  had a bad item or lost its only item to a broken line, its item's order was rejected,
+  its customer or product is in quarantine) cannot be scored and is counted apart.
 
 The comparison runs in an in-process DuckDB over Arrow extracts of this run's rows, so it
 is the same for every engine.
@@ -173,7 +174,7 @@ def score_ledger(engine: Engine, ledger_path: Path) -> dict:
                         select 1 from rows r
                         where r.entity = l.entity and r.file = l.file and r.line = l.line
                             and r.reject_reason in ('rejected_items', 'parent_transaction_rejected',
-                                'customer_rejected', 'product_rejected')
+                                'customer_rejected', 'product_rejected', 'no_items')
                     ) as held_by_cascade
                 from ledger l
             )
