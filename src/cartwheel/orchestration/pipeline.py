@@ -37,7 +37,7 @@ from cartwheel.orchestration.publish import Workspace
 from cartwheel.orchestration.retry import retrying
 from cartwheel.production import load_production
 from cartwheel.quality.conservation import conservation, equation, records_processed
-from cartwheel.quality.report import LEDGER_FILE, keep_history, run_quality
+from cartwheel.quality.report import keep_history, run_quality
 from cartwheel.reports import now_iso, write_report
 from cartwheel.warehouse import build_warehouse
 
@@ -177,7 +177,7 @@ class Pipeline:
             self.run_id,
             self.settings.quality_min_score,
             self.settings.quality_thresholds,
-            folder if (folder / LEDGER_FILE).is_file() else self.input_dir,
+            folder,  # its defect_ledger.csv, if the generator wrote one, is scored
         )
         write_report(self.output_dir, "quality_report.json", outcome.report)
         detail = {"conservation": outcome.conservation, "gate": outcome.report["gate"]}
