@@ -64,6 +64,7 @@ EXIT_LOCKED = 3  # another run holds the lock (see docs/operations.md)
 def _run_steps(settings: Settings, steps: list[str]) -> None:
     """Run some steps under the lock, published like a whole run."""
     pipeline = Pipeline(settings)
+    console_logging(logging.WARNING)
     try:
         pipeline.run(steps=steps)
     except LockBusy as error:
