@@ -130,19 +130,33 @@ def _number_lines(con: duckdb.DuckDBPyConnection, name: str, blank_records: list
         con,
         f"""
         create or replace temporary table {name} as
-        with bad as (
-            select record_no,
-                record_no - row_number() over (order by record_no) - 1 as accepted_before
+        with skipped as (
+            -- A skipped record (rejected or empty) precedes accepted record i when fewer
+            -- than i accepted records come before it: at position accepted_before + 1.
+            select record_no - row_number() over (order by record_no) as position
             from (
                 select record_no from {name}_bad
                 union all
                 select record_no from staging_blank_records
-            ) as skipped
+            ) as numbers
+        ),
+        events as (
+            select position, 0 as accepted, cast(null as bigint) as record_index
+            from skipped
+            union all
+            select record_index, 1, record_index from {name}
+        ),
+        counted as (
+            -- One sort instead of a count per row: skipped records first at a position.
+            select record_index,
+                sum(1 - accepted) over (
+                    order by position, accepted rows between unbounded preceding and current row
+                ) as skipped_before
+            from events
         )
-        select r.*, r.record_index + 1 + (
-            select count(*) from bad where bad.accepted_before < r.record_index
-        ) as record_no
+        select r.*, r.record_index + 1 + c.skipped_before as record_no
         from {name} r
+        join counted c on c.record_index = r.record_index
         """,
     )
     _exec(

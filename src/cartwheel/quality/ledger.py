@@ -82,8 +82,29 @@ def _extract(engine: Engine) -> dict[str, pa.Table]:
     return tables
 
 
+def _pick_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """`<entity>_picked`: the validated rows the ledger names, with file, line and
+    whether their amounts are consistent (computed once, before unpivoting)."""
+    con.execute(
+        "create table ledger_rows as select distinct entity, file, line from ledger"
+    ).fetchall()
+    consistent = {
+        "transaction_items": "abs(coalesce(t.line_total, 0) - round(t.quantity * t.unit_price "
+        "* (100 - t.discount_percentage) * 0.01, 2)) <= 0.001",
+        "transactions": "t.transaction_id in (select transaction_id from transaction_items "
+        "where disposition = 'promoted')",
+    }
+    for entity in ENTITIES:
+        con.execute(
+            f"create table {entity}_picked as select t.*, parse_filename(t.source_file) as file, "
+            f"t.source_line as line, {consistent.get(entity, 'false')} as consistent "
+            f"from {entity} t semi join ledger_rows l on l.entity = '{entity}' "
+            "and l.file = parse_filename(t.source_file) and l.line = t.source_line"
+        ).fetchall()
+
+
 def _values_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """One row per (row, column) of the validated rows: its value as text."""
+    """One row per (row, column) of the picked rows: its value as text."""
     parts = []
     skip = {
         "batch_id",
@@ -93,22 +114,18 @@ def _values_sql(con: duckdb.DuckDBPyConnection) -> str:
         "reject_reason",
         "disposition",
         "raw_line_total",
+        "version_rank",
+        "file",
+        "line",
+        "consistent",
     }
     for entity in ENTITIES:
-        columns = [c for c in con.table(entity).columns if c not in skip | {"version_rank"}]
-        consistent = {
-            "transaction_items": "abs(coalesce(line_total, 0) - round(quantity * unit_price "
-            "* (100 - discount_percentage) * 0.01, 2)) <= 0.001",
-            "transactions": "transaction_id in (select transaction_id from transaction_items "
-            "where disposition = 'promoted')",
-        }.get(entity, "false")
+        columns = [c for c in con.table(f"{entity}_picked").columns if c not in skip]
         for column in columns:
             parts.append(
-                f"select '{entity}' as entity, parse_filename(source_file) as file, "
-                f"source_line as line, disposition, reject_reason, version_rank, "
-                f"'{column.removeprefix('raw_')}' as column_name, "
-                f'cast("{column}" as varchar) as value, '
-                f"{consistent} as consistent from {entity}"
+                f"select '{entity}' as entity, file, line, disposition, reject_reason, "
+                f"version_rank, '{column.removeprefix('raw_')}' as column_name, "
+                f'cast("{column}" as varchar) as value, consistent from {entity}_picked'
             )
     return " union all ".join(parts)
 
@@ -126,6 +143,8 @@ def score_ledger(engine: Engine, ledger_path: Path) -> dict:
             "'key': 'VARCHAR', 'column': 'VARCHAR', 'kind': 'VARCHAR', 'repairable': 'BOOLEAN'})",
             [str(ledger_path)],
         ).fetchall()
+        # Only the rows the ledger names are unpivoted.
+        _pick_rows(con)
         con.execute(f"create table cell as {_values_sql(con)}").fetchall()
         con.execute(
             f"""
@@ -147,36 +166,48 @@ def score_ledger(engine: Engine, ledger_path: Path) -> dict:
             ) as f
             """
         ).fetchall()
+        # Joins only (no per-entry subqueries): the ledger can hold many thousand rows.
         outcome = con.execute(
             f"""
-            with rows as (
-                select distinct entity, file, line, disposition, reject_reason
-                from cell
+            with ledger_rows as (
+                select distinct entity, file, line from ledger
+            ),
+            rows as (
+                -- The validated row behind each ledger entry (one per row, not per column).
+                select distinct c.entity, c.file, c.line, c.reject_reason
+                from cell c join ledger_rows using (entity, file, line)
+            ),
+            flagged_rows as (
+                select distinct entity, file, line from flagged
+            ),
+            repaired as (
+                select l.entity, l.file, l.line, l."column", bool_and({REPAIRED_SQL}) as ok
+                from ledger l
+                join cell v on v.entity = l.entity and v.file = l.file and v.line = l.line
+                    and v.column_name = l."column" and v.disposition = 'promoted'
+                where l.repairable
+                group by l.entity, l.file, l.line, l."column"
             ),
             judged as (
                 select
                     l.kind,
                     l.repairable,
                     case
-                        when not l.repairable then exists (
-                            select 1 from flagged f
-                            where f.entity = l.entity and f.file = l.file and f.line = l.line
-                        )
-                        else coalesce((
-                            select bool_and({REPAIRED_SQL}) from cell v
-                            where v.entity = l.entity and v.file = l.file and v.line = l.line
-                                and v.column_name = l."column" and v.disposition = 'promoted'
-                        ), false)
+                        when not l.repairable then f.line is not null
+                        else coalesce(p.ok, false)
                     end as caught,
-                    -- A repairable row held back only because its order was rejected for
-                    -- another row's defect cannot show its repair.
-                    l.repairable and exists (
-                        select 1 from rows r
-                        where r.entity = l.entity and r.file = l.file and r.line = l.line
-                            and r.reject_reason in ('rejected_items', 'parent_transaction_rejected',
-                                'customer_rejected', 'product_rejected', 'no_items')
-                    ) as held_by_cascade
+                    -- A repairable row held back only because another row was bad cannot
+                    -- show its repair.
+                    l.repairable and coalesce(r.reject_reason in (
+                        'rejected_items', 'parent_transaction_rejected', 'customer_rejected',
+                        'product_rejected', 'no_items'
+                    ), false) as held_by_cascade
                 from ledger l
+                left join flagged_rows f
+                    on f.entity = l.entity and f.file = l.file and f.line = l.line
+                left join repaired p on p.entity = l.entity and p.file = l.file
+                    and p.line = l.line and p."column" = l."column"
+                left join rows r on r.entity = l.entity and r.file = l.file and r.line = l.line
             )
             select kind, any_value(repairable),
                 count(*) filter (where not held_by_cascade) as scorable,
@@ -187,18 +218,20 @@ def score_ledger(engine: Engine, ledger_path: Path) -> dict:
         ).fetchall()
         precision_rows = con.execute(
             """
-            select f.kind, count(*) as flagged,
-                count(*) filter (where exists (
-                    select 1 from ledger l where l.entity = f.entity and l.file = f.file
-                    and l.line = f.line and not l.repairable
-                )) as confirmed
-            from flagged f group by f.kind order by f.kind
+            with defective as (
+                select distinct entity, file, line from ledger where not repairable
+            )
+            select f.kind, count(*) as flagged, count(d.line) as confirmed
+            from flagged f
+            left join defective d on d.entity = f.entity and d.file = f.file and d.line = f.line
+            group by f.kind order by f.kind
             """
         ).fetchall()
         unexplained = con.execute(
-            "select count(*) from flagged f where f.kind not in ('cascade') and not exists ("
-            "select 1 from ledger l where l.entity = f.entity and l.file = f.file "
-            "and l.line = f.line)"
+            "with listed as (select distinct entity, file, line from ledger) "
+            "select count(*) from flagged f left join listed l on l.entity = f.entity "
+            "and l.file = f.file and l.line = f.line "
+            "where f.kind <> 'cascade' and l.line is null"
         ).fetchall()[0][0]
     finally:
         con.close()
