@@ -547,8 +547,13 @@ class Pipeline:
                 except ValueError:
                     return {}
                 return {
-                    key: report.get(key)
-                    for key in ("check_timestamp", "overall_quality_score", "quality_grade")
+                    **{
+                        key: report.get(key)
+                        for key in ("check_timestamp", "overall_quality_score", "quality_grade")
+                    },
+                    "gate": report.get("gate"),
+                    # rows in = promoted + quarantined + duplicates removed, per batch/entity
+                    "conservation": [row["equation"] for row in report.get("conservation", [])],
                 }
         return {}
 
