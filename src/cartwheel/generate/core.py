@@ -72,6 +72,7 @@ class _Writer:
         self.defect_rate = defect_rate
         self.con = duckdb.connect()
         self.con.execute("set preserve_insertion_order = true")
+        self.con.execute("set enable_progress_bar = false")
         self.ledger: list[pa.Table] = []
         self.context = Context(world.n_customers, world.n_products, world.widths)
 

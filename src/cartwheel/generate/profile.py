@@ -41,7 +41,7 @@ class Profile:
     max_quantity: int = 10
 
     # Calendar: how many orders each day gets (relative weights).
-    weekend_factor: float = 1.25
+    weekend_factor: float = 1.24
     month_factors: tuple[float, ...] = (
         0.92, 0.85, 0.95, 0.95, 1.0, 0.97, 0.95, 1.0, 0.95, 1.02, 1.35, 1.55,
     )  # fmt: skip
@@ -58,8 +58,9 @@ class Profile:
 
     # Products.
     initial_catalogue_share: float = 0.8  # listed from the first day; the rest launch later
-    category_popularity: tuple[float, ...] = (0.15, 0.25, 0.18, 0.15, 0.14, 0.13)  # vocab order
-    popularity_sigma: float = 1.0  # lognormal sigma of product popularity
+    category_popularity: tuple[float, ...] = (0.155, 0.25, 0.18, 0.15, 0.135, 0.13)  # vocab order
+    popularity_sigma: float = 0.5  # lognormal sigma of product popularity
+    price_elasticity: float = 0.5  # popularity ∝ (price / category middle) ** -elasticity
     margin_range: tuple[float, float] = (0.12, 0.45)
     premium_margin_range: tuple[float, float] = (0.28, 0.48)  # price >= 200
     product_change_rate: float = 0.5  # changes per product-year

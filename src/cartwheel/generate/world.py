@@ -321,7 +321,10 @@ class World:
         p, s, n = self.profile, self.seed, self.n_products
         ids = np.arange(1, n + 1, dtype=np.int64)
         shares = np.array([c[4] for c in vocab.CATEGORIES])
-        cat = draws.choice(draws.uniform(s, S_CAT, ids), shares).astype(np.int32)
+        # Categories from an equidistributed sequence (golden-ratio steps from a seeded
+        # start): every catalogue has its categories' shares, however small it is.
+        spread = (draws.uniform(s, S_CAT, np.zeros(1))[0] + ids * 0.6180339887498949) % 1.0
+        cat = draws.choice(spread, shares).astype(np.int32)
         lo = np.array([c[3][0] for c in vocab.CATEGORIES])[cat]
         hi = np.array([c[3][1] for c in vocab.CATEGORIES])[cat]
         # Log-uniform prices inside each category's range: many cheap items, a few dear ones.
@@ -351,6 +354,9 @@ class World:
         self.supplier = 1 + (draws.uniform(s, S_SUPPLIER, ids) * 59).astype(np.int32)
         # Popularity: the category's share of sales spread over its products, lognormal.
         popularity = np.asarray(p.category_popularity)[cat] / shares[cat]
+        # Dearer products sell less often (relative to their category's middle price).
+        middle = np.sqrt(lo * hi)
+        popularity = popularity * (price_cents / 100 / middle) ** -p.price_elasticity
         popularity = popularity * np.exp(
             p.popularity_sigma
             * draws.normal(draws.uniform(s, S_POP1, ids), draws.uniform(s, S_POP2, ids))
@@ -470,7 +476,10 @@ class World:
                 for k, part in zip(days, parts, strict=True)
             ]
         )
-        quantity = d["quantity"].astype(np.int64)
+        # Nobody buys ten laptops: dear items (Premium, >= 200) come one or two at a time.
+        quantity = np.where(unit >= 20000, np.minimum(d["quantity"], 2), d["quantity"]).astype(
+            np.int64
+        )
         discount = d["discount"]
         # round(q * price * (1 - d/100), 2), half away from zero, in integer cents.
         line = (quantity * unit * (100 - discount) + 50) // 100
