@@ -594,3 +594,44 @@ def test_unreadable_file_stops_the_cli_with_exit_1_and_no_traceback(tmp_path: Pa
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "products.csv: is a folder, not a file" in result.output.replace("\n", " ")
+
+
+def test_parquet_columns_by_name_any_types(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = write_batch(tmp_path / "b")
+    (folder / "transaction_items.csv").unlink()
+    columns = list(zip(*(row.split(",") for row in CLEAN["transaction_items"]), strict=True))
+    table = pa.table(
+        {
+            # Other order, typed columns, upper-case names, no line_total column.
+            "QUANTITY": pa.array([int(v) for v in columns[3]], pa.int32()),
+            "item_id": columns[0],
+            "transaction_id": columns[1],
+            "product_id": columns[2],
+            "unit_price": pa.array([float(v) for v in columns[4]]),
+            "discount_percentage": pa.array([int(v) for v in columns[5]], pa.int64()),
+        }
+    )
+    pq.write_table(table, folder / "transaction_items.parquet")
+    outcome = load(folder)
+    # Without line_total every item is held (missing_line_total) and its order follows.
+    reasons = {reason for entity, _, reason in outcome.quarantine if entity == "transaction_items"}
+    assert reasons == {"missing_line_total"}
+    assert_accounted(outcome, n())
+    lines = outcome.engine.query(
+        "select item_id, quantity, source_line from staging.transaction_items order by 1"
+    )
+    assert lines[0] == ("ITEM00001", "1", 2)
+
+
+def test_corrupt_parquet_fails_with_one_line(tmp_path: Path) -> None:
+    folder = write_batch(tmp_path / "b")
+    (folder / "products.csv").unlink()
+    (folder / "products.parquet").write_bytes(b"PAR1 this is not parquet at all")
+    engine = DuckDBEngine(":memory:")
+    with pytest.raises(InputError) as caught:
+        ingest(engine, folder, batch_id="b")
+    assert "\n" not in str(caught.value)
+    assert str(folder / "products.parquet") in str(caught.value)
