@@ -31,14 +31,23 @@ import pyarrow.csv as pa_csv
 from cartwheel.config import Settings
 from cartwheel.contract import WAREHOUSE_KEYS
 from cartwheel.engines.base import Engine, check_identifier
-from cartwheel.engines.translation import HELPER_FUNCTIONS, HELPERS_VERSION, PostgresTranslator
+from cartwheel.engines.translation import (
+    HELPER_FUNCTIONS,
+    HELPERS_VERSION,
+    PostgresTranslator,
+    key_statements,
+)
 
 ROWS_PER_COPY_CHUNK = 100_000
 
-# Session settings: ISO dates in text output; no JIT (compiling costs seconds on
-# queries that run in milliseconds); no nested loops: every model join is a bulk join,
-# and the planner's row estimates for expressions (upper(trim(id)) = ...) are poor.
-SESSION_OPTIONS = "-c datestyle=ISO,YMD -c intervalstyle=postgres -c jit=off -c enable_nestloop=off"
+# Session settings: ISO dates in text output; `ops` searched last (its round(double, int)
+# serves SQL sent untranslated); no JIT (compiling costs seconds on queries that run in
+# milliseconds); no nested loops: every model join is a bulk join, and the planner's row
+# estimates for expressions (upper(trim(id)) = ...) are poor.
+SESSION_OPTIONS = (
+    "-c datestyle=ISO,YMD -c intervalstyle=postgres -c search_path=public,ops "
+    "-c jit=off -c enable_nestloop=off"
+)
 
 # Arrow types (from DuckDB's reading) → column types of the PostgreSQL staging tables.
 # Text compares byte-wise (COLLATE "C") like DuckDB, whatever the server's locale.
@@ -307,14 +316,12 @@ class PostgresEngine(Engine):
         """Primary key and indexes from the contract, for the columns the table has."""
         if qualified_name not in WAREHOUSE_KEYS:
             return
-        schema, table = qualified_name.split(".")
-        primary_key, indexed = WAREHOUSE_KEYS[qualified_name]
         present = set(self.columns(qualified_name))
+        primary_key = WAREHOUSE_KEYS[qualified_name][0]
         if primary_key in present:
             self.execute(f"alter table {qualified_name} add primary key ({primary_key})")
-        for column in indexed:
-            if column in present:
-                self.execute(f"create index {table}_{column}_idx on {qualified_name} ({column})")
+        for statement in key_statements(qualified_name, present):
+            self.execute(statement)
 
     def date_spine_sql(self, start_sql: str, end_sql: str) -> str:
         # Whole days added to a date stay dates (no time zone, no daylight saving).

@@ -15,6 +15,9 @@ handled here, once, for every statement that goes through `Engine.translate`:
   round(double) rounds half to even, and DuckDB rounds a double's exact binary value.
 - text columns in DDL → `COLLATE "C"`: byte-wise order like DuckDB, whatever the
   server's locale (ORDER BY ties, row_number() keys).
+- `create table` of a warehouse table named in `contract.WAREHOUSE_KEYS` → with its
+  primary key and followed by `create index if not exists` for the SPEC's indexes
+  (PostgreSQL only: DuckDB's ART indexes slow its bulk inserts and updates).
 - the date spine → `Engine.date_spine_sql` (a per-engine SELECT, not a rewrite).
 - `create or replace table`, `group by all` → refused with TranslationError: use
   `Engine.build_table`, list the grouping columns.
@@ -42,7 +45,9 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-HELPERS_VERSION = 2
+from cartwheel.contract import WAREHOUSE_KEYS
+
+HELPERS_VERSION = 3
 
 # What DuckDB's casts from text accept (leading and trailing whitespace allowed).
 _NUMBER = r"^[ \t\n\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,4})?[ \t\n\r]*$"
@@ -156,6 +161,13 @@ returns double precision language sql immutable parallel safe as $$
     end
 $$;
 
+-- The same under DuckDB's name, for SQL that reaches PostgreSQL untranslated: cartwheel's
+-- sessions search `ops` last (PostgresEngine), and pg_catalog has no round(double, int).
+create or replace function ops.round(value double precision, places integer)
+returns double precision language sql immutable parallel safe as $$
+    select ops.cw_round(value, places)
+$$;
+
 create or replace function ops.cw_round(value numeric, places integer) returns numeric
 language sql immutable parallel safe as $$ select round(value, places) $$;
 
@@ -230,14 +242,26 @@ def _try_cast(node: exp.TryCast) -> exp.Expression:
     )
 
 
+def _rewrite_all(tree: exp.Expression) -> exp.Expression:
+    """Apply `_rewrite` to every node, innermost first (so nesting cannot hide a node)."""
+    for node in reversed(list(tree.walk(bfs=True))):
+        replacement = _rewrite(node)
+        if replacement is not node:
+            if node is tree:
+                tree = replacement
+            else:
+                node.replace(replacement)
+    return tree
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Avg):
+        return exp.Cast(this=node.copy(), to=exp.DataType.build("double"))
     if isinstance(node, exp.TryCast):
         return _try_cast(node)
     if isinstance(node, exp.Round):
         places = node.args.get("decimals") or exp.Literal.number(0)
         return _helper("cw_round", node.this, places)
-    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Cast):
-        return exp.Cast(this=node, to=exp.DataType.build("double"))
     if isinstance(node, exp.ColumnDef) and _is_text(node.args.get("kind")):
         constraints = node.args.get("constraints") or []
         if not any(
@@ -263,6 +287,34 @@ def _has_excluding_star(tree: exp.Expression) -> bool:
     return any(star.args.get("except") for star in tree.find_all(exp.Star))
 
 
+def key_statements(qualified_name: str, columns: set[str]) -> list[str]:
+    """`create index` statements for a warehouse table's indexed columns it has."""
+    if qualified_name not in WAREHOUSE_KEYS:
+        return []
+    table = qualified_name.split(".")[1]
+    return [
+        f"create index if not exists idx_{table}_{column} on {qualified_name} ({column})"
+        for column in WAREHOUSE_KEYS[qualified_name][1]
+        if column in columns
+    ]
+
+
+def _with_keys(tree: exp.Expression) -> list[str]:
+    """Add the primary key to a warehouse table's DDL; returns its index statements."""
+    schema = tree.this if isinstance(tree, exp.Create) and tree.kind == "TABLE" else None
+    if not isinstance(schema, exp.Schema) or tree.expression is not None:
+        return []
+    name = f"{schema.this.db}.{schema.this.name}"
+    if name not in WAREHOUSE_KEYS:
+        return []
+    columns = {c.name for c in schema.expressions if isinstance(c, exp.ColumnDef)}
+    primary_key = WAREHOUSE_KEYS[name][0]
+    has_key = any(isinstance(c, exp.PrimaryKey) for c in schema.expressions)
+    if primary_key in columns and not has_key:
+        schema.append("expressions", exp.PrimaryKey(expressions=[exp.column(primary_key)]))
+    return key_statements(name, columns)
+
+
 class PostgresTranslator:
     """Translate once per statement text (cached), asking the catalog only for stars."""
 
@@ -281,11 +333,13 @@ class PostgresTranslator:
         if _has_excluding_star(tree):
             tree = self._expand_stars(tree)
             cacheable = False  # depends on the tables' current columns
-        tree = tree.transform(_rewrite)
+        tree = _rewrite_all(tree)
+        indexes = _with_keys(tree)
         try:
             translated = tree.sql(dialect="postgres", unsupported_level=ErrorLevel.RAISE)
         except SqlglotError as error:
             raise TranslationError(f"no PostgreSQL translation: {error}") from error
+        translated = ";\n".join([translated, *indexes])
         if cacheable:
             self._cache[sql] = translated
         return translated
