@@ -36,7 +36,7 @@ STATEMENTS = (
     inner join staging.transaction_items_validated as items
         on facts.item_id = items.item_id and items.reject_reason is null
         and items.version_rank = 1
-    where facts.sales_key >= (select first_sales_key from wh_batch)
+    where facts.sales_key >= {first_sales_key}
     """,
     # Days to recompute: new facts and facts whose product version (profit) moved.
     """
@@ -59,7 +59,8 @@ STATEMENTS = (
     from warehouse.fact_sales as facts
     inner join warehouse.dim_customers as customers
         on facts.customer_key = customers.customer_key
-    where facts.date_key in (select date_key from wh_days)
+    where facts.date_key between {first_day} and {last_day}
+        and facts.date_key in (select date_key from wh_days)
     group by facts.date_key
     """,
     # Customers: previous totals (found through any of their keys, old or new) + batch.
@@ -228,9 +229,18 @@ TEMPORARY = (
 )
 
 
-def update_aggregates(engine: Engine) -> None:
-    """Bring the aggregates and segments up to date with this batch's facts."""
+def update_aggregates(engine: Engine, first_sales_key: int) -> None:
+    """Bring the aggregates and segments up to date with this batch's facts (those from
+    `first_sales_key` on). Keys and days go in as literals (ints) so that scans of
+    fact_sales skip the row groups outside them."""
     for name in TEMPORARY:
         engine.execute(f"drop table if exists {name}")
+    literals = {"{first_sales_key}": int(first_sales_key)}
     for sql in STATEMENTS:
+        if "{first_day}" in sql and "{first_day}" not in literals:  # wh_days exists now
+            first, last = engine.query("select min(date_key), max(date_key) from wh_days")[0]
+            literals["{first_day}"] = int(first) if first is not None else 0
+            literals["{last_day}"] = int(last) if last is not None else -1
+        for name, value in literals.items():
+            sql = sql.replace(name, str(value))
         engine.execute(engine.translate(sql))

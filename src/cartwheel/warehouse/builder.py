@@ -40,17 +40,18 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
         # Small dimensions with natural or fixed keys: rebuilt from their models.
         for model in load_models("warehouse"):
             engine.build_table(model.qualified_name, render(model, engine))
+        date_key = int(day.strftime("%Y%m%d"))
+        first_sales_key = int(
+            engine.scalar("select coalesce(max(sales_key), 0) + 1 from warehouse.fact_sales")
+        )
         engine.execute("drop table if exists wh_batch")
         engine.execute(
-            "create temporary table wh_batch as select cast(? as date) as business_date, "
-            "cast(? as integer) as date_key, "
-            "(select coalesce(max(sales_key), 0) + 1 from warehouse.fact_sales) "
-            "as first_sales_key",
-            [day, int(day.strftime("%Y%m%d"))],
+            "create temporary table wh_batch as select cast(? as bigint) as first_sales_key",
+            [first_sales_key],
         )
         for dim in DIMENSIONS:
             update_dimension(engine, dim)
-            repoint_facts(engine, dim)
+            repoint_facts(engine, dim, date_key)
         insert_new_facts(engine)
-        update_aggregates(engine)
+        update_aggregates(engine, first_sales_key)
     return {table: engine.count(table) for table in TABLES}

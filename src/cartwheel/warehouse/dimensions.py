@@ -287,9 +287,7 @@ def _keyed_sql(dim: Dimension) -> str:
 def _replace_sql(dim: Dimension) -> list[str]:
     k = dim.business_key
     names = ", ".join(dim.columns)
-    values = ", ".join(
-        "end_date is null" if c == "is_current" else c for c in dim.columns
-    )
+    values = ", ".join("end_date is null" if c == "is_current" else c for c in dim.columns)
     return [
         f"delete from {dim.table} where {k} in (select {k} from wh_{dim.short}_ids)",
         f"insert into {dim.table} ({names}) select {values} from wh_{dim.short}_keyed",

@@ -78,8 +78,10 @@ INSERT_FACTS = """
 """
 
 
-def _moved_sql(dim: Dimension) -> str:
-    """Facts of the touched keys on or after the batch date, with the version now valid."""
+def _moved_sql(dim: Dimension, date_key: int) -> str:
+    """Facts of the touched keys on or after the batch date, with the version now valid.
+
+    The date is a literal (an int), so the scan skips the row groups of older facts."""
     k = dim.business_key
     profit = (
         "candidates.line_total - versions.cost * candidates.quantity"
@@ -93,7 +95,7 @@ def _moved_sql(dim: Dimension) -> str:
                 facts.quantity, facts.line_total, facts.profit, old.{k}
             from warehouse.fact_sales as facts
             inner join wh_{dim.short}_old as old on facts.{dim.key} = old.{dim.key}
-            where facts.date_key >= (select date_key from wh_batch)
+            where facts.date_key >= {int(date_key)}
         )
 
         select
@@ -113,10 +115,10 @@ def _moved_sql(dim: Dimension) -> str:
     """
 
 
-def repoint_facts(engine: Engine, dim: Dimension) -> None:
+def repoint_facts(engine: Engine, dim: Dimension, date_key: int) -> None:
     """Point facts whose version changed at the version valid on their date now."""
     engine.execute(f"drop table if exists wh_{dim.short}_moved")
-    engine.execute(engine.translate(_moved_sql(dim)))
+    engine.execute(engine.translate(_moved_sql(dim, date_key)))
     profit = ", profit = moved.new_profit" if dim is PRODUCTS else ""
     engine.execute(
         engine.translate(f"""
