@@ -139,8 +139,9 @@ class PostgresEngine(Engine):
             )
         except psycopg.OperationalError as error:
             # Still an OperationalError (retried as transient), minus any secret.
+            message = " ".join(str(error).split())  # libpq's message spans lines
             raise psycopg.OperationalError(
-                "cannot connect to PostgreSQL: " + redact(str(error).strip(), self._url)
+                "cannot connect to PostgreSQL: " + redact(message, self._url)
             ) from None
         except psycopg.ProgrammingError as error:
             raise ConfigurationError(

@@ -8,8 +8,9 @@ handled here, once, for every statement that goes through `Engine.translate`:
 - `try_cast(x as T)` (DuckDB: NULL when x does not parse) → `ops.cw_try_*` helper
   functions that accept what DuckDB accepts (*).
 - `select * exclude (c)` → the star expanded to explicit columns, read from the catalog.
-- `avg(x)` (DuckDB: DOUBLE for every numeric input; PostgreSQL: exact numeric) →
-  `cast(avg(x) as double precision)`.
+- `avg(x)` (DuckDB: the sum converted to DOUBLE, divided by the count; PostgreSQL:
+  the exact numeric quotient) → `cast(sum(x) as double precision) / count(x)`, also
+  as a window function.
 - `a / b` (DuckDB: DOUBLE) → sqlglot already writes `cast(a as double precision) / b`.
 - `round(x, n)` → `ops.cw_round(x, n)`: PostgreSQL has no round(double, int), its
   round(double) rounds half to even, and DuckDB rounds a double's exact binary value.
@@ -47,7 +48,7 @@ from sqlglot.schema import MappingSchema
 
 from cartwheel.contract import WAREHOUSE_KEYS
 
-HELPERS_VERSION = 3
+HELPERS_VERSION = 4
 
 # What DuckDB's casts from text accept (leading and trailing whitespace allowed).
 _NUMBER = r"^[ \t\n\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,4})?[ \t\n\r]*$"
@@ -78,8 +79,12 @@ $$;
 
 create or replace function ops.cw_try_double(value text) returns double precision
 language sql immutable parallel safe as $$
-    select case when abs(ops.cw_try_numeric(value)) < 1e308
-        then ops.cw_try_numeric(value)::double precision end
+    select case
+        when abs(ops.cw_try_numeric(value)) < 1e308
+            then ops.cw_try_numeric(value)::double precision
+        when value ~* '^[ \t\n\r]*[+-]?(inf|infinity|nan)[ \t\n\r]*$'
+            then trim(value)::double precision
+    end
 $$;
 
 create or replace function ops.cw_make_date(y integer, m integer, d integer) returns date
@@ -242,6 +247,12 @@ def _try_cast(node: exp.TryCast) -> exp.Expression:
     )
 
 
+def _average(value: exp.Expression) -> exp.Expression:
+    """DuckDB's avg: the sum as DOUBLE divided by the count (not the exact quotient)."""
+    total = exp.Cast(this=exp.Sum(this=value.copy()), to=exp.DataType.build("double"))
+    return exp.Div(this=total, expression=exp.Count(this=value.copy()))
+
+
 def _rewrite_all(tree: exp.Expression) -> exp.Expression:
     """Apply `_rewrite` to every node, innermost first (so nesting cannot hide a node)."""
     for node in reversed(list(tree.walk(bfs=True))):
@@ -255,8 +266,13 @@ def _rewrite_all(tree: exp.Expression) -> exp.Expression:
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Avg):
-        return exp.Cast(this=node.copy(), to=exp.DataType.build("double"))
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
+        total, count = node.copy(), node.copy()
+        total.set("this", exp.Sum(this=node.this.this.copy()))
+        count.set("this", exp.Count(this=node.this.this.copy()))
+        return exp.Div(this=exp.Cast(this=total, to=exp.DataType.build("double")), expression=count)
+    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
+        return _average(node.this)
     if isinstance(node, exp.TryCast):
         return _try_cast(node)
     if isinstance(node, exp.Round):
@@ -284,7 +300,9 @@ def _is_text(kind: exp.Expression | None) -> bool:
 
 
 def _has_excluding_star(tree: exp.Expression) -> bool:
-    return any(star.args.get("except") for star in tree.find_all(exp.Star))
+    return any(
+        star.args.get("except_") or star.args.get("except") for star in tree.find_all(exp.Star)
+    )
 
 
 def key_statements(qualified_name: str, columns: set[str]) -> list[str]:
