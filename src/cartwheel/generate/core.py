@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -334,9 +334,3 @@ def generate_batches(
         },
     )
     return GenerationResult(out_dir, totals, date_range, seconds, {}, defects, folders)
-
-
-def history_days(profile: Profile | None = None) -> list[date]:
-    """Every day of the history (for callers that schedule batches)."""
-    profile = profile or Profile()
-    return [profile.start + timedelta(days=k) for k in range(profile.days)]

@@ -469,10 +469,13 @@ class World:
         i_lo = 0 if days[0] == 0 else int(self.item_cum[days[0] - 1])
         n, m = len(t_day), len(i_day)
         customer = d["customer"].astype(np.int64)
-        # Each day's price list once, then one gather per item.
+        # Prices valid on each item's day: the day's whole price list when the day sells
+        # more items than there are products, else just the products sold.
         unit = np.concatenate(
             [
                 self.price_cents(np.arange(int(self.listed[k])), k)[part["product"]]
+                if len(part["product"]) > int(self.listed[k])
+                else self.price_cents(part["product"].astype(np.int64), k)
                 for k, part in zip(days, parts, strict=True)
             ]
         )

@@ -250,7 +250,3 @@ def remove_scratch(folder: Path) -> None:
     """Delete chunk files left by an interrupted write."""
     for leftover in folder.glob(".*.chunk"):
         os.remove(leftover)
-
-
-def empty_table(columns: list[str]) -> pa.Table:
-    return pa.table({c: pa.array([], pa.string()) for c in columns})
