@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine
+from cartwheel.quality.quarantine import quarantine_counts
+
+TERMS = ("rows_in", "rows_promoted", "rows_quarantined", "duplicates_removed")
 
 CONSERVATION_DDL = """
 create table if not exists ops.batch_conservation (
@@ -114,25 +117,13 @@ def records_processed(engine: Engine, merges: list) -> dict[str, dict]:
     """
     totals: dict[str, dict] = {}
     for row in conservation(engine):
-        entry = totals.setdefault(
-            row["entity"],
-            {"rows_in": 0, "rows_promoted": 0, "rows_quarantined": 0, "duplicates_removed": 0},
-        )
+        entry = totals.setdefault(row["entity"], dict.fromkeys(TERMS, 0))
         for key in entry:
             entry[key] += row[key]
-    reasons: dict[str, dict[str, int]] = {}
-    for entity, reason, rows in engine.query(
-        "select entity, reason, count(*) from ops.quarantine where released_at is null "
-        "and batch_id in (select batch_id from ops.run_batches) "
-        "group by entity, reason order by entity, reason"
-    ):
-        reasons.setdefault(entity, {})[reason] = int(rows)
+    reasons = quarantine_counts(engine)
     processed = {}
     for entity in ENTITIES:
-        t = totals.get(
-            entity,
-            {"rows_in": 0, "rows_promoted": 0, "rows_quarantined": 0, "duplicates_removed": 0},
-        )
+        t = totals.get(entity, dict.fromkeys(TERMS, 0))
         merge = next((m for m in merges if m.table == entity), None)
         processed[entity] = {
             "input": t["rows_in"],

@@ -119,6 +119,18 @@ def record_rejects(engine: Engine, run_id: str) -> dict[str, int]:
     return counts
 
 
+def quarantine_counts(engine: Engine) -> dict[str, dict[str, int]]:
+    """Rows held now from this run's batches, by entity and reason."""
+    counts: dict[str, dict[str, int]] = {}
+    for entity, reason, rows in engine.query(
+        "select entity, reason, count(*) from ops.quarantine where released_at is null "
+        "and batch_id in (select batch_id from ops.run_batches) "
+        "group by entity, reason order by entity, reason"
+    ):
+        counts.setdefault(entity, {})[reason] = int(rows)
+    return counts
+
+
 @dataclass
 class QuarantineSummary:
     by_reason: list[tuple[str, str, str, int]]  # entity, stage, reason, rows

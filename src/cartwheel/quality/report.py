@@ -21,7 +21,7 @@ from cartwheel.quality.conservation import (
     reprocessed,
 )
 from cartwheel.quality.ledger import score_ledger
-from cartwheel.quality.quarantine import record_rejects
+from cartwheel.quality.quarantine import quarantine_counts, record_rejects
 from cartwheel.quality.validate import validate
 from cartwheel.reports import now_iso
 
@@ -92,17 +92,6 @@ def gate_reasons(results: list[CheckResult], score: float, min_score: float) -> 
                 f"{r.check.error:g}%)"
             )
     return reasons
-
-
-def quarantine_counts(engine: Engine) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {}
-    for entity, reason, rows in engine.query(
-        "select entity, reason, count(*) from ops.quarantine where released_at is null "
-        "and batch_id in (select batch_id from ops.run_batches) "
-        "group by entity, reason order by entity, reason"
-    ):
-        counts.setdefault(entity, {})[reason] = int(rows)
-    return counts
 
 
 def run_quality(
