@@ -221,13 +221,25 @@ def test_quarantine_and_failed_checks_show_up(db_copy: Path, tmp_path: Path) -> 
     assert quality["history"][-1]["score"] < 100
 
 
-def test_cli_rebuilds_and_refuses_an_empty_folder(sf1_run: Path, tmp_path: Path) -> None:
-    before = json.loads((sf1_run / "dashboard_metadata.json").read_text())["generated_at"]
-    result = CliRunner().invoke(app, ["dashboard", "--data-dir", str(sf1_run)])
+def test_cli_rebuilds_and_refuses_an_empty_folder(db_copy: Path, tmp_path: Path) -> None:
+    """`cartwheel dashboard` on a copy (the shared SF1 folder stays as its run left it)."""
+    result = CliRunner().invoke(app, ["dashboard", "--data-dir", str(db_copy)])
     assert result.exit_code == 0, result.output
-    after = json.loads((sf1_run / "dashboard_metadata.json").read_text())["generated_at"]
-    assert after > before
+    meta = json.loads((db_copy / "dashboard_metadata.json").read_text())
+    assert meta["file_bytes"] == (db_copy / "dashboard.html").stat().st_size
+    again = CliRunner().invoke(app, ["dashboard", "--data-dir", str(db_copy)])
+    assert again.exit_code == 0, again.output
+    later = json.loads((db_copy / "dashboard_metadata.json").read_text())
+    assert later["generated_at"] > meta["generated_at"]
     empty = CliRunner().invoke(app, ["dashboard", "--data-dir", str(tmp_path / "none")])
     assert empty.exit_code == 1
     assert "run `cartwheel run` first" in empty.output
     assert "Traceback" not in empty.output
+
+
+def test_open_flag_opens_the_file_in_a_browser(db_copy: Path, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("cartwheel.cli.webbrowser.open", lambda url: opened.append(url) or True)
+    result = CliRunner().invoke(app, ["dashboard", "--data-dir", str(db_copy), "--open"])
+    assert result.exit_code == 0, result.output
+    assert opened == [(db_copy / "dashboard.html").resolve().as_uri()]
