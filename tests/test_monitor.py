@@ -4,6 +4,9 @@ from the alerts, the report's exact keys, exit codes and the Prometheus file."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -177,3 +180,17 @@ def test_a_failed_last_run_is_a_warning(tmp_path: Path, built: Path) -> None:
     report = monitor(Settings(data_dir=data_dir))
     assert report["checks"]["last_execution"]["status"] == "warning"
     assert report["checks"]["last_execution"]["last_run_status"] == "failed"
+
+
+def test_freshness_is_right_in_any_time_zone(tmp_path: Path) -> None:
+    """Load timestamps are stored in the session's wall clock; outside UTC a naive reading
+    would be hours off."""
+    generate(tmp_path / "shop", scale=0.05, seed=6)
+    env = {**os.environ, "TZ": "America/New_York"}
+    command = [sys.executable, "-m", "cartwheel.cli"]
+    data = ["--data-dir", str(tmp_path / "data")]
+    subprocess.run([*command, "run", "--input", str(tmp_path / "shop"), *data], env=env, check=True)
+    subprocess.run([*command, "monitor", *data], env=env, capture_output=True)
+    report = json.loads((tmp_path / "data" / "monitoring_report.json").read_text())
+    layers = report["checks"]["data_freshness"]["layers"]
+    assert all(0 <= layer["lag_hours"] < 0.5 for layer in layers.values()), layers

@@ -60,10 +60,12 @@ def _hours_since(moment: datetime, now: datetime) -> float:
 def check_last_execution(engine: Engine, now: datetime, limits: MonitorSettings) -> Check:
     if not engine.table_exists("ops.pipeline_runs"):
         return Check("critical", {}, "no run history: cartwheel has never run here")
-    last_success, last_run, last_status = engine.query(
-        "select max(case when status = 'success' then ended_at end), max(started_at), "
-        "arg_max(status, started_at) from ops.pipeline_runs"
-    )[0]
+    last_success = engine.scalar(
+        "select max(ended_at) from ops.pipeline_runs where status = 'success'"
+    )
+    last_status = engine.scalar(
+        "select status from ops.pipeline_runs order by started_at desc limit 1"
+    )
     details: dict[str, Any] = {
         "last_success_at": None,
         "hours_since_last_success": None,
@@ -87,6 +89,10 @@ def check_last_execution(engine: Engine, now: datetime, limits: MonitorSettings)
 
 
 def check_freshness(engine: Engine, now: datetime, limits: MonitorSettings) -> Check:
+    # Load timestamps are stored without a zone, in the writing session's wall clock; the
+    # database's own clock, read the same way, gives the lag whatever the zone.
+    skew = now - datetime.now(UTC)  # non-zero only when asked about another moment
+    db_now = engine.scalar("select cast(current_timestamp as timestamp)")
     layers: dict[str, Any] = {}
     stale, missing = [], []
     for layer, sources in LAYER_TIMESTAMPS.items():
@@ -98,13 +104,14 @@ def check_freshness(engine: Engine, now: datetime, limits: MonitorSettings) -> C
         newest = engine.query(
             " union all ".join(f"select max({column}) from {table}" for table, column in present)
         )
-        moments = [m for m in (_utc(row[0]) for row in newest) if m is not None]
+        moments = [row[0] for row in newest if isinstance(row[0], datetime)]
         if not moments:
             missing.append(layer)
             layers[layer] = {"last_loaded_at": None, "lag_hours": None}
             continue
-        latest = max(moments)
-        lag = _hours_since(latest, now)
+        latest = max(moments, key=lambda m: _utc(m) if m.tzinfo else m.replace(tzinfo=UTC))
+        age = (now - latest) if latest.tzinfo else (db_now - latest + skew)
+        lag = round(age.total_seconds() / 3600, 3)
         layers[layer] = {"last_loaded_at": latest.isoformat(), "lag_hours": lag}
         if lag > limits.max_freshness_lag_hours:
             stale.append(f"{layer} {lag:.1f} h")

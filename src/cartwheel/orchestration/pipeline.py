@@ -357,14 +357,23 @@ class Pipeline:
         steps = steps or self.steps_for_run()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         lock = RunLock(self.settings.data_dir)
-        lock.acquire(
-            new_holder(self.run_id, now_iso(), str(self.log.path)),
-            wait=wait,
-            timeout=self.settings.lock_wait_seconds,
-        )
-        self.log.open()
         try:
-            self._prepare(lock)
+            lock.acquire(
+                new_holder(self.run_id, now_iso(), str(self.log.path)),
+                wait=wait,
+                timeout=self.settings.lock_wait_seconds,
+            )
+            self.log.open()
+        except OSError as error:
+            lock.release()
+            raise PipelineError(
+                f"cannot take the run lock {lock.path}: {one_line(error)}"
+            ) from error
+        try:
+            try:
+                self._prepare(lock)
+            except OSError as error:
+                raise PipelineError(f"recovery of an earlier run: {one_line(error)}") from error
             self._execute(steps, rebuild)
         finally:
             self.close()
@@ -443,15 +452,30 @@ class Pipeline:
                 self.engine.drop_all()
             self._run_steps(steps)
         except PipelineError as error:
-            self._finish("failed", str(error))
+            self._finish_failed("failed", str(error))
             raise PipelineError(str(error)) from error
         except KeyboardInterrupt:
-            self._finish("interrupted", "interrupted (Ctrl-C)")
+            self._finish_failed("interrupted", "interrupted (Ctrl-C)")
             raise
         except Exception as error:  # noqa: BLE001 - e.g. the copy of the warehouse failed
-            self._finish("failed", one_line(error))
+            self._finish_failed("failed", one_line(error))
             raise PipelineError(one_line(error)) from error
-        self._finish("success", None)
+        try:
+            self._finish("success", None)
+        except Exception as error:  # noqa: BLE001 - e.g. the disk filled up while publishing
+            self._finish_failed("failed", f"publish: {one_line(error)}")
+            raise PipelineError(f"publish: {one_line(error)}") from error
+
+    def _finish_failed(self, status: str, error: str) -> None:
+        """Record a failed run; if even that fails, say so in the log and carry on."""
+        try:
+            self._finish(status, error)
+        except Exception as problem:  # noqa: BLE001 - the original error matters more
+            self.log.event(
+                logging.ERROR,
+                f"could not record the failed run: {one_line(problem)}",
+                "history_failed",
+            )
 
     def _open_workspace(self) -> None:
         """Open the run's private copy now, so that no step is charged for the copy."""
@@ -580,17 +604,20 @@ def interrupted_record(holder: LockHolder) -> RunRecord:
         started = datetime.fromisoformat(holder.started_at).replace(tzinfo=None)
     except ValueError:
         started = utc_now()
-    attempts = [
-        StepAttempt(
-            **{
-                **row,
-                "started_at": datetime.fromisoformat(str(row["started_at"])),
-                "ended_at": datetime.fromisoformat(str(row["ended_at"])),
-            }
-        )
-        for row in read_events(Path(holder.log_file), "step_attempt")
-        if holder.log_file
-    ]
+    attempts = []
+    for row in read_events(Path(holder.log_file), "step_attempt") if holder.log_file else []:
+        try:
+            attempts.append(
+                StepAttempt(
+                    **{
+                        **row,
+                        "started_at": datetime.fromisoformat(str(row["started_at"])),
+                        "ended_at": datetime.fromisoformat(str(row["ended_at"])),
+                    }
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue  # a line from another version of cartwheel: the run row still counts
     return RunRecord(
         run_id=holder.run_id,
         started_at=started,
