@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cartwheel.ingest.batches import discover_batches
+from cartwheel.ingest.loader import InputError
 from tests.conftest import run_cli
-from tests.test_scd2_checks import assert_invariants, connect, rows, snapshot
+from tests.test_scd2_checks import assert_invariants, connect, rows, snapshot, write_batch
 
 DAYS = 10
 SCALE = "3"  # enough changes that some sales point at versions closed later
@@ -148,3 +150,23 @@ def test_a_new_day_generated_later_is_picked_up(
     assert facts_after == facts_before + new_items
     assert runs == 2
     assert_invariants(data)
+
+
+def test_batch_discovery_orders_days_and_names_what_is_missing(tmp_path: Path) -> None:
+    for day in ("2024-01-10", "2024-01-02", "2024-01-09"):
+        write_batch(tmp_path, day, {})
+    (tmp_path / "notes").mkdir()  # not a day: ignored
+    (tmp_path / "2024-02-30").mkdir()  # not a date: ignored
+    found = discover_batches(tmp_path)
+    assert [(b.batch_id, b.business_date.isoformat()) for b in found] == [
+        ("2024-01-02", "2024-01-02"),
+        ("2024-01-09", "2024-01-09"),
+        ("2024-01-10", "2024-01-10"),
+    ]
+    (tmp_path / "2024-01-09" / "products.csv").unlink()
+    with pytest.raises(InputError, match=r"2024-01-09: missing raw file\(s\): products.csv"):
+        discover_batches(tmp_path)
+    # The four files directly in the folder: one snapshot batch, dated by its data.
+    snapshot_dir = write_batch(tmp_path, "shop_export", {})
+    [single] = discover_batches(snapshot_dir)
+    assert (single.batch_id, single.business_date) == ("shop_export", None)
