@@ -27,8 +27,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from cartwheel.contract import ENTITIES
+from cartwheel.contract import ENTITIES, RAW_COLUMNS
 from cartwheel.engines.base import string_literal
 from cartwheel.generate import draws
 from cartwheel.generate.defects import LEDGER_COLUMNS, Context, inject
@@ -73,7 +74,7 @@ class _Writer:
         self.con = duckdb.connect()
         self.con.execute("set preserve_insertion_order = true")
         self.con.execute("set enable_progress_bar = false")
-        self.ledger: list[pa.Table] = []
+        self.ledger: dict[Path, list[pa.Table]] = {}  # per folder
         self.context = Context(world.n_customers, world.n_products, world.widths)
 
     def write(
@@ -105,17 +106,56 @@ class _Writer:
         if ledger.num_rows:
             line = pa.array(ledger["line"].to_numpy() + before + 1)  # + header line
             ledger = ledger.set_column(0, "line", line)
-            self.ledger.append(
+            self.ledger.setdefault(sink.path.parent, []).append(
                 ledger.add_column(0, "file", pa.array([sink.path.name] * ledger.num_rows))
             )
+
+    def write_days(self, entity: str, raw: pa.Table, counts: list[int], paths: list[Path]) -> None:
+        """Clean files of consecutive days from one chunk: formatted once, then cut.
+
+        A day's file has the same bytes as when that day is written alone (CSV lines do
+        not depend on their neighbours; a Parquet file is written from the day's slice).
+        """
+        widths = self.world.widths
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        if self.file_format == "parquet":
+            if entity in PARQUET_ENCODING:
+                table = arrow_orders(entity, raw, widths)
+                dictionary, statistics = PARQUET_ENCODING[entity]
+            else:
+                self.con.register("raw_chunk", raw)
+                table = self.con.sql(format_sql(entity, "raw_chunk", widths)).to_arrow_table()
+                dictionary, statistics = True, True
+            for path, lo, n in zip(paths, offsets[:-1], counts, strict=True):
+                pq.write_table(
+                    table.slice(lo, n),
+                    path,
+                    use_dictionary=dictionary,
+                    write_statistics=statistics,
+                )
+            return
+        self.con.register("raw_chunk", raw)
+        scratch = paths[0].parent / f".{entity}.csv.chunk"
+        self.con.execute(
+            f"copy ({format_sql(entity, 'raw_chunk', widths)}) to {string_literal(scratch)} "
+            f"(format csv, header false)"
+        ).fetchall()
+        data = scratch.read_bytes()
+        scratch.unlink()
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+        ends = np.concatenate([[0], ends])[offsets]  # byte offset where each day starts
+        header = (",".join(RAW_COLUMNS[entity]) + "\n").encode()
+        for path, lo, hi in zip(paths, ends[:-1], ends[1:], strict=True):
+            path.write_bytes(header + data[lo:hi])
 
     def flush_ledger(self, folder: Path) -> int:
         """Write defect_ledger.csv in `folder` (when defects are on); rows written."""
         if not self.defect_rate:
             return 0
+        parts = self.ledger.pop(folder, [])
         ledger = (
-            pa.concat_tables(self.ledger)
-            if self.ledger
+            pa.concat_tables(parts)
+            if parts
             else pa.table(
                 {
                     c: pa.array([], pa.int64() if c == "line" else pa.string())
@@ -123,7 +163,6 @@ class _Writer:
                 }
             )
         )
-        self.ledger = []
         self.con.register("ledger", ledger.select(list(LEDGER_COLUMNS)))
         path = folder / "defect_ledger.csv"
         self.con.execute(
@@ -169,14 +208,14 @@ def _metadata(
     return seconds
 
 
-def _day_chunks(world: World, days: range) -> Iterator[list[int]]:
+def _day_chunks(world: World, days: range, max_days: int = 100_000) -> Iterator[list[int]]:
     """Consecutive days grouped so each group holds about CHUNK_ITEMS items."""
     group: list[int] = []
     items = 0
     for k in days:
         group.append(k)
-        items += int(world.item_cum[k]) - (int(world.item_cum[k - 1]) if k else 0)
-        if items >= CHUNK_ITEMS:
+        items += world.items_on(k)
+        if items >= CHUNK_ITEMS or len(group) >= max_days:
             yield group
             group, items = [], 0
     if group:
@@ -278,36 +317,52 @@ def generate_batches(
     defects = 0
     folders: list[Path] = []
 
-    def day_data(k: int) -> dict[str, pa.Table]:
-        customers, products = world.day_entities(k)
-        transactions, items = world.orders([k])
+    def chunk_data(group: list[int]) -> dict[str, tuple[pa.Table, list[int]]]:
+        """Raw tables of consecutive days, and how many rows of each belong to each day."""
+        entities = [world.day_entities(k) for k in group]
+        customers = np.concatenate([c for c, _ in entities])
+        products = np.concatenate([p for _, p in entities])
+        c_days = np.repeat(group, [len(c) for c, _ in entities])
+        p_days = np.repeat(group, [len(p) for _, p in entities])
+        transactions, items = world.orders(group)
         return {
-            "customers": world.customer_rows(customers, k),
-            "products": world.product_rows(products, k),
-            "transactions": transactions,
-            "transaction_items": items,
+            "customers": (world.customer_rows(customers, c_days), [len(c) for c, _ in entities]),
+            "products": (world.product_rows(products, p_days), [len(p) for _, p in entities]),
+            "transactions": (transactions, [world.transactions_on(k) for k in group]),
+            "transaction_items": (items, [world.items_on(k) for k in group]),
         }
 
     try:
         with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(day_data, k0)
-            for k in range(k0, k0 + count):
+            chunks = list(_day_chunks(world, range(k0, k0 + count), max_days=64))
+            pending = pool.submit(chunk_data, chunks[0])
+            for n, group in enumerate(chunks):
                 data = pending.result()
-                if k + 1 < k0 + count:  # build the next day while this one is written
-                    pending = pool.submit(day_data, k + 1)
-                day = world.day_date(k)
-                folder = out_dir / day.isoformat()
-                folder.mkdir(exist_ok=True)
-                remove_scratch(folder)
-                (folder / "defect_ledger.csv").unlink(missing_ok=True)
+                if n + 1 < len(chunks):  # build the next chunk while this one is written
+                    pending = pool.submit(chunk_data, chunks[n + 1])
+                group_folders = [out_dir / world.day_date(k).isoformat() for k in group]
+                for folder in group_folders:
+                    folder.mkdir(exist_ok=True)
+                    remove_scratch(folder)
+                    (folder / "defect_ledger.csv").unlink(missing_ok=True)
                 for entity in ENTITIES:
-                    sink = FileSink(folder / f"{entity}.{file_format}", file_format, True)
-                    rng = _defect_rng(seed, day, entity) if defect_rate else None
-                    writer.write(sink, entity, data[entity], rng, "b")
-                    sink.close()
-                    totals[entity] += sink.rows
-                defects += writer.flush_ledger(folder)
-                folders.append(folder)
+                    table, counts = data[entity]
+                    totals[entity] += table.num_rows
+                    if not defect_rate:
+                        paths = [f / f"{entity}.{file_format}" for f in group_folders]
+                        writer.write_days(entity, table, counts, paths)
+                        continue
+                    offsets = np.concatenate([[0], np.cumsum(counts)])
+                    for i, (k, folder) in enumerate(zip(group, group_folders, strict=True)):
+                        sink = FileSink(folder / f"{entity}.{file_format}", file_format, True)
+                        day_rows = table.slice(offsets[i], counts[i])
+                        rng = _defect_rng(seed, world.day_date(k), entity)
+                        writer.write(sink, entity, day_rows, rng, "b")
+                        sink.close()
+                        totals[entity] += sink.rows - counts[i]  # duplicates add rows
+                if defect_rate:
+                    defects += sum(writer.flush_ledger(folder) for folder in group_folders)
+                folders.extend(group_folders)
     finally:
         writer.close()
 

@@ -410,6 +410,12 @@ class World:
 
     # Days ----------------------------------------------------------------------------
 
+    def transactions_on(self, k: int) -> int:
+        return int(self.txn_cum[k]) - (int(self.txn_cum[k - 1]) if k else 0)
+
+    def items_on(self, k: int) -> int:
+        return int(self.item_cum[k]) - (int(self.item_cum[k - 1]) if k else 0)
+
     def day_entities(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """0-based customers and products in day k's batch: new ones and changed ones."""
         c_lo = 0 if k == 0 else int(self.registered[k - 1])
