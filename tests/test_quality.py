@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 
 from cartwheel.cli import app
 from cartwheel.contract import ENTITIES
+from cartwheel.engines.duckdb import DuckDBEngine
+from cartwheel.generate import generate
+from cartwheel.ingest import ingest
 from cartwheel.quality.checks import CheckResult, load_checks, quality_grade, quality_score
+from cartwheel.quality.report import run_quality
 from tests.conftest import run_cli
 
 REPORT_KEYS = {
@@ -198,21 +202,16 @@ def test_results_keep_history_one_row_per_check_per_run(defect_run: Path) -> Non
 
 def test_score_responds_proportionally_to_the_defect_rate(tmp_path: Path) -> None:
     scores = {}
-    for rate in ("0", "0.02", "0.08"):
+    for rate in (0.0, 0.02, 0.08):
         raw = tmp_path / f"raw{rate}"
-        run_cli("generate", "--scale", "0.2", "--defect-rate", rate, "--out", str(raw))
-        data = tmp_path / f"data{rate}"
-        result = CliRunner().invoke(
-            app,
-            ["run", "--input", str(raw), "--data-dir", str(data)],
-            env={"CARTWHEEL_QUALITY_MIN_SCORE": "0"},
-        )
-        assert result.exit_code == 0, result.output
-        scores[rate] = json.loads((data / "quality_report.json").read_text())[
-            "overall_quality_score"
-        ]
-    assert scores["0"] == 100.0
-    drop_2, drop_8 = 100 - scores["0.02"], 100 - scores["0.08"]
+        generate(raw, scale=0.2, defect_rate=rate)
+        engine = DuckDBEngine(":memory:")
+        ingest(engine, raw, batch_id="b")
+        outcome = run_quality(engine, "run", min_score=0.0)
+        scores[rate] = outcome.report["overall_quality_score"]
+        engine.close()
+    assert scores[0.0] == 100.0
+    drop_2, drop_8 = 100 - scores[0.02], 100 - scores[0.08]
     assert 0 < drop_2 < drop_8
     assert 2.5 < drop_8 / drop_2 < 6  # four times the defects, about four times the drop
 
