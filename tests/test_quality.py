@@ -235,9 +235,20 @@ def test_score_weights_and_grades() -> None:
 
 
 def test_thresholds_are_configurable() -> None:
-    checks = {c.id: c for c in load_checks({"REF01": {"warn": 2, "error": 50}})}
-    assert (checks["REF01"].warn, checks["REF01"].error) == (2.0, 50.0)
-    assert checks["REF02"].error == 5.0
+    checks = {c.id: c for c in load_checks({"REF01": {"warn": 2, "error": 50, "min_failed": 3}})}
+    assert (checks["REF01"].warn, checks["REF01"].error, checks["REF01"].min_failed) == (
+        2.0,
+        50.0,
+        3,
+    )
+    assert (checks["REF02"].error, checks["REF02"].min_failed) == (5.0, 10)
+
+
+def test_a_few_failed_rows_in_a_small_batch_only_warn() -> None:
+    ref01 = next(c for c in load_checks() if c.id == "REF01")
+    assert CheckResult(ref01, 9, 20).status == "warning"  # 45%, but 9 rows < min_failed 10
+    assert CheckResult(ref01, 10, 20).status == "failed"
+    assert CheckResult(ref01, 10, 1000).status == "warning"  # 1%: between warn and error
 
 
 def _production_state(db: Path) -> tuple:

@@ -37,7 +37,12 @@ from cartwheel.orchestration.publish import Workspace
 from cartwheel.orchestration.retry import retrying
 from cartwheel.production import load_production
 from cartwheel.quality.conservation import conservation, equation, records_processed
-from cartwheel.quality.report import keep_history, run_quality
+from cartwheel.quality.report import (
+    keep_history,
+    run_quality,
+    transformation_with_earlier_batches,
+    with_earlier_batches,
+)
 from cartwheel.reports import now_iso, write_report
 from cartwheel.warehouse import build_warehouse
 
@@ -179,7 +184,8 @@ class Pipeline:
             self.settings.quality_thresholds,
             folder,  # its defect_ledger.csv, if the generator wrote one, is scored
         )
-        write_report(self.output_dir, "quality_report.json", outcome.report)
+        path = self.output_dir / "quality_report.json"
+        write_report(self.output_dir, path.name, with_earlier_batches(path, outcome.report))
         detail = {"conservation": outcome.conservation, "gate": outcome.report["gate"]}
         if not outcome.passed:
             self._stopped_by_gate = outcome  # its check history is kept (see _finish)
@@ -192,32 +198,32 @@ class Pipeline:
     def production(self) -> StepResult:
         merges = load_production(self.engine)
         processed = records_processed(self.engine, merges)
-        write_report(
-            self.output_dir,
-            "transformation_summary.json",
-            {
-                "transformation_timestamp": now_iso(),
-                "records_processed": processed,
-                "conservation": [equation(row) for row in conservation(self.engine)],
-                "transformations_applied": [
-                    "trim text fields",
-                    "lower-case emails",
-                    "digits-only phone numbers",
-                    "title-case first and last names",
-                    "canonical category and payment method spellings",
-                    "exact duplicate rows removed (first occurrence kept); of two rows with one "
-                    "transaction or item id the latest wins",
-                    "rows breaking a rule quarantined with a reason code; an order is promoted "
-                    "whole or not at all (its items follow a rejected transaction, a rejected "
-                    "item holds back its transaction)",
-                    "line_total recomputed as round(quantity * unit_price * (1 - discount/100), 2)",
-                    "total_amount reconciled to the sum of promoted line totals",
-                    "profit_margin and price_category on products",
-                    "latest version per customer and product (upsert); transactions and items "
-                    "appended by id",
-                ],
-            },
-        )
+        path = self.output_dir / "transformation_summary.json"
+        summary = {
+            "transformation_timestamp": now_iso(),
+            "run_id": self.run_id,
+            "records_processed": processed,
+            "conservation": [equation(row) for row in conservation(self.engine)],
+            "transformations_applied": [
+                "trim text fields",
+                "lower-case emails",
+                "digits-only phone numbers",
+                "title-case first and last names",
+                "canonical category and payment method spellings",
+                "exact duplicate rows removed (first occurrence kept); of two rows with one "
+                "transaction or item id the latest wins",
+                "rows breaking a rule quarantined with a reason code; an order is promoted "
+                "whole or not at all (its items follow a rejected transaction, a rejected "
+                "item holds back its transaction)",
+                "line_total recomputed as round(quantity * unit_price * (1 - discount/100), 2)",
+                "total_amount reconciled to the sum of promoted line totals",
+                "profit_margin and price_category on products",
+                "latest version per customer and product (upsert); transactions and items "
+                "appended by id",
+            ],
+        }
+        # A run over several batches: every batch's counts and equation are kept.
+        write_report(self.output_dir, path.name, transformation_with_earlier_batches(path, summary))
         return StepResult("production", records=sum(m.input for m in merges))
 
     def warehouse(self) -> StepResult:

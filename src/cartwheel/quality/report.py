@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def _dimension_summary(results: list[CheckResult]) -> dict:
                 "failure_rate_pct": round(r.rate, 4),
                 "warn_threshold_pct": r.check.warn,
                 "error_threshold_pct": r.check.error,
+                "min_failed_rows": r.check.min_failed,
                 "status": r.status,
             }
             for r in results
@@ -142,3 +144,52 @@ def keep_history(engine: Engine, run_id: str, outcome: QualityOutcome) -> None:
     (the run's own copy is discarded, but its quality history must not be)."""
     record_results(engine, run_id, outcome.results)
     record_conservation(engine, run_id, outcome.conservation)
+
+
+def _earlier(path: Path, run_id: str) -> dict:
+    """The same run's report for its earlier batches (a run writes one per batch)."""
+    try:
+        earlier = json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
+    return earlier if earlier.get("run_id") == run_id else {}
+
+
+def with_earlier_batches(path: Path, report: dict) -> dict:
+    """The quality report of a run over several batches: checks and score of the latest
+    batch, plus every batch's score, gate and conservation rows."""
+    earlier = _earlier(path, report["run_id"])
+    entry = {
+        "batch_ids": sorted({row["batch_id"] for row in report["conservation"]}),
+        "overall_quality_score": report["overall_quality_score"],
+        "quality_grade": report["quality_grade"],
+        "gate": report["gate"],
+    }
+    return {
+        **report,
+        "batches": [*earlier.get("batches", []), entry],
+        "conservation": [*earlier.get("conservation", []), *report["conservation"]],
+    }
+
+
+def transformation_with_earlier_batches(path: Path, summary: dict) -> dict:
+    """`transformation_summary.json` over all batches of the run: counts summed per
+    table, the conservation equation of every batch kept."""
+    earlier = _earlier(path, summary["run_id"])
+    processed = summary["records_processed"]
+    for table, before in earlier.get("records_processed", {}).items():
+        now = processed.setdefault(table, {})
+        for key, value in before.items():
+            if key == "rejected_reasons":
+                reasons = now.setdefault(key, {})
+                for reason, rows in value.items():
+                    reasons[reason] = reasons.get(reason, 0) + rows
+            elif key == "table_rows":
+                now.setdefault(key, value)  # a state: the latest batch's value stands
+            elif isinstance(value, int):
+                now[key] = (now.get(key) or 0) + value
+    return {
+        **summary,
+        "records_processed": processed,
+        "conservation": [*earlier.get("conservation", []), *summary["conservation"]],
+    }
