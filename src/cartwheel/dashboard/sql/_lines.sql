@@ -44,27 +44,35 @@ joined as (
     inner join payment_methods on sales.payment_method_key = payment_methods.payment_method_key
 ),
 
+-- Revenue per category, state and payment method: a few hundred rows that the three
+-- rankings below read, instead of scanning every line three more times.
+combinations as (
+    select category_name, state_name, payment_method_name, sum(line_total) as revenue
+    from joined
+    group by category_name, state_name, payment_method_name
+),
+
 category_ranks as (
     select
         category_name,
-        row_number() over (order by sum(line_total) desc, category_name) as category_rank
-    from joined
+        row_number() over (order by sum(revenue) desc, category_name) as category_rank
+    from combinations
     group by category_name
 ),
 
 state_ranks as (
     select
         state_name,
-        row_number() over (order by sum(line_total) desc, state_name) as state_rank
-    from joined
+        row_number() over (order by sum(revenue) desc, state_name) as state_rank
+    from combinations
     group by state_name
 ),
 
 payment_ranks as (
     select
         payment_method_name,
-        row_number() over (order by sum(line_total) desc, payment_method_name) as payment_rank
-    from joined
+        row_number() over (order by sum(revenue) desc, payment_method_name) as payment_rank
+    from combinations
     group by payment_method_name
 )
 
