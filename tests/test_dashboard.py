@@ -243,3 +243,18 @@ def test_open_flag_opens_the_file_in_a_browser(db_copy: Path, monkeypatch) -> No
     result = CliRunner().invoke(app, ["dashboard", "--data-dir", str(db_copy), "--open"])
     assert result.exit_code == 0, result.output
     assert opened == [(db_copy / "dashboard.html").resolve().as_uri()]
+
+
+def test_steps_of_batches_and_retries_are_merged_per_step() -> None:
+    from cartwheel.dashboard.ops import _merged
+
+    steps = [
+        {"step": "ingest", "status": "success", "seconds": 0.5, "rows": 10},
+        {"step": "ingest", "status": "success", "seconds": 0.25, "rows": 5},
+        {"step": "warehouse", "status": "failed", "seconds": 1.0, "rows": None},
+        {"step": "warehouse", "status": "success", "seconds": 2.0, "rows": 7},
+    ]
+    assert _merged(steps) == [
+        {"step": "ingest", "status": "success", "seconds": 0.75, "rows": 15},
+        {"step": "warehouse", "status": "success", "seconds": 3.0, "rows": 7},
+    ]

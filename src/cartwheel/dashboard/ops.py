@@ -189,7 +189,7 @@ def pipeline_data(
                 "seconds": round(sum(s.get("seconds") or 0 for s in this_run["steps"]), 3),
             }
         )
-        return {"runs": runs, "steps": this_run["steps"], "monitor": _monitor(folders)}
+        return {"runs": runs, "steps": _merged(this_run["steps"]), "monitor": _monitor(folders)}
     steps = _steps_from_table(
         engine, _last_full_run(engine) or (runs[-1]["run_id"] if runs else None)
     )
@@ -213,7 +213,22 @@ def pipeline_data(
             }
             for name, step in (report.get("steps_executed") or {}).items()
         ]
-    return {"runs": runs, "steps": steps, "monitor": _monitor(folders)}
+    return {"runs": runs, "steps": _merged(steps), "monitor": _monitor(folders)}
+
+
+def _merged(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per step name: daily batches run the batch steps once per batch, and
+    retries add attempts. Seconds and rows add up; the status is the last one's."""
+    merged: dict[str, dict[str, Any]] = {}
+    for step in steps:
+        entry = merged.setdefault(
+            step["step"], {"step": step["step"], "status": "success", "seconds": 0.0, "rows": 0}
+        )
+        entry["seconds"] = round(entry["seconds"] + (step.get("seconds") or 0), 3)
+        entry["rows"] = (entry["rows"] or 0) + (step.get("rows") or 0)
+        # The last attempt decides (a failed batch ends the run, a retry that worked wins).
+        entry["status"] = step.get("status")
+    return list(merged.values())
 
 
 def _runs_from_table(engine: Engine) -> list[dict[str, Any]]:
