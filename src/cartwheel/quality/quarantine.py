@@ -81,6 +81,7 @@ def record_rejects(engine: Engine, run_id: str) -> dict[str, int]:
         )
         # This run's batches are decided afresh; retried rows still rejected are replaced
         # too (their reason may have changed), keeping their first quarantine time.
+        engine.execute("drop table if exists quarantine_kept")
         engine.execute(
             "create temporary table quarantine_kept as "
             "select q.batch_id, q.source_file, q.source_line, min(q.quarantined_at) as first_at "
