@@ -345,10 +345,11 @@ def schedule(
 ) -> None:
     """Run the pipeline on a schedule (daily at 02:00 by default), skipping while another
     run holds the lock, and delete expired files after each run."""
-    from cartwheel.orchestration.schedule import serve
+    from cartwheel.orchestration.schedule import serve, stop_on_sigterm
 
     settings = _settings(data_dir=data_dir, schedule_cron=cron, schedule_timezone=timezone)
     console_logging(logging.INFO)
+    stop_on_sigterm()
     try:
         outcomes = serve(settings, run_now=run_now, max_cycles=cycles)
     except KeyboardInterrupt:

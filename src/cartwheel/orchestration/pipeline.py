@@ -461,7 +461,7 @@ class Pipeline:
             self._finish_failed("failed", str(error))
             raise PipelineError(str(error)) from error
         except KeyboardInterrupt:
-            self._finish_failed("interrupted", "interrupted (Ctrl-C)")
+            self._finish_failed("interrupted", "interrupted (Ctrl-C or SIGTERM)")
             raise
         except Exception as error:  # noqa: BLE001 - e.g. the copy of the warehouse failed
             self._finish_failed("failed", one_line(error))

@@ -7,6 +7,7 @@ never a file whose name contains `summary`, `report` or `metadata`, nor one from
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -77,6 +78,16 @@ def run_once(settings: Settings) -> str:
         "".join(f"\n  {path}" for path in deleted[:20]),
     )
     return outcome
+
+
+def stop_on_sigterm() -> None:
+    """Let `systemctl stop` (SIGTERM) end the scheduler like Ctrl-C: a run in progress is
+    recorded as interrupted and its unpublished work discarded."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def serve(
