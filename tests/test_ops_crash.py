@@ -2,8 +2,10 @@
 and between the kill and the re-run readers see the last good state, never a mix.
 
 Each scenario starts from a warehouse built from shop export A, then loads export B:
-the run is killed (at a timed moment or at a named point of the publish), the state
-is checked, B is loaded again, and everything is compared with A-then-B uninterrupted.
+the run is killed — in the middle of each step (found by watching the run's JSON-lines
+log, so a loaded machine still hits every step), at timed moments, or at a named point
+of the publish — the state is checked, B is loaded again, and everything is compared
+with A-then-B uninterrupted.
 """
 
 from __future__ import annotations
@@ -82,6 +84,14 @@ def analytics_state(data_dir: Path) -> dict:
     }
 
 
+def query_one(data_dir: Path, sql: str) -> object:
+    con = duckdb.connect(str(data_dir / "cartwheel.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def run_statuses(data_dir: Path) -> list[str]:
     con = duckdb.connect(str(data_dir / "cartwheel.duckdb"), read_only=True)
     try:
@@ -95,14 +105,18 @@ def run_statuses(data_dir: Path) -> list[str]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Exports A and B, the state after A, and the reference after A then B."""
     root = tmp_path_factory.mktemp("crash")
-    generate(root / "A", scale=0.3, seed=1)
-    generate(root / "B", scale=0.3, seed=2)
+    generate(root / "A", scale=0.1, seed=1)
+    generate(root / "B", scale=0.1, seed=2)
     after_a = root / "after_a"
     run_ok("run", "--input", str(root / "A"), "--data-dir", str(after_a))
     reference = root / "reference"
     shutil.copytree(after_a, reference)
     seconds = run_ok("run", "--input", str(root / "B"), "--data-dir", str(reference))
+    report = json.loads((reference / "pipeline_execution_report.json").read_text())
     world = {
+        "steps": {
+            name: step["duration_seconds"] for name, step in report["steps_executed"].items()
+        },
         "root": root,
         "B": root / "B",
         "after_a": after_a,
@@ -114,17 +128,45 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return world
 
 
-def interrupted(world: dict, name: str, kill_after: float | None, failpoint: str = "") -> Path:
-    """A copy of the after-A folder in which the B run was killed; returns the folder."""
+def wait_for_event(process: subprocess.Popen, logs: Path, known: set, event: str, step: str):
+    """Poll the run's new JSON-lines log until it shows `event` (of `step`, if given)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        for log in set(logs.glob("*.jsonl")) - known:
+            for line in log.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                data = entry.get("data") or {}
+                if entry.get("event") == event and (not step or data.get("step") == step):
+                    return
+        time.sleep(0.005)
+    pytest.fail(f"the run ended before it logged {event} {step}")
+
+
+def interrupted(
+    world: dict,
+    name: str,
+    kill_after: float | None = None,
+    failpoint: str = "",
+    at_event: tuple[str, str] | None = None,
+) -> tuple[Path, bool]:
+    """A copy of the after-A folder in which the B run was killed: `kill_after` seconds
+    after it started, or `kill_after` seconds after its log showed `at_event`, or by a
+    failpoint. Returns the folder and whether the run died (rather than finished)."""
     data_dir = world["root"] / name
     shutil.copytree(world["after_a"], data_dir)
+    known = set((data_dir / "logs").glob("*.jsonl"))
     env = {"CARTWHEEL_FAILPOINT": failpoint} if failpoint else {}
     process = cli("run", "--input", str(world["B"]), "--data-dir", str(data_dir), env=env)
+    if at_event is not None:
+        wait_for_event(process, data_dir / "logs", known, *at_event)
     if kill_after is not None:
         time.sleep(kill_after)
         process.send_signal(signal.SIGKILL)
     process.communicate(timeout=300)
-    return data_dir
+    return data_dir, process.returncode == -signal.SIGKILL
 
 
 def assert_recovers(world: dict, data_dir: Path) -> tuple:
@@ -140,15 +182,62 @@ def assert_recovers(world: dict, data_dir: Path) -> tuple:
     return seen
 
 
-@pytest.mark.parametrize("fraction", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-def test_killed_at_a_moment_of_the_run_then_rerun_equals_an_uninterrupted_run(
-    world: dict, fraction: float
+STEPS = ("ingest", "quality", "production", "warehouse", "analytics", "dashboard")
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_killed_in_the_middle_of_a_step_then_rerun_equals_an_uninterrupted_run(
+    world: dict, step: str
 ) -> None:
-    data_dir = interrupted(world, f"timed_{fraction}", world["seconds"] * fraction)
+    if step not in world["steps"]:
+        pytest.skip(f"this pipeline has no {step} step")
+    # Half-way through the step, as long as it took in the uninterrupted run.
+    data_dir, killed = interrupted(
+        world, f"mid_{step}", world["steps"][step] / 2, at_event=("step_started", step)
+    )
+    assert killed
     assert_recovers(world, data_dir)
     statuses = run_statuses(data_dir)
-    assert statuses[0] == "success" and statuses[-1] == "success"
-    # A killed run that held the lock is on record as interrupted.
+    assert statuses[0] == statuses[-1] == "success" and len(statuses) == 3
+    if statuses[1] == "interrupted":
+        # Rebuilt from the killed run's log: the steps it had finished (the step may have
+        # ended a little sooner than in the reference run).
+        order = list(world["steps"])
+        done = query_one(
+            data_dir, "select steps from ops.pipeline_runs where status = 'interrupted'"
+        )
+        i = order.index(step)
+        assert done in (",".join(order[:i]), ",".join(order[: i + 1]))
+
+
+@pytest.mark.parametrize(
+    ("moment", "event"),
+    [
+        ("after_start", ("run_started", "")),  # the lock is held, the copy not yet made
+        ("after_last_step", ("step_attempt", "")),  # among the history, seal and publish
+    ],
+)
+def test_killed_between_steps_then_rerun_equals_an_uninterrupted_run(
+    world: dict, moment: str, event: tuple[str, str]
+) -> None:
+    if moment == "after_last_step":
+        event = ("step_attempt", list(world["steps"])[-1])
+    data_dir, killed = interrupted(world, moment, 0.0, at_event=event)
+    assert killed
+    assert_recovers(world, data_dir)
+    statuses = run_statuses(data_dir)
+    assert statuses[0] == statuses[-1] == "success" and len(statuses) == 3
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.6])
+def test_killed_at_a_timed_moment_then_rerun_equals_an_uninterrupted_run(
+    world: dict, fraction: float
+) -> None:
+    # 0.05: usually while Python starts, before the lock is taken.
+    data_dir, _ = interrupted(world, f"timed_{fraction}", world["seconds"] * fraction)
+    assert_recovers(world, data_dir)
+    statuses = run_statuses(data_dir)
+    assert statuses[0] == statuses[-1] == "success"
     assert set(statuses[1:-1]) <= {"interrupted", "success"}
 
 
@@ -168,7 +257,8 @@ def test_killed_at_a_moment_of_the_run_then_rerun_equals_an_uninterrupted_run(
 def test_killed_inside_the_publish_is_rolled_back_or_forward(
     world: dict, failpoint: str, visible: bool, recovery: str
 ) -> None:
-    data_dir = interrupted(world, failpoint, None, failpoint)
+    data_dir, killed = interrupted(world, failpoint, None, failpoint)
+    assert killed
     assert (data_dir / ".work").exists()
     seen = assert_recovers(world, data_dir)
     assert seen[0] == (world["AB"] if visible else world["A"])[0]
