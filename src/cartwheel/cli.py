@@ -85,7 +85,7 @@ def generate(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Output folder [default: DATA_DIR/raw, or DATA_DIR/batches for days]."
+            "--out", help="Output folder (default: DATA_DIR/raw, or DATA_DIR/batches for days)."
         ),
     ] = None,
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
@@ -94,14 +94,14 @@ def generate(
         typer.Option("--start", help="Daily batches from this day (YYYY-MM-DD) on."),
     ] = None,
     days: Annotated[
-        int | None, typer.Option("--days", help="Number of daily batches [default: to the end].")
+        int | None, typer.Option("--days", help="Number of daily batches (default: to the end).")
     ] = None,
     day: Annotated[
         str | None, typer.Option("--day", help="Just this day's batch (YYYY-MM-DD).")
     ] = None,
     defect_rate: Annotated[
         float | None,
-        typer.Option("--defect-rate", help="Share of rows with an injected defect [default: 0]."),
+        typer.Option("--defect-rate", help="Share of rows with an injected defect (default: 0)."),
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
