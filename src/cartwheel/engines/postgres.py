@@ -43,10 +43,11 @@ ROWS_PER_COPY_CHUNK = 100_000
 # Session settings: ISO dates in text output; `ops` searched last (its round(double, int)
 # serves SQL sent untranslated); no JIT (compiling costs seconds on queries that run in
 # milliseconds); no nested loops: every model join is a bulk join, and the planner's row
-# estimates for expressions (upper(trim(id)) = ...) are poor.
+# estimates for expressions (upper(trim(id)) = ...) are poor; sorts and hashes of a
+# model's rows in memory rather than on disk.
 SESSION_OPTIONS = (
     "-c datestyle=ISO,YMD -c intervalstyle=postgres -c search_path=public,ops "
-    "-c jit=off -c enable_nestloop=off"
+    "-c jit=off -c enable_nestloop=off -c work_mem=128MB"
 )
 
 # Arrow types (from DuckDB's reading) → column types of the PostgreSQL staging tables.

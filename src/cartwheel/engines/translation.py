@@ -48,37 +48,40 @@ from sqlglot.schema import MappingSchema
 
 from cartwheel.contract import WAREHOUSE_KEYS
 
-HELPERS_VERSION = 4
+HELPERS_VERSION = 6
 
 # What DuckDB's casts from text accept (leading and trailing whitespace allowed).
 _NUMBER = r"^[ \t\n\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,4})?[ \t\n\r]*$"
-_DATE = r"^[ \t\n\r]*[0-9]{1,7}([-/ ])[0-9]{1,2}\1[0-9]{1,2}([ T][0-9:.+-]*)?[ \t\n\r]*$"
+_DATE = r"^[ \t\n\r]*([0-9]{1,7})([-/ ])([0-9]{1,2})\2([0-9]{1,2})(?:[ T][0-9:.+-]*)?[ \t\n\r]*$"
 
-# Helper functions in the project's own schema. SQL functions (inlined by the planner);
-# CASE guards every cast, so no row can raise an error.
+# Helper functions in the project's own schema; no value can make them raise an error.
 HELPER_FUNCTIONS = f"""
 create or replace function ops.cw_helpers_version() returns integer
 language sql immutable as $$ select {HELPERS_VERSION} $$;
 
+-- try_cast helpers. Declared VOLATILE on purpose: the planner then keeps the CTE that
+-- parses a column as a step of its own, instead of copying the parsing into every later
+-- reference (a validation model reads a parsed date five times). The SQL ones are still
+-- inlined within that step.
 create or replace function ops.cw_try_numeric(value text) returns numeric
-language sql immutable parallel safe as $$
+language sql volatile as $$
     select case when value ~ '{_NUMBER}' then value::numeric end
 $$;
 
 create or replace function ops.cw_try_integer(value text, low numeric, high numeric)
-returns numeric language sql immutable parallel safe as $$
+returns numeric language sql volatile as $$
     select case when round(ops.cw_try_numeric(value)) between low and high
         then round(ops.cw_try_numeric(value)) end
 $$;
 
 create or replace function ops.cw_try_decimal(value text, width integer, places integer)
-returns numeric language sql immutable parallel safe as $$
+returns numeric language sql volatile as $$
     select case when abs(round(ops.cw_try_numeric(value), places)) < 10::numeric ^ (width - places)
         then round(ops.cw_try_numeric(value), places) end
 $$;
 
 create or replace function ops.cw_try_double(value text) returns double precision
-language sql immutable parallel safe as $$
+language sql volatile as $$
     select case
         when abs(ops.cw_try_numeric(value)) < 1e308
             then ops.cw_try_numeric(value)::double precision
@@ -87,23 +90,28 @@ language sql immutable parallel safe as $$
     end
 $$;
 
-create or replace function ops.cw_make_date(y integer, m integer, d integer) returns date
-language sql immutable parallel safe as $$
-    select case when y between 1 and 294275 and m between 1 and 12 and d >= 1 then
-        case when d <= extract(day from make_date(y, m, 1) + interval '1 month' - interval '1 day')
-            then make_date(y, m, d) end
-    end
-$$;
-
 -- DuckDB reads Y-M-D with '-', '/' or ' ' between the parts, optionally followed by a time.
 create or replace function ops.cw_try_date(value text) returns date
-language sql immutable parallel safe as $$
-    select case when value ~ '{_DATE}'
-        then ops.cw_make_date(
-            substring(value from '^[ \\t\\n\\r]*([0-9]+)')::integer,
-            substring(value from '^[ \\t\\n\\r]*[0-9]+[-/ ]([0-9]+)')::integer,
-            substring(value from '^[ \\t\\n\\r]*[0-9]+[-/ ][0-9]+[-/ ]([0-9]+)')::integer)
-    end
+language plpgsql volatile strict as $$
+declare
+    parts text[] := regexp_match(value, '{_DATE}');
+    y integer;
+    m integer;
+    d integer;
+begin
+    if parts is null then
+        return null;
+    end if;
+    y := parts[1]::integer;
+    m := parts[3]::integer;
+    d := parts[4]::integer;
+    if y between 1 and 294275 and m between 1 and 12 and d >= 1 then
+        if d <= extract(day from make_date(y, m, 1) + interval '1 month' - interval '1 day') then
+            return make_date(y, m, d);
+        end if;
+    end if;
+    return null;
+end
 $$;
 
 -- DuckDB's round(DOUBLE, n) rounds the double's exact binary value, halves away from
