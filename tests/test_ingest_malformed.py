@@ -635,3 +635,16 @@ def test_corrupt_parquet_fails_with_one_line(tmp_path: Path) -> None:
         ingest(engine, folder, batch_id="b")
     assert "\n" not in str(caught.value)
     assert str(folder / "products.parquet") in str(caught.value)
+
+
+def test_overlong_line_is_quarantined_and_the_next_line_keeps_its_number(tmp_path: Path) -> None:
+    huge = "x" * 3_000_000  # beyond the reader's 2 MB line limit
+    lines = mutate(
+        "customers",
+        replace_line(1, f"CUST0002,Ben,{huge},ben.okafor2@example.com,,2023-02-11,B,MA,USA,36-45"),
+    )
+    outcome = load(write_batch(tmp_path / "b", lines))
+    assert ("customers", 3, "line_too_long") in outcome.quarantine
+    lines_of = dict(outcome.engine.query("select customer_id, source_line from staging.customers"))
+    assert lines_of == {"CUST0001": 2, "CUST0003": 4, "CUST0004": 5}
+    assert_accounted(outcome, n())
