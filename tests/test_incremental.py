@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cartwheel.contract import RAW_COLUMNS
 from cartwheel.ingest.batches import discover_batches
 from cartwheel.ingest.loader import InputError
 from tests.conftest import run_cli
@@ -170,3 +171,32 @@ def test_batch_discovery_orders_days_and_names_what_is_missing(tmp_path: Path) -
     snapshot_dir = write_batch(tmp_path, "shop_export", {})
     [single] = discover_batches(snapshot_dir)
     assert (single.batch_id, single.business_date) == ("shop_export", None)
+
+
+def test_a_batch_repeating_current_values_adds_no_versions(
+    history: Path, all_at_once: Path, tmp_path: Path
+) -> None:
+    """A new day whose files hold every customer and product exactly as they are now
+    (no sales) leaves the dimensions, facts and aggregates as they were."""
+    input_dir, data = tmp_path / "input", tmp_path / "data"
+    shutil.copytree(history, input_dir)
+    shutil.copytree(all_at_once, data)
+    day = input_dir / f"2024-01-{DAYS + 1:02d}"
+    write_batch(input_dir, day.name, {})
+    con = connect(data)
+    for entity in ("customers", "products"):
+        columns = ", ".join(RAW_COLUMNS[entity])
+        con.execute(
+            f"copy (select {columns} from production.{entity}) "
+            f"to '{day / (entity + '.csv')}' (header true)"
+        )
+    con.close()
+    run_cli("run", "--input", str(input_dir), "--data-dir", str(data))
+    before, after = snapshot(all_at_once), snapshot(data)
+    assert after == before
+    con = connect(data)
+    repeated = rows(
+        con, f"select count(*) from production.customer_history where batch_id = '{day.name}'"
+    )[0][0]
+    con.close()
+    assert repeated == len(before["production.customers"]) > 0
