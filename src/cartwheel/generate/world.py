@@ -244,6 +244,8 @@ class World:
             kind = slots.kind[:, j]
             effective[:, j] &= np.where(kind == 0, moved, np.where(kind == 2, aged, True))
         self.customer_events = self._event_index(slots.day, effective)
+        self._first_address: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._may_move = np.zeros(0, dtype=bool)
 
     @staticmethod
     def _event_index(day: np.ndarray, effective: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -298,19 +300,35 @@ class World:
         u = draws.uniform(self.seed, S_FIRST, ids)
         return (u * len(vocab.FIRST_NAMES)).astype(np.int32)
 
+    def _address_parts(
+        self, ids: np.ndarray, v: np.ndarray | int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(city, street number, street) of customer ids in address version v."""
+        street_no = 1 + (draws.uniform(self.seed, S_STREET_NO, ids, v) * 9998).astype(np.int32)
+        street = (draws.uniform(self.seed, S_STREET, ids, v) * len(vocab.STREETS)).astype(np.int8)
+        return self.city(ids, v), street_no, street
+
     def addresses(self, idx: np.ndarray, k: int | np.ndarray) -> dict[str, pa.Array]:
         """Street, city and state of customers (0-based) on day offset k."""
-        ids = idx + 1
-        v = self.customer_slots.versions(idx, k, 0)
-        city = self.city(ids, v)
+        if self._first_address is None:
+            # Most customers never move: their first address is worked out once.
+            ids = np.arange(1, self.n_customers + 1, dtype=np.int64)
+            self._first_address = self._address_parts(ids, 0)
+            self._may_move = (
+                (self.customer_slots.kind == 0) & (self.customer_slots.day < NEVER)
+            ).any(axis=1)
+        city, street_no, street = (part[idx] for part in self._first_address)
+        movers = np.nonzero(self._may_move[idx])[0]
+        if len(movers):
+            k_movers = np.asarray(k)[movers] if np.ndim(k) else k
+            v = self.customer_slots.versions(idx[movers], k_movers, 0)
+            moved = movers[v > 0]
+            if len(moved):
+                parts = self._address_parts(idx[moved] + 1, v[v > 0])
+                city[moved], street_no[moved], street[moved] = parts
         return {
-            "street_no": pa.array(
-                1 + (draws.uniform(self.seed, S_STREET_NO, ids, v) * 9998).astype(np.int32)
-            ),
-            "street": dictionary(
-                (draws.uniform(self.seed, S_STREET, ids, v) * len(vocab.STREETS)).astype(np.int32),
-                vocab.STREETS,
-            ),
+            "street_no": pa.array(street_no),
+            "street": dictionary(street, vocab.STREETS),
             "city": dictionary(city, ALL_CITIES),
             "state": dictionary(CITY_STATE[city], [st[0] for st in vocab.STATES]),
         }
