@@ -19,10 +19,11 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -149,8 +150,16 @@ class PostgresEngine(Engine):
                 "invalid database URL: " + redact(str(error).strip(), self._url)
             ) from None
         self._helpers_ready = False
+        self._align_time_zone()
         if self.scalar("select to_regnamespace('ops') is not null"):
             self._install_helpers()
+
+    def _align_time_zone(self) -> None:
+        """The session's time zone = the one DuckDB uses here, so `current_date` (future
+        dates are rejected) is the same day on both engines, whatever the server's zone."""
+        zone = duckdb.sql("select current_setting('TimeZone')").fetchall()[0][0]
+        with suppress(psycopg.DataError):  # a zone the server does not know: keep its own
+            self.execute("select set_config('TimeZone', ?, false)", [zone])
 
     @property
     def conn(self) -> psycopg.Connection:
