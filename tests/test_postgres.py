@@ -378,3 +378,11 @@ def test_password_from_the_environment_and_never_printed(
         for path in tmp_path.rglob("*"):
             if path.is_file() and path.suffix in {".json", ".log", ".jsonl", ".txt"}:
                 assert secret not in path.read_text(errors="replace"), path
+
+
+def test_the_session_uses_duckdbs_time_zone_so_today_is_the_same_day(engine) -> None:
+    zone = duckdb.sql("select current_setting('TimeZone')").fetchall()[0][0]
+    assert engine.scalar("select current_setting('TimeZone')") == zone
+    assert (
+        engine.scalar("select current_date") == duckdb.sql("select current_date").fetchall()[0][0]
+    )
