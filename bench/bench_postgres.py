@@ -17,10 +17,8 @@ The best of --repeat runs is shown.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,30 +34,13 @@ from cartwheel.engines.postgres import PostgresEngine  # noqa: E402
 from cartwheel.generate import generate  # noqa: E402
 from tests.pg_server import PostgresServer  # noqa: E402
 
-CARTWHEEL = [sys.executable, "-m", "cartwheel.cli"]
+sys.path.insert(0, str(ROOT / "bench"))
+from run_bench import one_run as timed_run  # noqa: E402
 
 
 def one_run(raw: Path, extra: list[str]) -> dict:
-    data_dir = Path(tempfile.mkdtemp(prefix="cartwheel-bench-pg-"))
-    try:
-        began = time.perf_counter()
-        done = subprocess.run(
-            [*CARTWHEEL, "run", "--input", str(raw), "--data-dir", str(data_dir), *extra],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"cartwheel run failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        wall = time.perf_counter() - began
-        report = json.loads((data_dir / "pipeline_execution_report.json").read_text())
-        steps = {
-            name: (step["duration_seconds"], step["records_processed"])
-            for name, step in report["steps_executed"].items()
-        }
-        return {"wall": wall, "steps": steps}
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+    """One `cartwheel run --input RAW` in a fresh process and data folder (run_bench's)."""
+    return timed_run(1, ["--input", str(raw), *extra])  # --scale is unused with --input
 
 
 def copy_throughput(url: str, raw: Path) -> tuple[int, float]:

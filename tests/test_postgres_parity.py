@@ -6,7 +6,7 @@ a sequence of daily batches (SCD2 changes, incremental facts)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import pytest
 from cartwheel.generate import generate
 from cartwheel.generate.core import generate_batches
 from tests.conftest import run_cli
-from tests.pg_server import binaries_available, new_database, shared_server
+from tests.pg_server import PostgresServer, binaries_available, new_database, shared_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -146,36 +146,43 @@ def assert_parity(duck_dir: Path, pg_dir: Path, url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server() -> PostgresServer:
     return shared_server()
 
 
-def test_one_shot_load_with_defects_is_identical_on_both_engines(server, tmp_path: Path) -> None:
+@pytest.fixture()
+def parity(server: PostgresServer, tmp_path: Path) -> Iterator[Callable[[Path], Runner]]:
+    """`parity(raw)`: run both engines over `raw`, assert parity, return a PostgreSQL
+    query runner on the result."""
+    closers = []
+
+    def check(raw: Path) -> Runner:
+        url = new_database(server)
+        duck_dir, pg_dir = run_both(raw, tmp_path, url)
+        assert_parity(duck_dir, pg_dir, url)
+        pg, close = pg_runner(url)
+        closers.append(close)
+        return pg
+
+    yield check
+    for close in closers:
+        close()
+
+
+def test_one_shot_load_with_defects_is_identical_on_both_engines(parity, tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     generate(raw, scale=1, seed=11, defect_rate=0.01)
-    url = new_database(server)
-    duck_dir, pg_dir = run_both(raw, tmp_path, url)
-    assert_parity(duck_dir, pg_dir, url)
+    pg = parity(raw)
     # The defects reached quarantine on PostgreSQL too (the comparison is not vacuous).
-    pg, close = pg_runner(url)
-    try:
-        assert pg("select count(*) from ops.quarantine")[0][0] > 0
-        assert pg("select count(*) from warehouse.fact_sales")[0][0] > 15000
-    finally:
-        close()
+    assert pg("select count(*) from ops.quarantine")[0][0] > 0
+    assert pg("select count(*) from warehouse.fact_sales")[0][0] > 15000
 
 
-def test_daily_batches_are_identical_on_both_engines(server, tmp_path: Path) -> None:
+def test_daily_batches_are_identical_on_both_engines(parity, tmp_path: Path) -> None:
     raw = tmp_path / "batches"
     generate_batches(raw, days=10, scale=1, seed=5)
-    url = new_database(server)
-    duck_dir, pg_dir = run_both(raw, tmp_path, url)
-    assert_parity(duck_dir, pg_dir, url)
-    pg, close = pg_runner(url)
-    try:
-        assert pg("select count(*) from ops.processed_batches")[0][0] == 10
-        # Customers and products changed along the way: history, not just current rows.
-        assert pg("select count(*) from warehouse.dim_customers where not is_current")[0][0] > 0
-        assert pg("select count(*) from warehouse.dim_products where not is_current")[0][0] > 0
-    finally:
-        close()
+    pg = parity(raw)
+    assert pg("select count(*) from ops.processed_batches")[0][0] == 10
+    # Customers and products changed along the way: history, not just current rows.
+    assert pg("select count(*) from warehouse.dim_customers where not is_current")[0][0] > 0
+    assert pg("select count(*) from warehouse.dim_products where not is_current")[0][0] > 0
