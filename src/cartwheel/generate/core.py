@@ -242,18 +242,18 @@ def generate(
     last = world.n_days - 1
     sinks = {e: FileSink(out_dir / f"{e}.{file_format}", file_format, False) for e in ENTITIES}
     try:
-        for part, lo in enumerate(range(0, world.n_customers, CHUNK_CUSTOMERS)):
-            idx = np.arange(lo, min(lo + CHUNK_CUSTOMERS, world.n_customers), dtype=np.int64)
-            rng = _defect_rng(seed, profile.end, "customers", part) if defect_rate else None
-            writer.write(
-                sinks["customers"], "customers", world.customer_rows(idx, last), rng, f"c{part}"
-            )
-        rng = _defect_rng(seed, profile.end, "products") if defect_rate else None
-        products = world.product_rows(np.arange(world.n_products, dtype=np.int64), last)
-        writer.write(sinks["products"], "products", products, rng, "p")
         with ThreadPoolExecutor(1) as pool:
             chunks = list(_day_chunks(world, range(world.n_days)))
+            # Orders are generated in a worker thread while the main thread writes.
             pending = pool.submit(world.orders, chunks[0])
+            for part, lo in enumerate(range(0, world.n_customers, CHUNK_CUSTOMERS)):
+                idx = np.arange(lo, min(lo + CHUNK_CUSTOMERS, world.n_customers), dtype=np.int64)
+                rng = _defect_rng(seed, profile.end, "customers", part) if defect_rate else None
+                rows = world.customer_rows(idx, last)
+                writer.write(sinks["customers"], "customers", rows, rng, f"c{part}")
+            rng = _defect_rng(seed, profile.end, "products") if defect_rate else None
+            products = world.product_rows(np.arange(world.n_products, dtype=np.int64), last)
+            writer.write(sinks["products"], "products", products, rng, "p")
             for n, group in enumerate(chunks):
                 transactions, items = pending.result()
                 if n + 1 < len(chunks):  # generate the next chunk while this one is written
