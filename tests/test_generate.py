@@ -318,3 +318,17 @@ def test_products_grow_with_the_square_root_of_scale() -> None:
     assert profile.counts(100)["products"] == 5000
     assert profile.counts(5000)["customers"] == 5_000_000
     assert profile.counts(5000)["transaction_items"] == 95_000_000
+
+
+def test_config_file_overrides_the_profile(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "cartwheel.yaml"
+    config.write_text("generator:\n  end: 2024-01-31\n  transactions_per_sf: 500\n")
+    monkeypatch.setenv("CARTWHEEL_CONFIG", str(config))
+    ok = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "out")])
+    assert ok.exit_code == 0, ok.output
+    meta = json.loads((tmp_path / "out" / "generation_metadata.json").read_text())
+    assert meta["record_counts"]["transactions"] == 500
+    assert meta["date_range"]["end"] == "2024-01-31"
+    config.write_text("generator:\n  weekend_factr: 2\n")
+    bad = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "unknown generator profile setting" in bad.output
