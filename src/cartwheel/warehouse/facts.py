@@ -130,19 +130,34 @@ def repoint_facts(engine: Engine, dim: Dimension, date_key: int) -> None:
     )
 
 
+# The batch's sales by key, from its own validated rows (small): the earliest sale per
+# customer and product, to stretch a first version back to it if needed.
+BATCH_SALES = """
+    create temporary table wh_batch_sales as
+    select items.product_id, transactions.customer_id, transactions.transaction_date
+    from staging.transaction_items_validated as items
+    inner join staging.transactions_validated as transactions
+        on items.transaction_id = transactions.transaction_id
+        and transactions.reject_reason is null and transactions.version_rank = 1
+    where items.reject_reason is null and items.version_rank = 1
+"""
+
+
 def insert_new_facts(engine: Engine) -> None:
     """Append this batch's new items as facts (after stretching first versions back to
     cover any sale that precedes them)."""
-    engine.execute("drop view if exists wh_new_items")
-    engine.execute(engine.translate(NEW_ITEMS))
+    engine.execute("drop table if exists wh_batch_sales")
+    engine.execute(engine.translate(BATCH_SALES))
     for dim, date_column in ((CUSTOMERS, "customer_id"), (PRODUCTS, "product_id")):
         first_sales = f"wh_{dim.short}_first_sales"
         engine.execute(f"drop table if exists {first_sales}")
         engine.execute(
             f"create temporary table {first_sales} as "
             f"select {date_column}, min(transaction_date) as first_date "
-            f"from wh_new_items group by {date_column}"
+            f"from wh_batch_sales group by {date_column}"
         )
         backdate_first_versions(engine, dim, first_sales)
+    engine.execute("drop view if exists wh_new_items")
+    engine.execute(engine.translate(NEW_ITEMS))
     engine.execute(engine.translate(INSERT_FACTS))
     engine.execute("drop view wh_new_items")
