@@ -214,7 +214,11 @@ def dashboard(
 def run(
     input_dir: Annotated[
         Path | None,
-        typer.Option("--input", help="Build from this folder of raw files instead of generating."),
+        typer.Option(
+            "--input",
+            help="Build from this folder instead of generating: the four raw files, or daily "
+            "batch folders YYYY-MM-DD/ holding them.",
+        ),
     ] = None,
     scale: Scale = None,
     seed: Seed = None,
@@ -237,8 +241,12 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run the whole pipeline: generate (or --input) → ingest → quality → production →
-    warehouse → analytics."""
+    """Run every step: generate (or --input), ingest, quality, production ... dashboard.
+
+    The steps in order: generate (or read --input), ingest, quality, production, warehouse,
+    analytics, dashboard.
+
+    Daily batch folders (YYYY-MM-DD/) under --input are loaded oldest first, each once."""
     settings = _settings(
         input_dir=input_dir,
         scale=scale,
