@@ -32,39 +32,75 @@ create table if not exists ops.batch_conservation (
 def conservation(engine: Engine) -> list[dict]:
     """One row per batch of this run and entity, with the four counts and `balanced`."""
     rows = []
-    for entity in ENTITIES:
-        counts = engine.query(
-            f"""
-            select
-                b.batch_id,
-                (select count(*) from staging.{entity} s where s.batch_id = b.batch_id)
-                + (select count(*) from ops.quarantine q
-                   where q.entity = '{entity}' and q.stage = 'ingest'
-                   and q.batch_id = b.batch_id) as rows_in,
-                (select count(*) from staging.{entity}_validated v
-                 where v.batch_id = b.batch_id and v.disposition = 'promoted') as promoted,
-                (select count(*) from ops.quarantine q
-                 where q.entity = '{entity}' and q.batch_id = b.batch_id
-                 and q.released_at is null) as quarantined,
-                (select count(*) from staging.{entity}_validated v
-                 where v.batch_id = b.batch_id and v.disposition = 'duplicate') as duplicates
-            from (select distinct batch_id from ops.run_batches) as b
-            order by b.batch_id
-            """
+    for batch_id, entity, rows_in, promoted, quarantined, duplicates in engine.query(
+        _CONSERVATION_SQL
+    ):
+        rows.append(
+            {
+                "batch_id": batch_id,
+                "entity": entity,
+                "rows_in": int(rows_in),
+                "rows_promoted": int(promoted),
+                "rows_quarantined": int(quarantined),
+                "duplicates_removed": int(duplicates),
+                "balanced": int(rows_in) == int(promoted) + int(quarantined) + int(duplicates),
+            }
         )
-        for batch_id, rows_in, promoted, quarantined, duplicates in counts:
-            rows.append(
-                {
-                    "batch_id": batch_id,
-                    "entity": entity,
-                    "rows_in": int(rows_in),
-                    "rows_promoted": int(promoted),
-                    "rows_quarantined": int(quarantined),
-                    "duplicates_removed": int(duplicates),
-                    "balanced": int(rows_in) == int(promoted) + int(quarantined) + int(duplicates),
-                }
-            )
     return rows
+
+
+def _conservation_sql() -> str:
+    """All entities in one statement: each source is scanned once, grouped by batch (one
+    query per entity with correlated counts cost ~10 ms each, three times per batch)."""
+    entities = ", ".join(f"({n}, '{e}')" for n, e in enumerate(ENTITIES))
+    staged = " union all ".join(
+        f"select '{e}' as entity, batch_id, count(*) as n from staging.{e} "
+        "where batch_id in (select batch_id from batches) group by batch_id"
+        for e in ENTITIES
+    )
+    validated = " union all ".join(
+        f"select '{e}' as entity, batch_id, "
+        "sum(case when disposition = 'promoted' then 1 else 0 end) as promoted, "
+        "sum(case when disposition = 'duplicate' then 1 else 0 end) as duplicates "
+        f"from staging.{e}_validated "
+        "where batch_id in (select batch_id from batches) group by batch_id"
+        for e in ENTITIES
+    )
+    return f"""
+    with batches as (
+        select distinct batch_id from ops.run_batches
+    ),
+    entities as (
+        select * from (values {entities}) as e (ordinal, entity)
+    ),
+    staged as ({staged}),
+    validated as ({validated}),
+    quarantined as (
+        -- ingest rejects count as rows in; rows still held count as quarantined
+        select entity, batch_id,
+            sum(case when stage = 'ingest' then 1 else 0 end) as ingest_rejects,
+            sum(case when released_at is null then 1 else 0 end) as held
+        from ops.quarantine
+        where batch_id in (select batch_id from batches)
+        group by entity, batch_id
+    )
+    select
+        b.batch_id,
+        e.entity,
+        coalesce(s.n, 0) + coalesce(q.ingest_rejects, 0) as rows_in,
+        coalesce(v.promoted, 0) as promoted,
+        coalesce(q.held, 0) as quarantined,
+        coalesce(v.duplicates, 0) as duplicates
+    from entities as e
+    cross join batches as b
+    left join staged as s on s.entity = e.entity and s.batch_id = b.batch_id
+    left join validated as v on v.entity = e.entity and v.batch_id = b.batch_id
+    left join quarantined as q on q.entity = e.entity and q.batch_id = b.batch_id
+    order by e.ordinal, b.batch_id
+    """
+
+
+_CONSERVATION_SQL = _conservation_sql()
 
 
 def equation(row: dict) -> str:
@@ -93,10 +129,16 @@ def reprocessed(engine: Engine) -> dict[str, dict[str, int]]:
 def record_conservation(engine: Engine, run_id: str, rows: list[dict]) -> None:
     """Keep the equation of every batch and entity in the run history."""
     engine.execute(engine.translate(CONSERVATION_DDL))
-    for row in rows:
-        engine.execute(
-            "insert into ops.batch_conservation values (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-            [
+    if not rows:
+        return
+    # One statement for every batch and entity.
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)"] * len(rows))
+    engine.execute(
+        f"insert into ops.batch_conservation values {values}",
+        [
+            value
+            for row in rows
+            for value in (
                 run_id,
                 row["batch_id"],
                 row["entity"],
@@ -105,8 +147,9 @@ def record_conservation(engine: Engine, run_id: str, rows: list[dict]) -> None:
                 row["rows_quarantined"],
                 row["duplicates_removed"],
                 row["balanced"],
-            ],
-        )
+            )
+        ],
+    )
 
 
 def records_processed(engine: Engine, merges: list) -> dict[str, dict]:
