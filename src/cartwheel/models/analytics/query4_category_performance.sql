@@ -22,7 +22,7 @@ select
     category,
     cast(round(total_revenue, 2) as decimal(18, 2)) as total_revenue,
     cast(round(total_profit, 2) as decimal(18, 2)) as total_profit,
-    cast(round(total_profit / total_revenue * 100, 2) as decimal(18, 2)) as profit_margin_pct,
+    cast(round(total_profit / nullif(total_revenue, 0) * 100, 2) as decimal(18, 2)) as profit_margin_pct,
     units_sold
 from per_category
 order by total_revenue desc, category

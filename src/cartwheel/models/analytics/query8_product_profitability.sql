@@ -26,7 +26,7 @@ select
     current_products.product_name,
     current_products.category,
     cast(round(per_product.total_profit, 2) as decimal(18, 2)) as total_profit,
-    cast(round(per_product.total_profit / per_product.revenue * 100, 2) as decimal(18, 2))
+    cast(round(per_product.total_profit / nullif(per_product.revenue, 0) * 100, 2) as decimal(18, 2))
         as profit_margin,
     cast(round(per_product.revenue, 2) as decimal(18, 2)) as revenue,
     per_product.units_sold

@@ -1,0 +1,224 @@
+"""The column mapping of an export: which export column feeds which contract field, how
+amounts are given, and the defaults for fields an export does not have (docs/import.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATEGORIES = ("Electronics", "Clothing", "Home & Kitchen", "Books", "Sports", "Beauty")
+PAYMENT_METHODS = ("Credit Card", "Debit Card", "UPI", "Cash on Delivery", "Net Banking")
+AGE_GROUPS = ("18-25", "26-35", "36-45", "46-60", "60+")
+
+# Fields read once per order (first non-blank line of the order) and once per line.
+ORDER_FIELDS = (
+    "customer_id",
+    "email",
+    "full_name",
+    "first_name",
+    "last_name",
+    "phone",
+    "city",
+    "state",
+    "country",
+    "age_group",
+    "registration_date",
+    "transaction_datetime",
+    "transaction_date",
+    "transaction_time",
+    "payment_method",
+    "shipping_address",
+    "order_subtotal",
+)
+LINE_FIELDS = (
+    "product_id",
+    "product_name",
+    "quantity",
+    "unit_price",
+    "discount",
+    "line_total",
+    "category",
+    "sub_category",
+    "brand",
+    "cost",
+    "stock_quantity",
+    "supplier_id",
+)
+# Fields a mapping may name.
+FIELDS = ("transaction_id", *ORDER_FIELDS, *LINE_FIELDS)
+REQUIRED = ("transaction_id", "customer_id", "product_id", "quantity", "unit_price")
+DEFAULTABLE = (
+    "age_group",
+    "category",
+    "sub_category",
+    "brand",
+    "stock_quantity",
+    "supplier_id",
+    "payment_method",
+    "last_name",
+    "first_name",
+    "country",
+    "city",
+    "state",
+    "transaction_time",
+)
+BUILT_IN_DEFAULTS: dict[str, str] = {
+    "age_group": "26-35",
+    "category": "Electronics",
+    "sub_category": "General",
+    "brand": "Unknown",
+    "stock_quantity": "0",
+    "supplier_id": "UNKNOWN",
+    "payment_method": "Credit Card",
+    "first_name": "Unknown",
+    "last_name": "Unknown",
+    "country": "Unknown",
+    "transaction_time": "00:00:00",
+}
+
+
+class MappingError(ValueError):
+    """The mapping file is unusable; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a field comes from: the first non-blank of `columns`, or all of them joined."""
+
+    columns: tuple[str, ...]
+    join: bool = False
+
+
+@dataclass(frozen=True)
+class Mapping:
+    columns: dict[str, Source]
+    discount: str = "amount"  # amount (off the whole line) | fraction (0-1) | percentage
+    price: str = "before_discount"  # the unit price is before | after the discount
+    datetime_format: str = "%Y-%m-%d %H:%M:%S"
+    date_format: str = "%Y-%m-%d"
+    time_format: str = "%H:%M:%S"
+    cost_ratio: float = 0.6
+    defaults: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    payment_methods: dict[str, str] = field(default_factory=dict)
+    name: str = "mapping"
+
+    def default(self, name: str) -> str | None:
+        return self.defaults.get(name, BUILT_IN_DEFAULTS.get(name))
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("cartwheel.importing") / "presets"
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def load_preset(name: str) -> Mapping:
+    if name not in preset_names():
+        raise MappingError(f"unknown preset {name!r} (built in: {', '.join(preset_names())})")
+    text = (resources.files("cartwheel.importing") / "presets" / f"{name}.yaml").read_text("utf-8")
+    return parse_mapping(yaml.safe_load(text), f"preset {name}")
+
+
+def load_mapping(path: Path) -> Mapping:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise MappingError(f"{path}: cannot read the mapping ({error})") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise MappingError(f"{path}:{where} not valid YAML") from None
+    return parse_mapping(data, str(path))
+
+
+def _source(value: Any, key: str, origin: str) -> Source:
+    if isinstance(value, str) and value.strip():
+        return Source((value,))
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return Source(tuple(value))
+    if isinstance(value, dict) and set(value) == {"join"}:
+        inner = _source(value["join"], key, origin)
+        return Source(inner.columns, join=True)
+    raise MappingError(
+        f"{origin}: columns.{key} must be a column name, a list of names or {{join: [...]}}"
+    )
+
+
+def _choice(options: dict[str, Any], key: str, allowed: tuple[str, ...], origin: str) -> str:
+    value = str(options.get(key, allowed[0]))
+    if value not in allowed:
+        raise MappingError(f"{origin}: options.{key} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _translation(
+    data: dict[str, Any], key: str, allowed: tuple[str, ...], origin: str
+) -> dict[str, str]:
+    table = data.get(key) or {}
+    if not isinstance(table, dict):
+        raise MappingError(f"{origin}: {key} must be a mapping of export value -> value")
+    for source, target in table.items():
+        if target not in allowed:
+            raise MappingError(
+                f"{origin}: {key}.{source} = {target!r} is not one of {', '.join(allowed)}"
+            )
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def parse_mapping(data: Any, origin: str) -> Mapping:
+    """Check a mapping document and turn it into a Mapping (errors name the key)."""
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise MappingError(f"{origin}: a mapping needs a 'columns:' section")
+    unknown = sorted(
+        set(data) - {"columns", "options", "defaults", "categories", "payment_methods"}
+    )
+    if unknown:
+        raise MappingError(f"{origin}: unknown section(s): {', '.join(unknown)}")
+    columns: dict[str, Source] = {}
+    for key, value in data["columns"].items():
+        if key not in FIELDS:
+            raise MappingError(f"{origin}: columns.{key} is not a field (see docs/import.md)")
+        columns[key] = _source(value, key, origin)
+    missing = [key for key in REQUIRED if key not in columns]
+    if "transaction_datetime" not in columns and "transaction_date" not in columns:
+        missing.append("transaction_datetime (or transaction_date)")
+    if missing:
+        raise MappingError(f"{origin}: columns must map {', '.join(missing)}")
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise MappingError(f"{origin}: options must be a mapping")
+    try:
+        ratio = float(options.get("cost_ratio", 0.6))
+    except (TypeError, ValueError):
+        raise MappingError(f"{origin}: options.cost_ratio must be a number") from None
+    if not 0 <= ratio < 1:
+        raise MappingError(f"{origin}: options.cost_ratio must be >= 0 and < 1 (cost < price)")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict) or any(key not in DEFAULTABLE for key in defaults):
+        raise MappingError(f"{origin}: defaults may set only {', '.join(DEFAULTABLE)}")
+    defaults = {key: str(value) for key, value in defaults.items()}
+    checks = {"category": CATEGORIES, "payment_method": PAYMENT_METHODS, "age_group": AGE_GROUPS}
+    for key, allowed in checks.items():
+        if key in defaults and defaults[key] not in allowed:
+            raise MappingError(f"{origin}: defaults.{key} must be one of {', '.join(allowed)}")
+    if "stock_quantity" in defaults and not defaults["stock_quantity"].isdigit():
+        raise MappingError(f"{origin}: defaults.stock_quantity must be a whole number >= 0")
+    return Mapping(
+        columns=columns,
+        discount=_choice(options, "discount", ("amount", "fraction", "percentage"), origin),
+        price=_choice(options, "price", ("before_discount", "after_discount"), origin),
+        datetime_format=str(options.get("datetime_format", "%Y-%m-%d %H:%M:%S")),
+        date_format=str(options.get("date_format", "%Y-%m-%d")),
+        time_format=str(options.get("time_format", "%H:%M:%S")),
+        cost_ratio=ratio,
+        defaults=defaults,
+        categories=_translation(data, "categories", CATEGORIES, origin),
+        payment_methods=_translation(data, "payment_methods", PAYMENT_METHODS, origin),
+        name=origin,
+    )

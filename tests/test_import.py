@@ -1,0 +1,422 @@
+"""`cartwheel import`: a shop's order-line export becomes the four raw files, and the
+warehouse built from them has the export's own revenue to the cent."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from cartwheel.cli import app
+from cartwheel.importing import MappingError, import_export, load_mapping, load_preset
+from tests.conftest import run_cli
+
+# The header of Shopify's orders export, in its order.
+SHOPIFY_HEADER = (
+    "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,"
+    "Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,"
+    "Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,"
+    "Lineitem sku,Lineitem requires shipping,Lineitem taxable,Lineitem fulfillment status,"
+    "Billing Name,Billing Street,Billing Address1,Billing Address2,Billing Company,Billing City,"
+    "Billing Zip,Billing Province,Billing Country,Billing Phone,Shipping Name,Shipping Street,"
+    "Shipping Address1,Shipping Address2,Shipping Company,Shipping City,Shipping Zip,"
+    "Shipping Province,Shipping Country,Shipping Phone,Notes,Note Attributes,Cancelled at,"
+    "Payment Method,Payment Reference,Refunded Amount,Vendor,Outstanding Balance,Employee,"
+    "Location,Device ID,Id,Tags,Risk Level,Source,Lineitem discount,Tax 1 Name,Tax 1 Value,"
+    "Tax 2 Name,Tax 2 Value,Tax 3 Name,Tax 3 Value,Tax 4 Name,Tax 4 Value,Tax 5 Name,"
+    "Tax 5 Value,Phone,Receipt Number,Duties,Billing Province Name,Shipping Province Name,"
+    "Payment ID,Payment Terms Name,Next Payment Due At,Payment References"
+).split(",")
+
+# (order name, created at, email, billing name, street, city, province, country, phone,
+#  payment method, lines: (quantity, name, price, sku, vendor, line discount))
+ORDERS = [
+    (
+        "#1001",
+        "2024-03-05 10:15:00 -0500",
+        "ana@example.com",
+        "José Álvarez",
+        "12 Rua Augusta",
+        "Porto",
+        "13",
+        "PT",
+        "+351 912 345 678",
+        "Shopify Payments",
+        [
+            (2, "Classic T-Shirt", "25.00", "TSHIRT-1", "Acme Apparel", "5.00"),
+            (1, "Coffee Mug, Large", "12.50", "MUG-1", "HomeGoods", "0.00"),
+        ],
+    ),
+    (
+        "#1002",
+        "2024-03-06 14:30:00 -0500",
+        "bob@example.com",
+        "Björn Ørsted",
+        "Storgatan 1",
+        "Malmö",
+        "M",
+        "SE",
+        "",
+        "PayPal Express Checkout",
+        [(1, "Wireless Headphones", "199.99", "HEADPHONES-1", "SoundCo", "20.00")],
+    ),
+    (
+        "#1003",
+        "2024-03-10 09:05:00 -0400",
+        "ANA@example.com",
+        "José Álvarez",
+        "Av. da Liberdade 5",
+        "Lisboa",
+        "11",
+        "PT",
+        "+351 912 345 678",
+        "Shopify Payments",
+        [
+            (3, "Classic Tee (Organic)", "27.00", "TSHIRT-1", "Acme Apparel", "8.10"),
+            (1, "Datos, Ciencia y Más", "18.00", "BOOK-1", 'Libros "El Sol"', "0.00"),
+        ],
+    ),
+    (
+        "#1004",
+        "2024-03-12 18:45:10 -0400",
+        "carol@example.com",
+        "Chloé Dubois",
+        "1 Rue Sainte-Catherine",
+        "Montréal",
+        "QC",
+        "CA",
+        "(514) 555-0199",
+        "manual",
+        [
+            (1, "Wireless Headphones", "199.99", "HEADPHONES-1", "SoundCo", "33.33"),
+            (1, "Gift Wrap", "3.00", "", "HomeGoods", "0.00"),
+            (7, "Yoga Mat Pro", "1234.56", "YOGA-1", "FitLife", "123.45"),
+        ],
+    ),
+    (
+        "#1005",
+        "2024-03-15 11:00:00 -0400",
+        "dave@example.com",
+        "Dave O'Neil",
+        "5 Main St",
+        "Austin",
+        "TX",
+        "US",
+        "+1 512-555-0100",
+        "Cash on Delivery (COD)",
+        [
+            (4, "Coffee Mug, Large", "12.50", "MUG-1", "HomeGoods", "12.50"),
+            (1, "Free Sticker", "0.00", "STICKER-1", "HomeGoods", "0.00"),
+        ],
+    ),
+]
+CATEGORY_MAP = {
+    "Acme Apparel": "Clothing",
+    "SoundCo": "Electronics",
+    "FitLife": "Sports",
+    'Libros "El Sol"': "Books",
+    "HomeGoods": "Home & Kitchen",
+}
+
+
+def _net(line: tuple) -> Decimal:
+    quantity, _, price, _, _, discount = line
+    return quantity * Decimal(price) - Decimal(discount)
+
+
+EXPORT_NET = sum(_net(line) for order in ORDERS for line in order[-1])
+
+
+def write_shopify_export(path: Path) -> Path:
+    """Shopify's layout: order, billing and shipping fields only on an order's first line."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SHOPIFY_HEADER)
+        writer.writeheader()
+        for (
+            name,
+            created,
+            email,
+            billing,
+            street,
+            city,
+            province,
+            country,
+            phone,
+            pay,
+            lines,
+        ) in ORDERS:
+            subtotal = sum(_net(line) for line in lines)
+            for position, (qty, item, price, sku, vendor, discount) in enumerate(lines):
+                row = {key: "" for key in SHOPIFY_HEADER}
+                row.update(
+                    {
+                        "Name": name,
+                        "Email": email,
+                        "Created at": created,
+                        "Lineitem quantity": qty,
+                        "Lineitem name": item,
+                        "Lineitem price": price,
+                        "Lineitem sku": sku,
+                        "Vendor": vendor,
+                        "Lineitem discount": discount,
+                        "Lineitem requires shipping": "true",
+                        "Lineitem taxable": "true",
+                        "Lineitem fulfillment status": "pending",
+                    }
+                )
+                if position == 0:
+                    row.update(
+                        {
+                            "Financial Status": "paid",
+                            "Currency": "EUR",
+                            "Subtotal": f"{subtotal:.2f}",
+                            "Shipping": "5.00",
+                            "Taxes": "1.00",
+                            "Total": f"{subtotal + 6:.2f}",
+                            "Billing Name": billing,
+                            "Billing Street": street,
+                            "Billing Address1": street,
+                            "Billing City": city,
+                            "Billing Province": province,
+                            "Billing Country": country,
+                            "Billing Phone": phone,
+                            "Shipping Name": billing,
+                            "Shipping Street": street,
+                            "Shipping City": city,
+                            "Shipping Province": province,
+                            "Shipping Country": country,
+                            "Payment Method": pay,
+                            "Discount Amount": f"{sum(Decimal(x[5]) for x in lines):.2f}",
+                        }
+                    )
+                writer.writerow(row)
+    return path
+
+
+def shopify_mapping():
+    """The built-in preset plus the shop's vendor -> category table."""
+    preset = load_preset("shopify")
+    return type(preset)(**{**preset.__dict__, "categories": CATEGORY_MAP})
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("shopify")
+    export = write_shopify_export(root / "orders_export.csv")
+    import_export(export, shopify_mapping(), root / "raw")
+    return root / "raw"
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_four_contract_files_with_ids_by_date(imported: Path) -> None:
+    transactions = read(imported / "transactions.csv")
+    items = read(imported / "transaction_items.csv")
+    assert [t["transaction_id"] for t in transactions] == [f"TXN0000{i}" for i in range(1, 6)]
+    assert len(items) == 10 and items[0]["item_id"] == "ITEM00001"
+    customers = read(imported / "customers.csv")
+    assert [c["email"] for c in customers] == [
+        "ana@example.com",
+        "bob@example.com",
+        "carol@example.com",
+        "dave@example.com",
+    ]
+    assert [c["customer_id"] for c in customers] == ["CUST0001", "CUST0002", "CUST0003", "CUST0004"]
+    products = read(imported / "products.csv")
+    assert len(products) == 7  # TSHIRT, MUG, HEADPHONES, BOOK, Gift Wrap (no sku), YOGA, STICKER
+    # The shop's own ids stay traceable in ids.csv (not in the contract files).
+    ids = {(r["entity"], r["id"]): r["source_id"] for r in read(imported / "ids.csv")}
+    assert ids[("transactions", "TXN00003")] == "#1003"
+    assert ids[("customers", "CUST0001")] == "ana@example.com"
+    assert ids[("products", "PROD0004")] == "BOOK-1"
+    for entity in ("customers", "products", "transactions", "transaction_items"):
+        with (imported / f"{entity}.csv").open() as handle:
+            assert "source" not in handle.readline()
+
+
+def test_conflicts_resolved_by_latest_order(imported: Path) -> None:
+    customers = {c["email"]: c for c in read(imported / "customers.csv")}
+    ana = customers["ana@example.com"]  # two orders, two addresses: the latest one wins
+    assert (ana["city"], ana["first_name"], ana["last_name"]) == ("Lisboa", "José", "Álvarez")
+    assert ana["registration_date"] == "2024-03-05"  # first order's day (a derived value)
+    products = {p["product_name"]: p for p in read(imported / "products.csv")}
+    assert "Classic Tee (Organic)" in products and "Classic T-Shirt" not in products
+    assert products["Classic Tee (Organic)"]["price"] == "27.00"
+    assert products["Classic Tee (Organic)"]["category"] == "Clothing"
+    assert products["Datos, Ciencia y Más"]["brand"] == 'Libros "El Sol"'
+    summary = json.loads((imported / "import_summary.json").read_text())
+    assert summary["conflicts"]["products.product_name"] == 1
+    assert summary["conflicts"]["products.price"] == 1
+    assert summary["conflicts"]["customers.city"] == 1
+    # Every product's cost is below its price (the default cost ratio).
+    assert all(Decimal(p["cost"]) < Decimal(p["price"]) for p in products.values())
+
+
+def test_pipeline_revenue_equals_the_export_to_the_cent(imported: Path, tmp_path: Path) -> None:
+    run_cli("run", "--input", str(imported), "--data-dir", str(tmp_path))
+    con = duckdb.connect(str(tmp_path / "cartwheel.duckdb"), read_only=True)
+    try:
+        revenue, rows = con.execute(
+            "select sum(line_total), count(*) from warehouse.fact_sales"
+        ).fetchall()[0]
+        quarantined = con.execute("select count(*) from ops.quarantine").fetchall()[0][0]
+        daily = con.execute("select sum(total_revenue) from warehouse.agg_daily_sales").fetchall()
+        names = con.execute(
+            "select first_name, city from production.customers order by customer_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert Decimal("9054.02") == EXPORT_NET
+    assert Decimal(revenue) == EXPORT_NET and Decimal(daily[0][0]) == EXPORT_NET
+    assert rows == 10 and quarantined == 0
+    assert names[0] == ("José", "Lisboa") and names[1][1] == "Malmö"
+    summary = json.loads((imported / "import_summary.json").read_text())
+    assert Decimal(summary["export_net_total"]) == EXPORT_NET
+    assert summary["subtotal_mismatches"] == 0
+
+
+def test_every_line_written_exactly(tmp_path: Path) -> None:
+    """Random big and small lines: the pipeline's own line_total formula gives back each
+    export line to the cent (some need an adjusted unit price; they are counted)."""
+    rng = random.Random(7)
+    export = tmp_path / "lines.csv"
+    expected = []
+    with export.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["order", "day", "email", "sku", "qty", "price", "off"])
+        for n in range(3000):
+            qty, cents = rng.randint(1, 12), rng.randint(1, 300_000)
+            off = rng.randint(0, qty * cents)
+            expected.append(qty * cents - off)
+            writer.writerow(
+                [
+                    f"o{n // 2}",
+                    "2024-05-01",
+                    "x@example.com",
+                    f"s{n % 50}",
+                    qty,
+                    f"{cents / 100:.2f}",
+                    f"{off / 100:.2f}",
+                ]
+            )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: order, transaction_date: day, customer_id: email,\n"
+        "  email: email, product_id: sku, quantity: qty, unit_price: price, discount: 'off'}\n"
+    )
+    result = import_export(export, load_mapping(mapping), tmp_path / "raw")
+    check = (
+        duckdb.connect()
+        .execute(
+            "select count(*) filter (where round(quantity * unit_price * (100 - "
+            "discount_percentage) * 0.01, 2) <> line_total), sum(line_total), "
+            "count(*) filter (where discount_percentage not between 0 and 100 or unit_price <= 0) "
+            "from read_csv(?, types = {'quantity': 'integer', 'unit_price': 'decimal(12,2)', "
+            "'discount_percentage': 'decimal(5,2)', 'line_total': 'decimal(14,2)'})",
+            [str(tmp_path / "raw" / "transaction_items.csv")],
+        )
+        .fetchall()[0]
+    )
+    assert check[0] == 0 and check[2] == 0
+    assert Decimal(check[1]) == Decimal(sum(expected)) / 100
+    assert 0 < result.adjusted_unit_prices < 3000
+
+
+def test_percentage_after_discount_mapping_and_defaults(tmp_path: Path) -> None:
+    export = tmp_path / "e.csv"
+    export.write_text(
+        "Order;Date;Time;Mail;Item;Qty;Paid;Pct;Kind\n"
+        "A-2;05/02/2024;13:00;z@shop.test;P1;2;45,00;10;beauty\n"
+        "A-1;04/02/2024;09:30;z@shop.test;P1;1;18.00;10;Beauty\n".replace("45,00", "45.00"),
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: Order, transaction_date: Date, transaction_time: Time,\n"
+        "  customer_id: Mail, email: Mail, product_id: Item, quantity: Qty,\n"
+        "  unit_price: Paid, discount: Pct, category: Kind}\n"
+        "options: {discount: percentage, price: after_discount, date_format: '%d/%m/%Y',\n"
+        "  time_format: '%H:%M', cost_ratio: 0.5}\n"
+        "defaults: {age_group: 36-45, stock_quantity: 10}\n"
+    )
+    import_export(export, load_mapping(mapping), tmp_path / "raw")
+    items = read(tmp_path / "raw" / "transaction_items.csv")
+    assert [i["line_total"] for i in items] == ["18.00", "90.00"]  # A-1 (4 Feb) first
+    assert [i["discount_percentage"] for i in items] == ["10.00", "10.00"]
+    assert [i["unit_price"] for i in items] == ["20.00", "50.00"]  # before the 10 % off
+    (product,) = read(tmp_path / "raw" / "products.csv")
+    assert (product["category"], product["price"], product["cost"]) == ("Beauty", "50.00", "25.00")
+    assert product["stock_quantity"] == "10"
+    (customer,) = read(tmp_path / "raw" / "customers.csv")
+    assert customer["age_group"] == "36-45"
+    transactions = read(tmp_path / "raw" / "transactions.csv")
+    assert [(t["transaction_date"], t["transaction_time"]) for t in transactions] == [
+        ("2024-02-04", "09:30:00"),
+        ("2024-02-05", "13:00:00"),
+    ]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_bad_input_gives_one_line_errors(tmp_path: Path) -> None:
+    export = write_shopify_export(tmp_path / "orders.csv")
+    out = str(tmp_path / "raw")
+    # A mapped column missing from the header: named, exit 2, no traceback.
+    text = export.read_text(encoding="utf-8").replace("Lineitem sku", "SKU", 1)
+    broken = tmp_path / "renamed.csv"
+    broken.write_text(text, encoding="utf-8")
+    result = invoke("import", str(broken), "--preset", "shopify", "--out", out)
+    assert result.exit_code == 2
+    assert "'Lineitem sku'" in result.output and "renamed.csv" in result.output
+    assert "Traceback" not in result.output
+    # No such file / not a CSV / a date that does not match the format.
+    missing = invoke("import", str(tmp_path / "nope.csv"), "--preset", "shopify", "--out", out)
+    assert missing.exit_code == 2 and "nope.csv: export file not found" in missing.output
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 40)
+    garbage = invoke("import", str(binary), "--preset", "shopify", "--out", out)
+    assert garbage.exit_code == 2 and "binary.csv" in garbage.output
+    bad_date = tmp_path / "bad_date.csv"
+    bad_date.write_text(
+        text.replace("SKU", "Lineitem sku").replace(
+            "2024-03-06 14:30:00 -0500", "06/03/2024 14:30"
+        ),
+        encoding="utf-8",
+    )
+    dated = invoke("import", str(bad_date), "--preset", "shopify", "--out", out)
+    assert dated.exit_code == 2 and "'Created at'" in dated.output and "06/03/2024" in dated.output
+    # A discount larger than its line is caught, not written as a negative line.
+    over = tmp_path / "over.csv"
+    over.write_text(
+        text.replace("SKU", "Lineitem sku").replace(",33.33,", ",333.33,"), encoding="utf-8"
+    )
+    refused = invoke("import", str(over), "--preset", "shopify", "--out", out)
+    assert refused.exit_code == 2 and "discount exceeds the line" in refused.output
+    assert not (tmp_path / "raw").exists()
+    assert invoke("import", str(export), "--out", out).exit_code == 2  # no mapping given
+
+
+def test_mapping_errors_name_the_key(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns: {transaction_id: a}\n")
+    with pytest.raises(MappingError, match="columns must map customer_id"):
+        load_mapping(mapping)
+    mapping.write_text(
+        "columns: {transaction_id: a, customer_id: b, product_id: c, quantity: d,\n"
+        "  unit_price: e, transaction_date: f}\ncategories: {Shoes: Footwear}\n"
+    )
+    with pytest.raises(MappingError, match="categories.Shoes"):
+        load_mapping(mapping)
+    result = invoke("import", "x.csv", "--preset", "nosuch", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "unknown preset 'nosuch'" in result.output
