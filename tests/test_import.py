@@ -282,6 +282,13 @@ def test_pipeline_revenue_equals_the_export_to_the_cent(imported: Path, tmp_path
     summary = json.loads((imported / "import_summary.json").read_text())
     assert Decimal(summary["export_net_total"]) == EXPORT_NET
     assert summary["subtotal_mismatches"] == 0
+    assert summary["products_with_default_category"] == 0
+    items = read(imported / "transaction_items.csv")
+    # Lines keep the export's unit price and discount where the cents allow it ...
+    assert (items[0]["unit_price"], items[0]["discount_percentage"]) == ("25.00", "10.00")
+    # ... a line no 0.01 % step fits gets the nearest unit price, about the same discount.
+    assert (items[5]["unit_price"], items[5]["discount_percentage"]) == ("199.98", "16.66")
+    assert items[9]["line_total"] == "0.00" and items[9]["discount_percentage"] == "100.00"
 
 
 def test_every_line_written_exactly(tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ class ImportResult:
     adjusted_unit_prices: int
     orders_without_customer: int
     subtotal_mismatches: int | None
+    products_with_default_category: int = 0
     seconds: float = 0.0
     defaults_used: list[str] = field(default_factory=list)
 
@@ -104,7 +105,7 @@ class _Importer:
     # -- reading -----------------------------------------------------------------------
     def read(self) -> int:
         if not self.export.is_file():
-            raise self.fail("export file not found")
+            raise self.fail("export file not found (or not a file)")
         try:
             self.con.execute(
                 "create table export as select * from read_csv(?, all_varchar = true, "
@@ -308,59 +309,61 @@ class _Importer:
         """Choose unit_price and discount_percentage (2 dp each) so that the pipeline's
         `round(quantity * unit_price * (100 - discount) * 0.01, 2)` equals the export's
         net line exactly; the exported unit price is kept whenever a discount fits."""
-        recompute = (
-            "round(quantity * cast(u as decimal(12, 2)) * (100 - cast(d as decimal(5, 2)))"
-            " * 0.01, 2)"
+        recompute = "round(quantity * u * (100 - d) * 0.01, 2)"
+        tiers = [
+            # 1. The export's own unit price, with the discounts nearest the real one.
+            ("greatest(export_unit_price, 0.01)", "range(0, 1)", "range(-3, 4)", "abs(step)"),
+            # 2. Big lines where no 0.01 % discount step lands on the cent: the nearest unit
+            #    price that does, with about the real discount (counted as adjusted).
+            (
+                "export_unit_price + j * 0.01",
+                "range(-1000, 1001)",
+                "range(-1, 2)",
+                "1000 + abs(j) * 10 + abs(step)",
+            ),
+            # 3. Still none: the smallest unit price above net / quantity that does.
+            (
+                "(greatest(ceil(net * 100 / quantity), 1) + j) / 100.0",
+                "range(0, 5000)",
+                "range(-1, 2)",
+                "100000 + j * 10 + abs(step)",
+            ),
+        ]
+        self.con.execute(
+            "create table item_prices (record bigint, unit_price decimal(12, 2), "
+            "discount_percentage decimal(5, 2), price_adjusted boolean)"
         )
-        self.con.execute(f"""
-            create table item_prices as
-            with kept_price as (
-                -- The export's own unit price with the nearest discounts (in 0.01 steps).
-                select
-                    a.record, a.quantity, a.net,
-                    greatest(a.export_unit_price, 0.01) as u,
-                    round(100 * (1 - cast(a.net as double)
-                        / (a.quantity * cast(greatest(a.export_unit_price, 0.01) as double)))
-                        , 2) + step * 0.01 as d,
-                    abs(step) as preference
-                from item_amounts as a, range(-3, 4) as steps(step)
-            ),
-            unmatched as (
-                select * from item_amounts
-                where record not in (
-                    select record from kept_price
-                    where d between 0 and 100 and {recompute} = net
-                )
-            ),
-            adjusted_price as (
-                -- Big lines where no 0.01 discount step lands on the cent: the smallest unit
-                -- price above net / quantity that does (counted in the summary).
-                select
-                    record, quantity, net, u,
-                    round(100 * (1 - cast(net as double) / (quantity * cast(u as double))), 2)
-                        + step * 0.01 as d,
-                    1000 + j * 10 + abs(step) as preference
-                from (
+        for price, tries, steps, preference in tiers:
+            self.con.execute(f"""
+                insert into item_prices
+                with open_lines as (
+                    select * from item_amounts
+                    where record not in (select record from item_prices)
+                ),
+                prices as (
+                    select record, quantity, net, cast({price} as decimal(12, 2)) as u, j
+                    from open_lines, {tries} as tries(j)
+                ),
+                candidates as (
                     select
-                        unmatched.*, j,
-                        (greatest(ceil(net * 100 / quantity), 1) + j) / 100.0 as u
-                    from unmatched, range(0, 2000) as tries(j)
-                ), range(-1, 2) as steps(step)
-            ),
-            candidates as (
-                select * from kept_price
-                union all
-                select * from adjusted_price
-            )
-            select
-                record,
-                arg_min(cast(u as decimal(12, 2)), preference) as unit_price,
-                arg_min(cast(d as decimal(5, 2)), preference) as discount_percentage,
-                min(preference) >= 1000 as price_adjusted
-            from candidates
-            where d between 0 and 100 and {recompute} = net
-            group by record
-        """)
+                        record, quantity, net, u,
+                        -- the discount that would give net, then its 0.01 neighbours
+                        cast(round(100 * (1 - cast(net as double)
+                            / (quantity * cast(u as double))), 2) + step * 0.01
+                            as decimal(5, 2)) as d,
+                        {preference} as preference
+                    from prices, {steps} as steps(step)
+                    where u >= 0.01 and quantity * u >= net
+                )
+                select
+                    record,
+                    arg_min(u, preference),
+                    arg_min(d, preference),
+                    min(preference) >= 1000
+                from candidates
+                where d between 0 and 100 and {recompute} = net
+                group by record
+            """)
         self.check_none(
             "select record, cast(net as varchar) as value from item_amounts "
             "where record not in (select record from item_prices)",
@@ -664,6 +667,12 @@ class _Importer:
                 self.scalar("select count(*) from orders where customer_id is null")
             ),
             subtotal_mismatches=subtotal,
+            products_with_default_category=int(
+                self.scalar(
+                    "select count(*) from products_resolved where category is null or "
+                    "lower(trim(category)) not in (select source from category_map)"
+                )
+            ),
             defaults_used=defaults_used,
         )
 
