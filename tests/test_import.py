@@ -115,7 +115,26 @@ ORDERS = [
             (1, "Free Sticker", "0.00", "STICKER-1", "HomeGoods", "0.00"),
         ],
     ),
+    (
+        "#1006",
+        "2024-03-20 08:00:00 -0400",
+        "bob@example.com",
+        "Björn Ørsted",
+        "Storgatan 1",
+        "Malmö",
+        "M",
+        "SE",
+        "",
+        "Shopify Payments",
+        [
+            (1, "Coffee Mug, Large", "12.50", "MUG-1", "HomeGoods", "0.00"),
+            (1, "Datos, Ciencia y Más", "18.00", "BOOK-1", 'Libros "El Sol"', "0.00"),
+        ],
+    ),
 ]
+# An order-level discount code that Shopify does not show in Lineitem discount (only in
+# Discount Amount and Subtotal).
+ORDER_DISCOUNTS = {"#1006": Decimal("1.00")}
 CATEGORY_MAP = {
     "Acme Apparel": "Clothing",
     "SoundCo": "Electronics",
@@ -130,7 +149,11 @@ def _net(line: tuple) -> Decimal:
     return quantity * Decimal(price) - Decimal(discount)
 
 
-EXPORT_NET = sum(_net(line) for order in ORDERS for line in order[-1])
+def _subtotal(order: tuple) -> Decimal:
+    return sum(_net(line) for line in order[-1]) - ORDER_DISCOUNTS.get(order[0], 0)
+
+
+EXPORT_NET = sum(_subtotal(order) for order in ORDERS)
 
 
 def write_shopify_export(path: Path) -> Path:
@@ -151,7 +174,8 @@ def write_shopify_export(path: Path) -> Path:
             pay,
             lines,
         ) in ORDERS:
-            subtotal = sum(_net(line) for line in lines)
+            subtotal = _subtotal((name, lines))
+            order_discount = sum(Decimal(x[5]) for x in lines) + ORDER_DISCOUNTS.get(name, 0)
             for position, (qty, item, price, sku, vendor, discount) in enumerate(lines):
                 row = {key: "" for key in SHOPIFY_HEADER}
                 row.update(
@@ -192,7 +216,7 @@ def write_shopify_export(path: Path) -> Path:
                             "Shipping Province": province,
                             "Shipping Country": country,
                             "Payment Method": pay,
-                            "Discount Amount": f"{sum(Decimal(x[5]) for x in lines):.2f}",
+                            "Discount Amount": f"{order_discount:.2f}",
                         }
                     )
                 writer.writerow(row)
@@ -221,8 +245,8 @@ def read(path: Path) -> list[dict[str, str]]:
 def test_four_contract_files_with_ids_by_date(imported: Path) -> None:
     transactions = read(imported / "transactions.csv")
     items = read(imported / "transaction_items.csv")
-    assert [t["transaction_id"] for t in transactions] == [f"TXN0000{i}" for i in range(1, 6)]
-    assert len(items) == 10 and items[0]["item_id"] == "ITEM00001"
+    assert [t["transaction_id"] for t in transactions] == [f"TXN0000{i}" for i in range(1, 7)]
+    assert len(items) == 12 and items[0]["item_id"] == "ITEM00001"
     customers = read(imported / "customers.csv")
     assert [c["email"] for c in customers] == [
         "ana@example.com",
@@ -275,9 +299,9 @@ def test_pipeline_revenue_equals_the_export_to_the_cent(imported: Path, tmp_path
         ).fetchall()
     finally:
         con.close()
-    assert Decimal("9054.02") == EXPORT_NET
+    assert Decimal("9083.52") == EXPORT_NET
     assert Decimal(revenue) == EXPORT_NET and Decimal(daily[0][0]) == EXPORT_NET
-    assert rows == 10 and quarantined == 0
+    assert rows == 12 and quarantined == 0
     assert names[0] == ("José", "Lisboa") and names[1][1] == "Malmö"
     summary = json.loads((imported / "import_summary.json").read_text())
     assert Decimal(summary["export_net_total"]) == EXPORT_NET
@@ -289,6 +313,9 @@ def test_pipeline_revenue_equals_the_export_to_the_cent(imported: Path, tmp_path
     # ... a line no 0.01 % step fits gets the nearest unit price, about the same discount.
     assert (items[5]["unit_price"], items[5]["discount_percentage"]) == ("199.98", "16.66")
     assert items[9]["line_total"] == "0.00" and items[9]["discount_percentage"] == "100.00"
+    # #1006's order discount (1.00) spread over its lines in proportion, whole cents.
+    assert [i["line_total"] for i in items[10:]] == ["12.09", "17.41"]
+    assert summary["order_discounts_spread"] == 1
 
 
 def test_every_line_written_exactly(tmp_path: Path) -> None:
@@ -427,3 +454,15 @@ def test_mapping_errors_name_the_key(tmp_path: Path) -> None:
         load_mapping(mapping)
     result = invoke("import", "x.csv", "--preset", "nosuch", "--out", str(tmp_path))
     assert result.exit_code == 2 and "unknown preset 'nosuch'" in result.output
+
+
+def test_order_discount_not_spread_is_reported(tmp_path: Path) -> None:
+    """Without order_discount: to_subtotal, the order discount missing from the lines
+    shows up as a subtotal mismatch (and the lines keep their own amounts)."""
+    export = write_shopify_export(tmp_path / "orders.csv")
+    mapping = type(load_preset("shopify"))(
+        **{**shopify_mapping().__dict__, "order_discount": "none"}
+    )
+    result = import_export(export, mapping, tmp_path / "raw")
+    assert result.subtotal_mismatches == 1 and result.order_discounts_spread == 0
+    assert Decimal(result.written_total) == EXPORT_NET + ORDER_DISCOUNTS["#1006"]

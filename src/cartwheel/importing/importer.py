@@ -62,6 +62,7 @@ class ImportResult:
     orders_without_customer: int
     subtotal_mismatches: int | None
     products_with_default_category: int = 0
+    order_discounts_spread: int = 0
     seconds: float = 0.0
     defaults_used: list[str] = field(default_factory=list)
 
@@ -303,7 +304,60 @@ class _Importer:
             "{count} line(s) whose discount exceeds the line (first: net {value} at record "
             "{record})",
         )
+        if self.mapping.order_discount == "to_subtotal":
+            self._spread_order_discounts()
         self._represent_exactly()
+
+    def _spread_order_discounts(self) -> None:
+        """An order discount not shown on the lines (the lines add up to more than the
+        order's subtotal) is spread over the order's lines in proportion to their net
+        amounts, in whole cents (largest remainders get the odd cents)."""
+        self.con.execute("""
+            create table order_discounts as
+            with order_totals as (
+                select
+                    a.order_key,
+                    sum(a.net) as lines_net,
+                    try_cast(any_value(o.order_subtotal) as decimal(18, 2)) as subtotal
+                from item_amounts as a
+                inner join orders as o on a.order_key = o.order_key
+                group by a.order_key
+            ),
+            residuals as (
+                select order_key, lines_net, cast((lines_net - subtotal) * 100 as bigint) as cents
+                from order_totals
+                where subtotal >= 0 and subtotal < lines_net
+            ),
+            shares as (
+                select
+                    a.record, a.order_key, a.net, r.cents,
+                    r.cents * cast(a.net as double) / cast(r.lines_net as double) as exact_share
+                from item_amounts as a
+                inner join residuals as r on a.order_key = r.order_key
+            ),
+            floored as (
+                select
+                    *,
+                    floor(exact_share) as base_cents,
+                    cents - sum(floor(exact_share)) over (partition by order_key) as odd_cents,
+                    row_number() over (
+                        partition by order_key
+                        order by net > 0 desc, exact_share - floor(exact_share) desc, record
+                    ) as odd_rank
+                from shares
+            )
+            select
+                record,
+                cast(base_cents + case when odd_rank <= odd_cents then 1 else 0 end as bigint)
+                    as cents_off
+            from floored
+        """)
+        self.con.execute("""
+            update item_amounts
+            set net = item_amounts.net - cast(d.cents_off as decimal(18, 2)) / 100
+            from order_discounts as d
+            where item_amounts.record = d.record
+        """)
 
     def _represent_exactly(self) -> None:
         """Choose unit_price and discount_percentage (2 dp each) so that the pipeline's
@@ -667,6 +721,14 @@ class _Importer:
                 self.scalar("select count(*) from orders where customer_id is null")
             ),
             subtotal_mismatches=subtotal,
+            order_discounts_spread=int(
+                self.scalar(
+                    "select count(distinct order_key) from item_values where record in "
+                    "(select record from order_discounts where cents_off > 0)"
+                )
+                if self.mapping.order_discount == "to_subtotal"
+                else 0
+            ),
             products_with_default_category=int(
                 self.scalar(
                     "select count(*) from products_resolved where category is null or "

@@ -98,6 +98,7 @@ class Mapping:
     columns: dict[str, Source]
     discount: str = "amount"  # amount (off the whole line) | fraction (0-1) | percentage
     price: str = "before_discount"  # the unit price is before | after the discount
+    order_discount: str = "none"  # none | to_subtotal (spread the rest of an order's discount)
     datetime_format: str = "%Y-%m-%d %H:%M:%S"
     date_format: str = "%Y-%m-%d"
     time_format: str = "%H:%M:%S"
@@ -199,6 +200,9 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
         raise MappingError(f"{origin}: options.cost_ratio must be a number") from None
     if not 0 <= ratio < 1:
         raise MappingError(f"{origin}: options.cost_ratio must be >= 0 and < 1 (cost < price)")
+    order_discount = _choice(options, "order_discount", ("none", "to_subtotal"), origin)
+    if order_discount == "to_subtotal" and "order_subtotal" not in columns:
+        raise MappingError(f"{origin}: options.order_discount: to_subtotal needs order_subtotal")
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict) or any(key not in DEFAULTABLE for key in defaults):
         raise MappingError(f"{origin}: defaults may set only {', '.join(DEFAULTABLE)}")
@@ -213,6 +217,7 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
         columns=columns,
         discount=_choice(options, "discount", ("amount", "fraction", "percentage"), origin),
         price=_choice(options, "price", ("before_discount", "after_discount"), origin),
+        order_discount=order_discount,
         datetime_format=str(options.get("datetime_format", "%Y-%m-%d %H:%M:%S")),
         date_format=str(options.get("date_format", "%Y-%m-%d")),
         time_format=str(options.get("time_format", "%H:%M:%S")),
