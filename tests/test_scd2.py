@@ -285,3 +285,23 @@ def test_the_checks_catch_a_broken_history(in_order: Path, tmp_path: Path) -> No
         violations = invariant_violations(con)
         con.close()
         assert violations[name] > 0, name
+
+
+def test_payment_method_keys_do_not_depend_on_the_methods_seen(in_order: Path) -> None:
+    """Only UPI was used; a method first used later must not renumber UPI's facts."""
+    con = connect(in_order)
+    methods = rows(
+        con,
+        "select payment_method_key, payment_method_name from warehouse.dim_payment_method "
+        "order by 1",
+    )
+    used = rows(con, "select distinct payment_method_key from warehouse.fact_sales")
+    con.close()
+    assert methods == [
+        (1, "Credit Card"),
+        (2, "Debit Card"),
+        (3, "UPI"),
+        (4, "Cash on Delivery"),
+        (5, "Net Banking"),
+    ]
+    assert used == [(3,)]
