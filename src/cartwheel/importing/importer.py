@@ -369,11 +369,15 @@ class _Importer:
             ("greatest(export_unit_price, 0.01)", "range(0, 1)", "range(-3, 4)", "abs(step)"),
             # 2. Big lines where no 0.01 % discount step lands on the cent: the nearest unit
             #    price that does, with about the real discount (counted as adjusted).
-            (
-                "export_unit_price + j * 0.01",
-                "range(-1000, 1001)",
-                "range(-1, 2)",
-                "1000 + abs(j) * 10 + abs(step)",
+            #    Widening windows: most lines find one within a few cents.
+            *(
+                (
+                    "export_unit_price + j * 0.01",
+                    f"range({-width}, {width + 1})",
+                    "range(-1, 2)",
+                    "1000 + abs(j) * 10 + abs(step)",
+                )
+                for width in (8, 100, 1000)
             ),
             # 3. Still none: the smallest unit price above net / quantity that does.
             (
