@@ -14,7 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cartwheel.cli import app
-from cartwheel.importing import MappingError, import_export, load_mapping, load_preset
+from cartwheel.importing import (
+    ImportInputError,
+    MappingError,
+    import_export,
+    load_mapping,
+    load_preset,
+)
 from tests.conftest import run_cli
 
 # The header of Shopify's orders export, in its order.
@@ -466,3 +472,23 @@ def test_order_discount_not_spread_is_reported(tmp_path: Path) -> None:
     result = import_export(export, mapping, tmp_path / "raw")
     assert result.subtotal_mismatches == 1 and result.order_discounts_spread == 0
     assert Decimal(result.written_total) == EXPORT_NET + ORDER_DISCOUNTS["#1006"]
+
+
+def test_windows_1252_export_with_encoding_option(tmp_path: Path) -> None:
+    export = tmp_path / "excel.csv"
+    export.write_bytes(
+        "Order,Mail,Day,Sku,Qty,Price,Name\r\n"
+        "1,z@shop.test,2024-02-04,P1,1,9.99,Zoë Ärger\r\n".encode("cp1252")
+    )
+    mapping = tmp_path / "m.yaml"
+    base = (
+        "columns: {transaction_id: Order, customer_id: Mail, email: Mail, product_id: Sku,\n"
+        "  transaction_date: Day, quantity: Qty, unit_price: Price, full_name: Name}\n"
+    )
+    mapping.write_text(base)
+    with pytest.raises(ImportInputError, match="not UTF-8"):
+        import_export(export, load_mapping(mapping), tmp_path / "raw")
+    mapping.write_text(base + "options: {encoding: latin-1}\n")
+    import_export(export, load_mapping(mapping), tmp_path / "raw")
+    (customer,) = read(tmp_path / "raw" / "customers.csv")
+    assert (customer["first_name"], customer["last_name"]) == ("Zoë", "Ärger")

@@ -110,12 +110,13 @@ class _Importer:
         try:
             self.con.execute(
                 "create table export as select * from read_csv(?, all_varchar = true, "
-                "header = true, auto_detect = true, sample_size = -1)",
-                [str(self.export)],
+                "header = true, auto_detect = true, sample_size = -1, encoding = ?)",
+                [str(self.export), self.mapping.encoding],
             )
         except duckdb.Error as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
-            raise self.fail(f"cannot read as CSV ({first})") from None
+            hint = "; not UTF-8? set options.encoding" if "Line" in first else ""
+            raise self.fail(f"cannot read as CSV ({first}{hint})") from None
         header = [row[0] for row in self.con.execute("describe export").fetchall()]
         # Match header names exactly, else ignoring case and surrounding spaces.
         folded = {name.strip().lower(): name for name in header}

@@ -103,6 +103,7 @@ class Mapping:
     date_format: str = "%Y-%m-%d"
     time_format: str = "%H:%M:%S"
     cost_ratio: float = 0.6
+    encoding: str = "utf-8"  # utf-8 | utf-16 | latin-1 (DuckDB's built-in encodings)
     defaults: dict[str, str] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)
     payment_methods: dict[str, str] = field(default_factory=dict)
@@ -222,6 +223,7 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
         date_format=str(options.get("date_format", "%Y-%m-%d")),
         time_format=str(options.get("time_format", "%H:%M:%S")),
         cost_ratio=ratio,
+        encoding=_choice(options, "encoding", ("utf-8", "utf-16", "latin-1"), origin),
         defaults=defaults,
         categories=_translation(data, "categories", CATEGORIES, origin),
         payment_methods=_translation(data, "payment_methods", PAYMENT_METHODS, origin),
