@@ -6,15 +6,13 @@ import logging
 import webbrowser
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cartwheel.config import Settings, load_settings
-from cartwheel.generate import GenerationResult, Profile, generate_batches
-from cartwheel.generate import generate as generate_files
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
 from cartwheel.orchestration.logs import console_logging
@@ -26,6 +24,9 @@ app = typer.Typer(
 )
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # one-line errors, never wrapped
+
+if TYPE_CHECKING:  # the generator (numpy) is imported only by the commands that generate
+    from cartwheel.generate import GenerationResult
 
 DataDir = Annotated[
     Path | None,
@@ -133,6 +134,8 @@ def _generate(
     day: str | None,
 ) -> GenerationResult:
     """One-shot folder, or daily batches when --start/--days/--day is given."""
+    from cartwheel.generate import Profile, generate_batches
+    from cartwheel.generate import generate as generate_files
 
     def parse(text: str, option: str) -> date:
         try:
