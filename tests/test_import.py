@@ -472,6 +472,11 @@ def test_order_discount_not_spread_is_reported(tmp_path: Path) -> None:
     result = import_export(export, mapping, tmp_path / "raw")
     assert result.subtotal_mismatches == 1 and result.order_discounts_spread == 0
     assert Decimal(result.written_total) == EXPORT_NET + ORDER_DISCOUNTS["#1006"]
+    assert any("do not add up to the export's subtotal" in w for w in result.warnings())
+    # The preset's categories table is empty: every product gets the default, and says so.
+    plain = import_export(export, load_preset("shopify"), tmp_path / "plain")
+    assert plain.products_with_default_category == 7
+    assert {p["category"] for p in read(tmp_path / "plain" / "products.csv")} == {"Electronics"}
 
 
 def test_windows_1252_export_with_encoding_option(tmp_path: Path) -> None:

@@ -204,6 +204,8 @@ def import_(
         f" (export: {result.export_net_total}); conflicts resolved (latest order wins): "
         f"{sum(result.conflicts.values())}; ids: {out / 'ids.csv'}"
     )
+    for warning in result.warnings():
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
 
 
 @app.command()

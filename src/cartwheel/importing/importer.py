@@ -66,9 +66,30 @@ class ImportResult:
     seconds: float = 0.0
     defaults_used: list[str] = field(default_factory=list)
 
+    def warnings(self) -> list[str]:
+        """What a user should look at before running the pipeline on the files."""
+        notes = []
+        if self.orders_without_customer:
+            notes.append(
+                f"{self.orders_without_customer} order(s) without a customer key: their "
+                "customers have no email, so the pipeline will quarantine those orders"
+            )
+        if self.subtotal_mismatches:
+            notes.append(
+                f"{self.subtotal_mismatches} order(s) whose lines do not add up to the "
+                "export's subtotal (see docs/import.md, order_discount)"
+            )
+        if self.products_with_default_category:
+            notes.append(
+                f"{self.products_with_default_category} product(s) got the default category "
+                "(add their vendor / type to the mapping's categories:)"
+            )
+        return notes
+
     def as_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["out_dir"] = str(self.out_dir)
+        data["warnings"] = self.warnings()
         return data
 
 
