@@ -122,8 +122,9 @@ class DuckDBEngine(Engine):
 
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)
-        self.execute(f"create or replace table {qualified_name} as {select_sql}")
-        return self.count(qualified_name)
+        # The statement returns its row count: no second query (count(*)) needed.
+        rows = self.con.execute(f"create or replace table {qualified_name} as {select_sql}")
+        return int(rows.fetchall()[0][0])
 
     def date_spine_sql(self, start_sql: str, end_sql: str) -> str:
         return (

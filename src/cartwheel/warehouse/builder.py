@@ -54,4 +54,14 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
             repoint_facts(engine, dim, date_key)
         insert_new_facts(engine)
         update_aggregates(engine, first_sales_key)
-    return {table: engine.count(table) for table in TABLES}
+    return table_rows(engine)
+
+
+def table_rows(engine: Engine) -> dict[str, int]:
+    """Rows per warehouse table, in one query (eight count queries cost 8 statements)."""
+    counts = " union all ".join(
+        f"select {number} as table_number, count(*) as n from {table}"
+        for number, table in enumerate(TABLES)
+    )
+    rows = dict(engine.query(counts))
+    return {table: int(rows[number]) for number, table in enumerate(TABLES)}
