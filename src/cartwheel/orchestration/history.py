@@ -128,12 +128,16 @@ def record(engine: Engine, run: RunRecord) -> None:
             f"insert into ops.pipeline_runs ({', '.join(RUN_COLUMNS)}) values ({marks})",
             [run_row[c] for c in RUN_COLUMNS],
         )
-        marks = ", ".join("?" for _ in STEP_COLUMNS)
-        for attempt in run.attempts:
-            row = asdict(attempt)
+        marks = "(" + ", ".join("?" for _ in STEP_COLUMNS) + ")"
+        rows = [asdict(attempt) for attempt in run.attempts]
+        # Many rows per statement (a daily-history run has four attempts per batch);
+        # chunks keep PostgreSQL well under its 65,535 parameters per statement.
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
             engine.execute(
-                f"insert into ops.step_runs ({', '.join(STEP_COLUMNS)}) values ({marks})",
-                [row[c] for c in STEP_COLUMNS],
+                f"insert into ops.step_runs ({', '.join(STEP_COLUMNS)}) values "
+                + ", ".join([marks] * len(chunk)),
+                [row[c] for row in chunk for c in STEP_COLUMNS],
             )
 
 
