@@ -199,13 +199,14 @@ class Pipeline:
 
     def production(self) -> StepResult:
         merges = load_production(self.engine)
-        processed = records_processed(self.engine, merges)
+        balance = conservation(self.engine)  # once for both uses below
+        processed = records_processed(self.engine, merges, balance)
         path = self.output_dir / "transformation_summary.json"
         summary = {
             "transformation_timestamp": now_iso(),
             "run_id": self.run_id,
             "records_processed": processed,
-            "conservation": [equation(row) for row in conservation(self.engine)],
+            "conservation": [equation(row) for row in balance],
             "transformations_applied": [
                 "trim text fields",
                 "lower-case emails",

@@ -152,14 +152,17 @@ def record_conservation(engine: Engine, run_id: str, rows: list[dict]) -> None:
     )
 
 
-def records_processed(engine: Engine, merges: list) -> dict[str, dict]:
+def records_processed(
+    engine: Engine, merges: list, balance: list[dict] | None = None
+) -> dict[str, dict]:
     """`transformation_summary.json`'s records_processed: per table input, output,
     filtered and rejected reasons, with the conservation terms and the merge counts.
 
-    `merges` are production.loader.TableMerge results (table, input, inserted, output).
+    `merges` are production.loader.TableMerge results (table, input, inserted, output);
+    `balance` is `conservation(engine)` if the caller has it already.
     """
     totals: dict[str, dict] = {}
-    for row in conservation(engine):
+    for row in conservation(engine) if balance is None else balance:
         entry = totals.setdefault(row["entity"], dict.fromkeys(TERMS, 0))
         for key in entry:
             entry[key] += row[key]
