@@ -20,6 +20,7 @@ from cartwheel.contract import RAW_COLUMNS
 from cartwheel.engines.base import string_literal
 from cartwheel.importing.mapping import (
     CATEGORIES,
+    DEFAULTABLE,
     LINE_FIELDS,
     ORDER_FIELDS,
     PAYMENT_METHODS,
@@ -453,23 +454,8 @@ class _Importer:
 
     def build_entities(self) -> None:
         m = self.mapping
-        d = {
-            key: _literal(m.default(key))
-            for key in (
-                "age_group",
-                "category",
-                "sub_category",
-                "brand",
-                "stock_quantity",
-                "supplier_id",
-                "payment_method",
-                "last_name",
-                "first_name",
-                "country",
-                "city",
-                "state",
-            )
-        }
+        # transaction_time's default is applied where the order time is parsed.
+        d = {key: _literal(m.default(key)) for key in DEFAULTABLE if key != "transaction_time"}
         self.con.execute("create table category_map (source varchar, category varchar)")
         self.con.executemany(
             "insert into category_map values (lower(trim(?)), ?)",
