@@ -68,12 +68,6 @@ def _encode(columns: dict[str, list], name: str, values: list[str]) -> None:
     columns[name] = [index.get(v, other) if v is not None else None for v in columns[name]]
 
 
-def _ordered(values: list[str | None]) -> list[str]:
-    """Distinct values in order of first appearance, 'Other' last."""
-    seen = list(dict.fromkeys(v for v in values if v is not None))
-    return [v for v in seen if v != "Other"] + (["Other"] if "Other" in seen else [])
-
-
 def _by_revenue(names: list, revenue: list) -> list[str]:
     totals: dict[str, float] = {}
     for name, amount in zip(names, revenue, strict=True):

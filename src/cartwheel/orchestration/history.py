@@ -157,15 +157,3 @@ def last_runs(engine: Engine, limit: int = 10) -> list[dict]:
         [limit],
     )
     return [dict(zip(RUN_COLUMNS, row, strict=True)) for row in rows]
-
-
-def step_rows(engine: Engine, run_id: str) -> list[dict]:
-    """Every step attempt of one run, in order."""
-    if not engine.table_exists("ops.step_runs"):
-        return []
-    rows = engine.query(
-        f"select {', '.join(STEP_COLUMNS)} from ops.step_runs where run_id = ? "
-        "order by started_at, attempt",
-        [run_id],
-    )
-    return [dict(zip(STEP_COLUMNS, row, strict=True)) for row in rows]
