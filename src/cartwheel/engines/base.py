@@ -47,6 +47,9 @@ class Engine(ABC):
 
     name: str = "engine"
     dialect: str = "duckdb"
+    #: Whether production keys and references are declared constraints (added after the
+    #: first bulk load); if not, they are proven set-based after every merge.
+    declares_keys: bool = False
 
     def translate(self, sql: str) -> str:
         """Model SQL (DuckDB dialect) in this engine's dialect."""

@@ -46,7 +46,11 @@ def console_logging(level: int = logging.INFO) -> None:
             rich_tracebacks=False,
             markup=False,
         )
-        handler.setLevel(level)
+        # Progress of long steps shows whatever the level (see cartwheel.progress).
+        handler.setLevel(min(level, logging.INFO))
+        handler.addFilter(
+            lambda record: record.levelno >= level or getattr(record, "event", "") == "progress"
+        )
         log.addHandler(handler)
 
 
