@@ -373,6 +373,7 @@ def monitor(
 ) -> None:
     """Check run recency, freshness, volume, quality and the database; write
     monitoring_report.json; exit 0 healthy, 1 degraded, 2 critical."""
+    from cartwheel.alerts import notify_health_change
     from cartwheel.orchestration.monitor import EXIT_CODES, render_report, write_reports
     from cartwheel.orchestration.monitor import monitor as run_monitor
 
@@ -381,6 +382,8 @@ def monitor(
     path = write_reports(settings, report, prometheus)
     console.print(render_report(report))
     console.print(f"report: {path}")
+    for outcome in notify_health_change(settings, report):
+        console.print(f"alert {outcome}")
     raise typer.Exit(EXIT_CODES[report["pipeline_health"]])
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -33,6 +35,49 @@ class MonitorSettings(BaseModel):
     volume_sigmas: float = Field(3.0, gt=0, description="Anomaly outside mean ± this × σ.")
     min_quality_score: float = Field(95.0, ge=0, le=100, description="Quality score at least.")
     max_response_ms: float = Field(1000.0, gt=0, description="Database answers within.")
+
+
+class AlertSettings(BaseModel):
+    """Where alerts go (a failed run, a stopped quality gate, a change of monitor health).
+
+    The SMTP password is read from `CARTWHEEL_ALERTS__SMTP_PASSWORD` only, never from a file.
+    """
+
+    webhook_url: SecretStr | None = Field(
+        None, description="Slack or Teams incoming-webhook URL (a secret: never logged)."
+    )
+    webhook_format: Literal["slack", "teams"] = Field(
+        "slack", description="slack: text + blocks; teams: an Adaptive Card message."
+    )
+    smtp_host: str | None = Field(None, description="Mail server; unset = no e-mail.")
+    smtp_port: int = Field(587, gt=0, lt=65536)
+    smtp_starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    smtp_username: str | None = Field(None, description="Log in as (with the password).")
+    smtp_sender: str = Field("cartwheel@localhost", description="The From address.")
+    smtp_recipients: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="The To addresses (a list, or comma-separated)."
+    )
+    timeout_seconds: float = Field(5.0, gt=0, description="Per delivery attempt.")
+    attempts: int = Field(3, ge=1, le=10, description="Tries per channel before giving up.")
+
+    @field_validator("smtp_recipients", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return json.loads(value)
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ValueError("alerts.webhook_url must be an http:// or https:// URL")
+        return value
 
 
 class Settings(BaseSettings):
@@ -76,6 +121,7 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+    alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
 
     @model_validator(mode="after")
     def _postgres_needs_url(self) -> Settings:
