@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cartwheel import __version__
 from cartwheel.config import Settings, load_settings
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
@@ -34,6 +35,27 @@ DataDir = Annotated[
 ]
 Scale = Annotated[float | None, typer.Option("--scale", help="Scale factor (1 = classic size).")]
 Seed = Annotated[int | None, typer.Option("--seed", help="Generator seed.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"cartwheel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print cartwheel's version and exit.",
+        ),
+    ] = None,
+) -> None:
+    """cartwheel: e-commerce analytics from raw shop data to warehouse and dashboard."""
 
 
 def _settings(**overrides: object) -> Settings:

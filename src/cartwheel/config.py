@@ -88,14 +88,20 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
-    engine: Literal["duckdb", "postgres", "spark"] = "duckdb"
+    engine: Literal["duckdb", "postgres", "spark"] = Field(
+        "duckdb",
+        description="Where the warehouse is built: a DuckDB file in the data folder, or a "
+        "PostgreSQL database (needs database_url).",
+    )
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
     scale: float = Field(1.0, gt=0, description="Generator scale factor (1 = classic size).")
     seed: int = Field(42, description="Generator seed; same seed, same bytes.")
     input_dir: Path | None = Field(None, description="Build from these raw files instead.")
-    raw_format: Literal["csv", "parquet"] = "csv"
+    raw_format: Literal["csv", "parquet"] = Field(
+        "csv", description="File format the generator writes."
+    )
     generator: dict[str, Any] = Field(
         default_factory=dict,
         description="Generator profile overrides (see cartwheel.generate.profile.Profile).",

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cartwheel import __version__
 from cartwheel.analytics import run_analytics
 from cartwheel.config import Settings
 from cartwheel.dashboard import build_dashboard
@@ -564,6 +565,7 @@ class Pipeline:
             "pipeline_execution_report.json",
             {
                 "pipeline_execution_id": r.run_id,
+                "cartwheel_version": __version__,
                 "start_time": iso(r.started_at),
                 "end_time": iso(r.ended_at),
                 "total_duration_seconds": r.duration_seconds,
