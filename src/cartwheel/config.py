@@ -50,7 +50,7 @@ class AlertSettings(BaseModel):
         "slack", description="slack: text + blocks; teams: an Adaptive Card message."
     )
     smtp_host: str | None = Field(None, description="Mail server; unset = no e-mail.")
-    smtp_port: int = Field(587, gt=0, lt=65536)
+    smtp_port: int = Field(587, gt=0, lt=65536, description="Mail server port (587: submission).")
     smtp_starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
     smtp_username: str | None = Field(None, description="Log in as (with the password).")
     smtp_sender: str = Field("cartwheel@localhost", description="The From address.")
