@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cartwheel import __version__
 from cartwheel.config import Settings, load_settings
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
@@ -34,6 +35,27 @@ DataDir = Annotated[
 ]
 Scale = Annotated[float | None, typer.Option("--scale", help="Scale factor (1 = classic size).")]
 Seed = Annotated[int | None, typer.Option("--seed", help="Generator seed.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"cartwheel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print cartwheel's version and exit.",
+        ),
+    ] = None,
+) -> None:
+    """cartwheel: e-commerce analytics from raw shop data to warehouse and dashboard."""
 
 
 def _settings(**overrides: object) -> Settings:
@@ -373,6 +395,7 @@ def monitor(
 ) -> None:
     """Check run recency, freshness, volume, quality and the database; write
     monitoring_report.json; exit 0 healthy, 1 degraded, 2 critical."""
+    from cartwheel.alerts import notify_health_change
     from cartwheel.orchestration.monitor import EXIT_CODES, render_report, write_reports
     from cartwheel.orchestration.monitor import monitor as run_monitor
 
@@ -381,6 +404,8 @@ def monitor(
     path = write_reports(settings, report, prometheus)
     console.print(render_report(report))
     console.print(f"report: {path}")
+    for outcome in notify_health_change(settings, report):
+        console.print(f"alert {outcome}")
     raise typer.Exit(EXIT_CODES[report["pipeline_health"]])
 
 
