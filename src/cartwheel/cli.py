@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cartwheel import __version__
 from cartwheel.config import ConfigError, Settings, load_settings
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
@@ -38,6 +39,27 @@ Scale = Annotated[
     float | None, typer.Option("--scale", help="Scale factor (1 = classic size, at most 100,000).")
 ]
 Seed = Annotated[int | None, typer.Option("--seed", help="Generator seed.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"cartwheel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print cartwheel's version and exit.",
+        ),
+    ] = None,
+) -> None:
+    """cartwheel: e-commerce analytics from raw shop data to warehouse and dashboard."""
 
 
 EXIT_USAGE = 2  # a bad option or configuration value (like click's own usage errors)
@@ -387,6 +409,7 @@ def monitor(
 ) -> None:
     """Check run recency, freshness, volume, quality and the database; write
     monitoring_report.json; exit 0 healthy, 1 degraded, 2 critical."""
+    from cartwheel.alerts import notify_health_change
     from cartwheel.orchestration.monitor import EXIT_CODES, render_report, write_reports
     from cartwheel.orchestration.monitor import monitor as run_monitor
 
@@ -398,6 +421,8 @@ def monitor(
         raise fail(f"cannot write {error.filename}: {error.strerror}", 1) from None
     console.print(render_report(report))
     console.print(plain(f"report: {path}"))
+    for outcome in notify_health_change(settings, report):
+        console.print(plain(f"alert {outcome}"))
     raise typer.Exit(EXIT_CODES[report["pipeline_health"]])
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -37,6 +39,49 @@ class MonitorSettings(BaseModel):
     max_response_ms: float = Field(1000.0, gt=0, description="Database answers within.")
 
 
+class AlertSettings(BaseModel):
+    """Where alerts go (a failed run, a stopped quality gate, a change of monitor health).
+
+    The SMTP password is read from `CARTWHEEL_ALERTS__SMTP_PASSWORD` only, never from a file.
+    """
+
+    webhook_url: SecretStr | None = Field(
+        None, description="Slack or Teams incoming-webhook URL (a secret: never logged)."
+    )
+    webhook_format: Literal["slack", "teams"] = Field(
+        "slack", description="slack: text + blocks; teams: an Adaptive Card message."
+    )
+    smtp_host: str | None = Field(None, description="Mail server; unset = no e-mail.")
+    smtp_port: int = Field(587, gt=0, lt=65536, description="Mail server port (587: submission).")
+    smtp_starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    smtp_username: str | None = Field(None, description="Log in as (with the password).")
+    smtp_sender: str = Field("cartwheel@localhost", description="The From address.")
+    smtp_recipients: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="The To addresses (a list, or comma-separated)."
+    )
+    timeout_seconds: float = Field(5.0, gt=0, description="Per delivery attempt.")
+    attempts: int = Field(3, ge=1, le=10, description="Tries per channel before giving up.")
+
+    @field_validator("smtp_recipients", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return json.loads(value)
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ValueError("alerts.webhook_url must be an http:// or https:// URL")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything a run can be told. Nested keys in the environment use `__`."""
 
@@ -45,7 +90,11 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
-    engine: Literal["duckdb", "postgres", "spark"] = "duckdb"
+    engine: Literal["duckdb", "postgres", "spark"] = Field(
+        "duckdb",
+        description="Where the warehouse is built: a DuckDB file in the data folder, or a "
+        "PostgreSQL database (needs database_url).",
+    )
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
@@ -54,7 +103,9 @@ class Settings(BaseSettings):
     )
     seed: int = Field(42, description="Generator seed; same seed, same bytes.")
     input_dir: Path | None = Field(None, description="Build from these raw files instead.")
-    raw_format: Literal["csv", "parquet"] = "csv"
+    raw_format: Literal["csv", "parquet"] = Field(
+        "csv", description="File format the generator writes."
+    )
     generator: dict[str, Any] = Field(
         default_factory=dict,
         description="Generator profile overrides (see cartwheel.generate.profile.Profile).",
@@ -80,6 +131,7 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+    alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
 
     @model_validator(mode="after")
     def _postgres_needs_url(self) -> Settings:

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEADERS = {
-    "customers": "customer_id,first_name,last_name,email,phone,registration_date,city,state,"
-    "country,age_group",
-    "products": "product_id,product_name,category,sub_category,price,cost,brand,"
-    "stock_quantity,supplier_id",
-    "transactions": "transaction_id,customer_id,transaction_date,transaction_time,"
-    "payment_method,shipping_address,total_amount",
-    "transaction_items": "item_id,transaction_id,product_id,quantity,unit_price,"
-    "discount_percentage,line_total",
-}
+from cartwheel.contract import RAW_COLUMNS
+
+# The contract's required columns, in order (a case adds optional ones itself).
+HEADERS = {entity: ",".join(columns) for entity, columns in RAW_COLUMNS.items()}
 ROWS = {
     "customers": [
         "CUST0001,Siobhan,O'Donnell,siobhan.odonnell@example.com,5551234567,2023-01-05,"

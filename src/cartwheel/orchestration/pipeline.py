@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cartwheel import __version__
 from cartwheel.analytics import run_analytics
 from cartwheel.config import Settings
 from cartwheel.dashboard import build_dashboard
@@ -489,6 +490,25 @@ class Pipeline:
                 f"could not record the failed run: {one_line(problem)}",
                 "history_failed",
             )
+        self._alert(status, error)
+
+    def _alert(self, status: str, error: str) -> None:
+        """Notify the configured alert channels (never raises; outcomes go to the run log)."""
+        from cartwheel.alerts import deliver, run_failed_alert
+
+        failed = [a.step for a in self.record.attempts if a.status == "failed"]
+        # A failure before any attempt (e.g. listing the batches) names its step first.
+        failed = failed or [name for name in STEPS if error.startswith(f"{name}: ")]
+        alert = run_failed_alert(
+            self.settings,
+            run_id=self.run_id,
+            status=status,
+            error=error,
+            step=failed[-1] if failed else None,
+            log_file=self.log.path,
+            gate_stopped=getattr(self, "_stopped_by_gate", None) is not None,
+        )
+        deliver(self.settings.alerts, alert)
 
     def _open_workspace(self) -> None:
         """Open the run's private copy now, so that no step is charged for the copy."""
@@ -549,6 +569,7 @@ class Pipeline:
             "pipeline_execution_report.json",
             {
                 "pipeline_execution_id": r.run_id,
+                "cartwheel_version": __version__,
                 "start_time": iso(r.started_at),
                 "end_time": iso(r.ended_at),
                 "total_duration_seconds": r.duration_seconds,
