@@ -105,7 +105,11 @@ class VocabularySettings(BaseModel):
         default_factory=lambda: list(OFFLINE_PAYMENT_METHODS),
         description="Payment methods whose payment_type is Offline (all others: Online).",
     )
-    bands: dict[str, BandSet] = Field(default_factory=_default_bands)
+    bands: dict[str, BandSet] = Field(
+        default_factory=_default_bands,
+        description="price_category, spending_segment and discount_range: band names in "
+        "order with their upper bounds (docs/quality.md).",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> VocabularySettings:

@@ -309,8 +309,11 @@ def load_staging(
     )
     params = [batch_id, str(source)]
     con.execute(f"create table if not exists {target} as {select} limit 0", params).fetchall()
+    # A staging table from before a contract column was added gets that column.
+    for column in columns:
+        con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
     con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
-    con.execute(f"insert into {target} {select}", params).fetchall()
+    con.execute(f"insert into {target} by name {select}", params).fetchall()
     con.execute(
         "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
         [table, batch_id],

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cartwheel.contract import ENTITIES, RAW_COLUMNS
+from cartwheel.contract import ENTITIES, OPTIONAL_COLUMNS, RAW_COLUMNS
 from cartwheel.engines import Engine
 from cartwheel.engines.base import SourceError
 from cartwheel.ingest.sniff import inspect_csv
@@ -69,7 +69,8 @@ def header_warnings(path: Path, entity: str) -> list[str]:
         return [f"{path.name}: empty file, no rows"]
     columns = RAW_COLUMNS[entity]
     notes = []
-    missing = [c for c, at in layout.positions(columns).items() if at is None]
+    optional = OPTIONAL_COLUMNS.get(entity, ())
+    missing = [c for c, at in layout.positions(columns).items() if at is None and c not in optional]
     if missing:
         notes.append(f"{path.name}: missing column(s) {', '.join(missing)} loaded as empty")
     extra = layout.extra_columns(columns)

@@ -75,6 +75,10 @@ trimmed as (
         nullif(trim(transaction_time), '') as transaction_time,
         nullif(trim(payment_method), '') as raw_payment_method,
         nullif(trim(shipping_address), '') as shipping_address,
+        nullif(trim(shipping_city), '') as shipping_city,
+        nullif(trim(shipping_state), '') as shipping_state,
+        nullif(trim(shipping_postal_code), '') as shipping_postal_code,
+        nullif(trim(shipping_country), '') as shipping_country,
         nullif(trim(total_amount), '') as raw_total_amount_text,
         -- 1 when any value lost padding (counted in transformation_summary.json).
         case when concat_ws(
@@ -103,6 +107,10 @@ cleansed as (
         -- Known payment methods in their canonical spelling; any other passes unchanged.
         coalesce(spellings.canonical, trimmed.raw_payment_method) as payment_method,
         trimmed.shipping_address,
+        trimmed.shipping_city,
+        trimmed.shipping_state,
+        trimmed.shipping_postal_code,
+        trimmed.shipping_country,
         try_cast(trimmed.raw_total_amount_text as decimal(14, 2)) as raw_total_amount,
         trimmed.raw_transaction_date,
         trimmed.raw_total_amount_text,
@@ -163,7 +171,8 @@ deduplicated as (
         row_number() over (
             partition by
                 transaction_id, customer_id, transaction_date, transaction_time,
-                payment_method, shipping_address, raw_total_amount
+                payment_method, shipping_address, raw_total_amount,
+                shipping_city, shipping_state, shipping_postal_code, shipping_country
             order by batch_id, source_line
         ) as copy_rank
     from checked
@@ -200,6 +209,10 @@ select
     payment_method,
     shipping_address,
     raw_total_amount,
+    shipping_city,
+    shipping_state,
+    shipping_postal_code,
+    shipping_country,
     batch_id,
     source_file,
     source_line,
