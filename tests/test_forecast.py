@@ -140,7 +140,7 @@ def test_eight_weeks_forecast_without_yearly_terms_and_without_backtest(tmp_path
 def test_missing_extra_degrades_with_one_line(
     sf1_run: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(forecast, "_statsmodels_missing", lambda: True)
+    monkeypatch.setattr(forecast, "_extra_missing", lambda: True)
     engine = connect_reader(Settings(data_dir=sf1_run))
     try:
         with caplog.at_level(logging.WARNING, logger="cartwheel"):
