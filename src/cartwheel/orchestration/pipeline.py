@@ -245,7 +245,7 @@ class Pipeline:
         return StepResult("warehouse", records=rows["warehouse.fact_sales"], detail=rows)
 
     def analytics(self) -> StepResult:
-        summary = run_analytics(self.engine, self.analytics_dir)
+        summary = run_analytics(self.engine, self.analytics_dir, self.settings.forecast_days)
         return StepResult("analytics", records=summary["queries_executed"])
 
     def dashboard(self) -> StepResult:
