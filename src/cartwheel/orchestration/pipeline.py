@@ -26,12 +26,13 @@ from cartwheel.analytics import run_analytics
 from cartwheel.config import Settings
 from cartwheel.dashboard import build_dashboard
 from cartwheel.engines import Engine, connect_for_run
+from cartwheel.engines.base import WriterBusy
 from cartwheel.ingest import ingest
 from cartwheel.ingest.batches import Batch, mark_processed, pending_batches, register_batch
 from cartwheel.ingest.loader import InputError
 from cartwheel.orchestration import history
 from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
-from cartwheel.orchestration.lock import LockHolder, RunLock, new_holder
+from cartwheel.orchestration.lock import LockBusy, LockHolder, RunLock, new_holder
 from cartwheel.orchestration.logs import RunLog, read_events
 from cartwheel.orchestration.publish import Workspace
 from cartwheel.orchestration.retry import retrying
@@ -235,7 +236,7 @@ class Pipeline:
         return StepResult("warehouse", records=rows["warehouse.fact_sales"], detail=rows)
 
     def analytics(self) -> StepResult:
-        summary = run_analytics(self.engine, self.analytics_dir)
+        summary = run_analytics(self.engine, self.analytics_dir, self.settings.forecast_days)
         return StepResult("analytics", records=summary["queries_executed"])
 
     def dashboard(self) -> StepResult:
@@ -453,6 +454,7 @@ class Pipeline:
         self.started = time.perf_counter()
         self.record.steps = ",".join(steps)
         try:
+            self.engine.claim_writer()
             self._open_workspace()
             if self._interrupted is not None and not history.has_run(
                 self.engine, self._interrupted.run_id
@@ -461,6 +463,8 @@ class Pipeline:
             if rebuild:
                 self.engine.drop_all()
             self._run_steps(steps)
+        except WriterBusy as error:  # refused like a second run on the same data folder
+            raise LockBusy(str(error)) from None
         except PipelineError as error:
             self._finish_failed("failed", str(error))
             raise PipelineError(str(error)) from error
