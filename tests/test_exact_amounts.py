@@ -13,13 +13,9 @@ import duckdb
 
 from cartwheel.contract import core_columns
 from tests.conftest import run_cli
+from tests.test_ship_to import CUSTOMERS as SHIP_TO_CUSTOMERS
 
-CUSTOMERS = [
-    ("CUST0001", "Siobhán", "O'Donnell", "siobhan@example.com", "5550001", "2024-01-02",
-     "Albany", "New York", "USA", "36-45"),
-    ("CUST0002", "José María", "García", "jose.maria@example.com", "5550002", "2024-01-03",
-     "San Diego", "California", "USA", "26-35"),
-]  # fmt: skip
+CUSTOMERS = SHIP_TO_CUSTOMERS[:2]  # O'Donnell and José María
 PRODUCTS = [
     ("PROD0001", "Binder Clips", "Books", "Stationery", "3.52", "1.90", "Acme", "5",
      "S1"),
