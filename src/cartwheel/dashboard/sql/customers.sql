@@ -11,7 +11,7 @@ select
     coalesce(current_customers.state, 'Unknown') as state,
     bands.position as band,
     count(*) as customer_count,
-    cast(round(sum(per_customer.total_spent), 2) as double) as revenue,
+    cast(round(sum(per_customer.total_spent), 4) as double) as revenue,
     cast(sum(per_customer.transaction_count) as bigint) as orders
 from per_customer
 left join current_customers on per_customer.customer_id = current_customers.customer_id

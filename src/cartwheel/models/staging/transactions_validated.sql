@@ -111,7 +111,7 @@ cleansed as (
         trimmed.shipping_state,
         trimmed.shipping_postal_code,
         trimmed.shipping_country,
-        try_cast(trimmed.raw_total_amount_text as decimal(14, 2)) as raw_total_amount,
+        try_cast(trimmed.raw_total_amount_text as decimal(16, 4)) as raw_total_amount,
         trimmed.raw_transaction_date,
         trimmed.raw_total_amount_text,
         trimmed.raw_payment_method,
