@@ -38,6 +38,10 @@ def string_literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+class WriterBusy(Exception):
+    """Another cartwheel run writes to the same database (from another data folder)."""
+
+
 class SourceError(Exception):
     """A raw file cannot be read at all; the one-line message names the file and why."""
 
@@ -138,6 +142,9 @@ class Engine(ABC):
     def discard(self) -> None:
         """Drop this run's unpublished changes, then close."""
         self.close()
+
+    def claim_writer(self) -> None:  # noqa: B027 - a file database: the folder lock covers it
+        """Hold the database for this run's writes; raise WriterBusy if another holds it."""
 
     def reconnect(self) -> None:  # noqa: B027 - default: keep the connection
         """Replace a connection that a transient failure may have broken."""

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
-from rich.text import Text
 
 from cartwheel.config import MonitorSettings, Settings
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine, connect_reader
 from cartwheel.reports import now_iso
+from cartwheel.terminal import plain
 
 EXIT_CODES = {"healthy": 0, "degraded": 1, "critical": 2}
 PENALTY = {"warning": 15, "critical": 40}
@@ -363,5 +363,5 @@ def render_report(report: dict[str, Any]) -> Table:
     table.add_column("finding")
     for name, check in report["checks"].items():
         colour = colours[check["status"]]
-        table.add_row(name, Text(check["status"], style=colour), check.get("message") or "")
+        table.add_row(name, plain(check["status"], colour), plain(check.get("message") or ""))
     return table

@@ -205,20 +205,24 @@ def render_quarantine(engine: Engine, entity: str | None, samples: int) -> list:
     """Rich tables for `cartwheel quarantine`: counts by entity and reason, samples."""
     from rich.table import Table
 
+    from cartwheel.terminal import plain
+
     summary = summarise(engine, entity, samples)
     counts = Table(title="quarantined rows (held now)")
     for name in ("entity", "stage", "reason"):
         counts.add_column(name)
     counts.add_column("rows", justify="right")
     for row_entity, stage, reason, rows in summary.by_reason:
-        counts.add_row(row_entity, stage, reason, f"{rows:,}")
+        counts.add_row(plain(row_entity), plain(stage), plain(reason), f"{rows:,}")
     counts.add_row("total", "", "", f"{sum(r[3] for r in summary.by_reason):,}")
     sample_table = Table(title=f"sample rows (up to {samples} per entity and reason)")
     for name in ("entity", "reason", "batch", "file:line", "raw content"):
         sample_table.add_column(name, overflow="fold")
     for row_entity, reason, batch_id, source_file, line, raw in summary.samples:
         name = (source_file or "").rsplit("/", 1)[-1]
-        sample_table.add_row(row_entity, reason, batch_id, f"{name}:{line}", raw or "")
+        sample_table.add_row(
+            *(plain(value) for value in (row_entity, reason, batch_id, f"{name}:{line}", raw or ""))
+        )
     released = (
         f"{summary.released:,} row(s) released so far: examined again by a later run "
         "and promoted (orders and items are re-checked on every run)."
