@@ -44,7 +44,7 @@ create table if not exists production.transactions (
     payment_method varchar not null
         check (payment_method in ('Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking')),
     shipping_address varchar,
-    total_amount decimal(14, 2) not null check (total_amount >= 0),
+    total_amount decimal(16, 4) not null check (total_amount >= 0),
     shipping_city varchar,
     shipping_state varchar,
     shipping_postal_code varchar,
@@ -58,10 +58,10 @@ create table if not exists production.transaction_items (
     transaction_id varchar not null references production.transactions (transaction_id),
     product_id varchar not null references production.products (product_id),
     quantity integer not null check (quantity >= 1),
-    unit_price decimal(12, 2) not null check (unit_price > 0),
+    unit_price decimal(12, 4) not null check (unit_price > 0),
     discount_percentage decimal(5, 2) not null
         check (discount_percentage >= 0 and discount_percentage <= 100),
-    line_total decimal(14, 2) not null check (line_total >= 0),
+    line_total decimal(14, 4) not null check (line_total >= 0),
     created_at timestamp not null,
     updated_at timestamp not null
 );

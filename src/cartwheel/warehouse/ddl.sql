@@ -40,10 +40,11 @@ create table if not exists warehouse.fact_sales (
     transaction_id varchar not null,
     item_id varchar not null,
     quantity integer not null,
-    unit_price decimal(12, 2) not null,
-    discount_amount decimal(14, 2) not null,
-    line_total decimal(14, 2) not null,
-    profit decimal(14, 2) not null,
+    -- Amounts keep the input's precision (up to 4 decimals), reports round at the end.
+    unit_price decimal(12, 4) not null,
+    discount_amount decimal(16, 4) not null,
+    line_total decimal(14, 4) not null,
+    profit decimal(16, 4) not null,
     -- Where the order went: the transaction's ship-to fields (NULL when the data has none).
     shipping_city varchar,
     shipping_state varchar,
@@ -61,23 +62,23 @@ alter table warehouse.fact_sales add column if not exists shipping_country varch
 create table if not exists warehouse.agg_daily_sales (
     date_key integer not null,
     total_transactions bigint not null,
-    total_revenue decimal(18, 2) not null,
-    total_profit decimal(18, 2) not null,
+    total_revenue decimal(18, 4) not null,
+    total_profit decimal(18, 4) not null,
     unique_customers bigint not null
 );
 
 create table if not exists warehouse.agg_product_performance (
     product_key bigint not null,
     total_quantity_sold bigint not null,
-    total_revenue decimal(18, 2) not null,
-    total_profit decimal(18, 2) not null,
+    total_revenue decimal(18, 4) not null,
+    total_profit decimal(18, 4) not null,
     avg_discount_percentage decimal(7, 2) not null
 );
 
 create table if not exists warehouse.agg_customer_metrics (
     customer_key bigint not null,
     total_transactions bigint not null,
-    total_spent decimal(18, 2) not null,
+    total_spent decimal(18, 4) not null,
     avg_order_value decimal(18, 2) not null,
     last_purchase_date date not null
 );
@@ -89,8 +90,8 @@ create table if not exists ops.product_sales_totals (
     item_count bigint not null,
     discount_sum decimal(18, 2) not null,
     total_quantity_sold bigint not null,
-    total_revenue decimal(18, 2) not null,
-    total_profit decimal(18, 2) not null
+    total_revenue decimal(18, 4) not null,
+    total_profit decimal(18, 4) not null
 );
 
 create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);

@@ -16,7 +16,7 @@ select
         else 4
     end as band,
     count(*) as customer_count,
-    cast(round(sum(per_customer.total_spent), 2) as double) as revenue,
+    cast(round(sum(per_customer.total_spent), 4) as double) as revenue,
     cast(sum(per_customer.transaction_count) as bigint) as orders
 from per_customer
 left join current_customers on per_customer.customer_id = current_customers.customer_id

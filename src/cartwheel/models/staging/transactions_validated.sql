@@ -85,7 +85,7 @@ cleansed as (
         nullif(trim(shipping_state), '') as shipping_state,
         nullif(trim(shipping_postal_code), '') as shipping_postal_code,
         nullif(trim(shipping_country), '') as shipping_country,
-        try_cast(trim(total_amount) as decimal(14, 2)) as raw_total_amount,
+        try_cast(trim(total_amount) as decimal(16, 4)) as raw_total_amount,
         trim(transaction_date) as raw_transaction_date,
         trim(total_amount) as raw_total_amount_text,
         batch_id,
