@@ -89,9 +89,9 @@ class Engine(ABC):
         encoding) is not staged but inserted into `ops.quarantine` (created by the
         caller) with `stage = 'ingest'`, its raw text, lineage and a reason code,
         replacing that batch's earlier ingest rejects. An empty file loads nothing. A
-        file that cannot be read at all, or whose header lacks the key (first) column,
-        raises `SourceError` with a one-line message naming the file. Returns rows
-        staged (rejected records not included).
+        file that cannot be read at all, or whose header lacks a mandatory column
+        (`contract.MANDATORY_COLUMNS`), raises `SourceError` with a one-line message
+        naming the file. Returns rows staged (rejected records not included).
         """
 
     @abstractmethod
