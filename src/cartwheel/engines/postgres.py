@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -30,7 +31,7 @@ import pyarrow.csv as pa_csv
 
 from cartwheel.config import Settings, redact
 from cartwheel.contract import WAREHOUSE_KEYS
-from cartwheel.engines.base import Engine, WriterBusy, check_identifier
+from cartwheel.engines.base import Engine, WriterBusy, check_identifier, string_literal
 from cartwheel.engines.translation import (
     HELPER_FUNCTIONS,
     HELPERS_VERSION,
@@ -38,7 +39,7 @@ from cartwheel.engines.translation import (
     key_statements,
 )
 
-ROWS_PER_COPY_CHUNK = 100_000
+COPY_BLOCK_BYTES = 1 << 20
 
 # Session settings: ISO dates in text output; `ops` searched last (its round(double, int)
 # serves SQL sent untranslated); no JIT (compiling costs seconds on queries that run in
@@ -286,20 +287,25 @@ class PostgresEngine(Engine):
             scratch.execute(QUARANTINE_DDL)
             scratch.load_staging(table, columns, source, batch_id)
             rejects = scratch.con.sql("select * from ops.quarantine").to_arrow_table()
-            staged = scratch.con.sql(f"select * from {target}").to_arrow_reader(ROWS_PER_COPY_CHUNK)
-            with self.transaction():
-                self._ensure_table(target, staged.schema)
-                self.execute(f"delete from {target} where batch_id = ?", [batch_id])
-                rows = self.copy_arrow(target, staged)
-                if self.table_exists("ops.quarantine"):
-                    self.execute(
-                        "delete from ops.quarantine "
-                        "where entity = ? and stage = 'ingest' and batch_id = ?",
-                        [table, batch_id],
-                    )
-                    self.copy_arrow("ops.quarantine", rejects.to_reader())
-                # Fresh statistics: the validation models join these rows right away.
-                self.execute(f"analyze {target}")
+            schema = scratch.con.sql(f"select * from {target} limit 0").to_arrow_table().schema
+            with tempfile.TemporaryDirectory(prefix="cartwheel-copy-") as folder:
+                # DuckDB writes the CSV that COPY reads (PostgreSQL's CSV: NULL unquoted
+                # and empty, an empty string quoted), faster than Arrow batches via Python.
+                csv_path = Path(folder) / f"{table}.csv"
+                scratch.execute(f"copy {target} to {string_literal(csv_path)} (header false)")
+                with self.transaction():
+                    self._ensure_table(target, schema)
+                    self.execute(f"delete from {target} where batch_id = ?", [batch_id])
+                    rows = self.copy_csv(target, schema.names, csv_path)
+                    if self.table_exists("ops.quarantine"):
+                        self.execute(
+                            "delete from ops.quarantine "
+                            "where entity = ? and stage = 'ingest' and batch_id = ?",
+                            [table, batch_id],
+                        )
+                        self.copy_arrow("ops.quarantine", rejects.to_reader())
+                    # Fresh statistics: the validation models join these rows right away.
+                    self.execute(f"analyze {target}")
         finally:
             scratch.close()
         return rows
@@ -320,6 +326,16 @@ class PostgresEngine(Engine):
                 copy.write(buffer.getbuffer())
                 rows += batch.num_rows
         return rows
+
+    def copy_csv(self, target: str, names: Sequence[str], path: Path) -> int:
+        """COPY a header-less CSV file (in `names` order) into an existing table."""
+        check_identifier(target)
+        columns = ", ".join(check_identifier(name) for name in names)
+        with self.conn.cursor() as cursor, path.open("rb") as source:
+            with cursor.copy(f"copy {target} ({columns}) from stdin (format csv)") as copy:
+                while block := source.read(COPY_BLOCK_BYTES):
+                    copy.write(block)
+            return cursor.rowcount
 
     def _ensure_table(self, target: str, schema: pa.Schema) -> None:
         """Create the staging table from the reader's columns, or add new ones."""
