@@ -19,6 +19,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from cartwheel.vocabulary import VocabularySettings
+
 CONFIG_FILE_ENV = "CARTWHEEL_CONFIG"
 DEFAULT_CONFIG_FILE = "cartwheel.yaml"
 
@@ -134,6 +136,10 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+    vocabulary: VocabularySettings = Field(
+        default_factory=lambda: VocabularySettings(),
+        description="Canonical spellings of known values and band thresholds.",
+    )
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
 
     @model_validator(mode="after")

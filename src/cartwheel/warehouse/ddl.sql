@@ -1,5 +1,12 @@
 -- Warehouse tables kept incrementally (dim_date and dim_payment_method are rebuilt from
--- their models). Portable DDL: DuckDB and PostgreSQL.
+-- their models, and dim_payment_method reads its own keys back). Portable DDL: DuckDB and
+-- PostgreSQL.
+create table if not exists warehouse.dim_payment_method (
+    payment_method_key bigint not null,
+    payment_method_name varchar not null,
+    payment_type varchar not null
+);
+
 create table if not exists warehouse.dim_customers (
     customer_key bigint not null,
     customer_id varchar not null,
@@ -36,7 +43,8 @@ create table if not exists warehouse.fact_sales (
     date_key integer not null,
     customer_key bigint not null,
     product_key bigint not null,
-    payment_method_key bigint not null,
+    -- NULL when the order's payment method is not in the data.
+    payment_method_key bigint,
     transaction_id varchar not null,
     item_id varchar not null,
     quantity integer not null,
@@ -44,7 +52,8 @@ create table if not exists warehouse.fact_sales (
     unit_price decimal(12, 4) not null,
     discount_amount decimal(16, 4) not null,
     line_total decimal(14, 4) not null,
-    profit decimal(16, 4) not null,
+    -- NULL when the product's cost is not in the data.
+    profit decimal(16, 4),
     -- Where the order went: the transaction's ship-to fields (NULL when the data has none).
     shipping_city varchar,
     shipping_state varchar,
@@ -63,7 +72,7 @@ create table if not exists warehouse.agg_daily_sales (
     date_key integer not null,
     total_transactions bigint not null,
     total_revenue decimal(18, 4) not null,
-    total_profit decimal(18, 4) not null,
+    total_profit decimal(18, 4),
     unique_customers bigint not null
 );
 
@@ -71,7 +80,7 @@ create table if not exists warehouse.agg_product_performance (
     product_key bigint not null,
     total_quantity_sold bigint not null,
     total_revenue decimal(18, 4) not null,
-    total_profit decimal(18, 4) not null,
+    total_profit decimal(18, 4),
     avg_discount_percentage decimal(7, 2) not null
 );
 
@@ -91,7 +100,7 @@ create table if not exists ops.product_sales_totals (
     discount_sum decimal(18, 2) not null,
     total_quantity_sold bigint not null,
     total_revenue decimal(18, 4) not null,
-    total_profit decimal(18, 4) not null
+    total_profit decimal(18, 4)
 );
 
 create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);

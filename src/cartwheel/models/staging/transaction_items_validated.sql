@@ -17,7 +17,7 @@ held_transactions as (
     -- by an earlier one.
     select transaction_id from transactions where disposition = 'quarantined'
     union
-    select upper(trim(record_key)) from ops.quarantine
+    select trim(record_key) from ops.quarantine
     where entity = 'transactions' and released_at is null and record_key is not null
 ),
 
