@@ -68,6 +68,7 @@ class ImportResult:
     orders_without_customer: int
     subtotal_mismatches: int | None
     export_profit_total: str | None = None
+    export_subtotal_total: str | None = None
     order_discounts_spread: int = 0
     products_without_usable_cost: int = 0
     seconds: float = 0.0
@@ -255,7 +256,6 @@ class _Importer:
             for f in ORDER_FIELDS
         )
         moment, source_key, shown = self._moment()
-        # The time is known when the export gives one (with the date or on its own).
         has_time = "transaction_datetime" in self.sources or "transaction_time" in self.sources
         self.con.execute(f"""
             create table orders_raw as
@@ -274,7 +274,8 @@ class _Importer:
             )
             select
                 *,
-                {"true" if has_time else "false"} and (transaction_datetime is not null
+                -- The time is known when the export gives one (a date alone has none).
+                {"true" if has_time else "false"} and (contains(transaction_datetime, ':')
                     or transaction_time is not null) as time_known,
                 -- Transactions are numbered by time, then by the shop's own order id.
                 row_number() over (order by ordered_at, order_key) as order_rank,
@@ -549,14 +550,15 @@ class _Importer:
 
     def build_entities(self) -> None:
         m = self.mapping
-        self.con.execute("create table category_map (source varchar, category varchar)")
-        self.con.executemany(
-            "insert into category_map values (lower(trim(?)), ?)", list(m.categories.items())
-        )
-        self.con.execute("create table payment_map (source varchar, method varchar)")
-        self.con.executemany(
-            "insert into payment_map values (lower(trim(?)), ?)", list(m.payment_methods.items())
-        )
+        for table, column, translation in (
+            ("category_map", "category", m.categories),
+            ("payment_map", "method", m.payment_methods),
+        ):
+            self.con.execute(f"create table {table} (source varchar, {column} varchar)")
+            if translation:
+                self.con.executemany(
+                    f"insert into {table} values (lower(trim(?)), ?)", list(translation.items())
+                )
         if "full_name" in self.sources and "first_name" not in self.sources:
             first = "split_part(full_name, ' ', 1)"
             last = "nullif(trim(substr(full_name, length(split_part(full_name, ' ', 1)) + 2)), '')"
@@ -932,8 +934,12 @@ class _Importer:
 
     def summary(self, out: Path, rows: int) -> ImportResult:
         details = self.conflicts()
-        subtotal = None
+        subtotal = subtotal_total = None
         if "order_subtotal" in self.sources:
+            # The export's own order subtotals (items after all discounts), as written.
+            subtotal_total = str(
+                self.scalar("select sum(try_cast(order_subtotal as decimal(18, 4))) from orders")
+            )
             subtotal = int(
                 self.scalar("""
                 select count(*) from orders as o
@@ -964,6 +970,7 @@ class _Importer:
             ),
             subtotal_mismatches=subtotal,
             export_profit_total=self._export_profit(),
+            export_subtotal_total=subtotal_total,
             order_discounts_spread=int(
                 self.scalar(
                     "select count(distinct order_key) from item_values where record in "

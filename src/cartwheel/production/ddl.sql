@@ -2,7 +2,7 @@
 create table if not exists production.customers (
     customer_id varchar primary key,
     first_name varchar not null,
-    last_name varchar not null,
+    last_name varchar,
     -- Not UNIQUE: customers change their email (SCD2 feed), and DuckDB refuses any update
     -- of an indexed column in a row that a foreign key references. Duplicate emails
     -- are a quality check instead.
@@ -22,7 +22,7 @@ create table if not exists production.customers (
 create table if not exists production.products (
     product_id varchar primary key,
     product_name varchar not null,
-    category varchar not null,
+    category varchar,
     sub_category varchar,
     price decimal(12, 2) not null check (price > 0),
     cost decimal(12, 2) check (cost >= 0),
