@@ -8,7 +8,8 @@ create table if not exists production.customers (
     -- are a quality check instead.
     -- Optional fields are NULL when the shop's data lacks them. Vocabularies (age
     -- groups, categories, payment methods) are the shop's own, so no CHECK lists them.
-    email varchar,
+    -- Cleansing lower-cases emails (NULL where the shop's data has none).
+    email varchar check (email = lower(email)),
     phone varchar,
     registration_date date,
     city varchar,
