@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cartwheel.config import Settings, load_settings
+from cartwheel.engines import location
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
 from cartwheel.orchestration.logs import console_logging
@@ -316,7 +317,7 @@ def run(
         err_console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from error
     console.print(summary_table(pipeline.results))
-    console.print(f"warehouse: {settings.warehouse_location}   analytics: {settings.analytics_dir}")
+    console.print(f"warehouse: {location(settings)}   analytics: {settings.analytics_dir}")
 
 
 @app.command()

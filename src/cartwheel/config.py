@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -14,6 +13,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from cartwheel.engines import ENGINES
 
 CONFIG_FILE_ENV = "CARTWHEEL_CONFIG"
 DEFAULT_CONFIG_FILE = "cartwheel.yaml"
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
-    engine: Literal["duckdb", "postgres", "spark"] = "duckdb"
+    engine: str = Field("duckdb", description="One of the registered engines (cartwheel.engines).")
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
@@ -77,11 +78,18 @@ class Settings(BaseSettings):
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
 
+    @field_validator("engine")
+    @classmethod
+    def _registered_engine(cls, value: str) -> str:
+        if value not in ENGINES:
+            raise ValueError(f"unknown engine {value!r}: one of {', '.join(ENGINES)}")
+        return value
+
     @model_validator(mode="after")
-    def _postgres_needs_url(self) -> Settings:
-        if self.engine == "postgres" and self.database_url is None:
+    def _engine_has_its_url(self) -> Settings:
+        if ENGINES[self.engine].needs_database_url and self.database_url is None:
             raise ValueError(
-                "engine 'postgres' needs --database-url postgresql://user@host:port/db "
+                f"engine {self.engine!r} needs --database-url postgresql://user@host:port/db "
                 "(or CARTWHEEL_DATABASE_URL; the password may come from PGPASSWORD)"
             )
         return self
@@ -129,22 +137,6 @@ class Settings(BaseSettings):
     @property
     def analytics_dir(self) -> Path:
         return self.data_dir / "analytics"
-
-    @property
-    def duckdb_path(self) -> Path:
-        # Named after the product, not a schema: `warehouse.duckdb` would make
-        # `warehouse.fact_sales` ambiguous for everyone who opens the file.
-        return self.data_dir / "cartwheel.duckdb"
-
-    @property
-    def warehouse_location(self) -> str:
-        """Where the warehouse lives, safe to print: a PostgreSQL URL loses its password."""
-        if self.engine != "postgres" or self.database_url is None:
-            return str(self.duckdb_path)
-        url = urlsplit(self.database_url.get_secret_value())
-        netloc = url.netloc.rpartition("@")[2]
-        user = f"{url.username}@" if url.username else ""
-        return f"{url.scheme}://{user}{netloc}{url.path}"
 
 
 def load_settings(**overrides: object) -> Settings:

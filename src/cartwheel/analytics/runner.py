@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cartwheel.engines import Engine
-from cartwheel.engines.base import string_literal
 from cartwheel.models import load_models, render
+from cartwheel.sqltext import string_literal
 
 QUERIES = tuple(
     sorted(

@@ -17,7 +17,6 @@ from typing import Any
 import duckdb
 
 from cartwheel.contract import RAW_COLUMNS
-from cartwheel.engines.base import string_literal
 from cartwheel.importing.mapping import (
     CATEGORIES,
     DEFAULTABLE,
@@ -27,6 +26,7 @@ from cartwheel.importing.mapping import (
     Mapping,
     Source,
 )
+from cartwheel.sqltext import string_literal
 
 CUSTOMER_ATTRIBUTES = (
     "email",

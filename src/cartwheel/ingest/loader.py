@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cartwheel.contract import ENTITIES, RAW_COLUMNS
+from cartwheel.csv_layout import inspect_csv
 from cartwheel.engines import Engine
-from cartwheel.engines.base import SourceError
-from cartwheel.ingest.sniff import inspect_csv
+from cartwheel.errors import SourceError
 
 
 class InputError(Exception):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from cartwheel.contract import PRIMARY_KEYS, RAW_COLUMNS
 from cartwheel.engines import Engine
-from cartwheel.engines.base import check_identifier
+from cartwheel.sqltext import check_identifier
 
 # Portable DDL (DuckDB and PostgreSQL). `stage` says who rejected the row: `ingest`
 # (the record could not be parsed) or `quality` (a row-level rule failed).
