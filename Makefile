@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/pytest $(ARGS)
+
+# The README's screenshots, taken by the browser test in headless Chromium.
+screenshots: $(STAMP)
+	CARTWHEEL_SCREENSHOT_DIR=docs/screenshots $(VENV)/bin/pytest -q tests/test_dashboard_browser.py
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run_bench.py $(ARGS)

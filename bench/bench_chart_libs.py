@@ -17,10 +17,14 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
-from cartwheel.dashboard.headless import Browser
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the browser helper lives with the tests
+
+from tests.browser import Browser  # noqa: E402
 
 VENDORED = Path(__file__).resolve().parents[1] / "src/cartwheel/dashboard/static/chart.umd.min.js"
 random.seed(1)

@@ -21,8 +21,12 @@ import time
 from pathlib import Path
 
 from cartwheel.dashboard import build_dashboard
-from cartwheel.dashboard.headless import Browser
 from cartwheel.engines.duckdb import DuckDBEngine
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the browser helper lives with the tests
+
+from tests.browser import Browser  # noqa: E402
 
 
 def ensure_warehouse(scale: float) -> Path:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
 
-from cartwheel.engines import ENGINES
+from cartwheel.engines import ENGINES, location
+
+#: Exactly the registered engines.
+EngineName = Literal[tuple(ENGINES)]
 
 CONFIG_FILE_ENV = "CARTWHEEL_CONFIG"
 DEFAULT_CONFIG_FILE = "cartwheel.yaml"
@@ -36,6 +44,49 @@ class MonitorSettings(BaseModel):
     max_response_ms: float = Field(1000.0, gt=0, description="Database answers within.")
 
 
+class AlertSettings(BaseModel):
+    """Where alerts go (a failed run, a stopped quality gate, a change of monitor health).
+
+    The SMTP password is read from `CARTWHEEL_ALERTS__SMTP_PASSWORD` only, never from a file.
+    """
+
+    webhook_url: SecretStr | None = Field(
+        None, description="Slack or Teams incoming-webhook URL (a secret: never logged)."
+    )
+    webhook_format: Literal["slack", "teams"] = Field(
+        "slack", description="slack: text + blocks; teams: an Adaptive Card message."
+    )
+    smtp_host: str | None = Field(None, description="Mail server; unset = no e-mail.")
+    smtp_port: int = Field(587, gt=0, lt=65536, description="Mail server port (587: submission).")
+    smtp_starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    smtp_username: str | None = Field(None, description="Log in as (with the password).")
+    smtp_sender: str = Field("cartwheel@localhost", description="The From address.")
+    smtp_recipients: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="The To addresses (a list, or comma-separated)."
+    )
+    timeout_seconds: float = Field(5.0, gt=0, description="Per delivery attempt.")
+    attempts: int = Field(3, ge=1, le=10, description="Tries per channel before giving up.")
+
+    @field_validator("smtp_recipients", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return json.loads(value)
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ValueError("alerts.webhook_url must be an http:// or https:// URL")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything a run can be told. Nested keys in the environment use `__`."""
 
@@ -44,14 +95,22 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
-    engine: str = Field("duckdb", description="One of the registered engines (cartwheel.engines).")
+    engine: EngineName = Field(
+        "duckdb",
+        description="Where the warehouse is built: a DuckDB file in the data folder, or a "
+        "PostgreSQL database (needs database_url).",
+    )
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
-    scale: float = Field(1.0, gt=0, description="Generator scale factor (1 = classic size).")
+    scale: float = Field(
+        1.0, gt=0, le=100_000, description="Generator scale factor (1 = classic size)."
+    )
     seed: int = Field(42, description="Generator seed; same seed, same bytes.")
     input_dir: Path | None = Field(None, description="Build from these raw files instead.")
-    raw_format: Literal["csv", "parquet"] = "csv"
+    raw_format: Literal["csv", "parquet"] = Field(
+        "csv", description="File format the generator writes."
+    )
     generator: dict[str, Any] = Field(
         default_factory=dict,
         description="Generator profile overrides (see cartwheel.generate.profile.Profile).",
@@ -77,13 +136,7 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
-
-    @field_validator("engine")
-    @classmethod
-    def _registered_engine(cls, value: str) -> str:
-        if value not in ENGINES:
-            raise ValueError(f"unknown engine {value!r}: one of {', '.join(ENGINES)}")
-        return value
+    alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
 
     @model_validator(mode="after")
     def _engine_has_its_url(self) -> Settings:
@@ -93,6 +146,29 @@ class Settings(BaseSettings):
                 "(or CARTWHEEL_DATABASE_URL; the password may come from PGPASSWORD)"
             )
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_dsn_form(cls, value: SecretStr | None) -> SecretStr | None:
+        dsn = "" if value is None else value.get_secret_value()
+        if value is not None and not dsn.startswith(_URL_SCHEMES) and "=" not in dsn:
+            raise ValueError(
+                f"{safe_dsn(dsn)!r} is neither postgresql://user@host:port/db "
+                "nor host=... dbname=... (keyword form)"
+            )
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _usable_data_dir(cls, value: Path) -> Path:
+        if value.is_symlink() and not value.exists():
+            raise ValueError(f"data dir {value} is a symbolic link to nothing")
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"data dir {value} is a file, not a folder")
+        ancestor = next((p for p in value.parents if p.exists()), None)
+        if ancestor is not None and not ancestor.is_dir():
+            raise ValueError(f"data dir {value} cannot be created: {ancestor} is not a folder")
+        return value
 
     @field_validator("schedule_timezone")
     @classmethod
@@ -138,7 +214,88 @@ class Settings(BaseSettings):
     def analytics_dir(self) -> Path:
         return self.data_dir / "analytics"
 
+    @property
+    def warehouse_location(self) -> str:
+        """Where the warehouse lives, safe to print: a PostgreSQL URL loses its password."""
+        return location(self)
+
+
+_KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
+_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def dsn_secrets(dsn: str) -> list[str]:
+    """The passwords a connection string carries, in any form libpq accepts or a user may
+    mistype: a URL (with or without its scheme, password in the authority or in
+    `?password=`) and a keyword string (`host=db password=...`)."""
+    found = [match.group(2).strip("'") for match in _KEYWORD_PASSWORD.finditer(dsn)]
+    url = urlsplit(dsn if "://" in dsn else "//" + dsn)
+    try:
+        found.append(url.password or "")
+    except ValueError:  # a malformed port: the password part is still there to hide
+        found.append(url.netloc.rpartition("@")[0].partition(":")[2])
+    found += [value for key, value in parse_qsl(url.query) if key.lower() == "password"]
+    return [secret for secret in found if secret]
+
+
+def redact(text: str, dsn: str) -> str:
+    """`text` with every password of `dsn` replaced by `***` (longest first)."""
+    for secret in sorted(dsn_secrets(dsn), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def safe_dsn(dsn: str) -> str:
+    """A connection string fit to print: a URL without its password (in the authority or
+    the query), a keyword string with `password=***`."""
+    if not dsn.startswith(_URL_SCHEMES) and "=" in dsn and "@" not in dsn:
+        return _KEYWORD_PASSWORD.sub(r"\1***", dsn)
+    url = urlsplit(dsn if "://" in dsn else "//" + dsn)
+    host = url.netloc.rpartition("@")[2]
+    user = url.netloc.rpartition("@")[0].partition(":")[0]
+    query = urlencode(
+        [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(url.query)],
+        safe="*",
+    )
+    scheme = f"{url.scheme}://" if url.scheme else ""
+    return redact(
+        f"{scheme}{user + '@' if user else ''}{host}{url.path}{'?' + query if query else ''}", dsn
+    )
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the one-line message names the value and why."""
+
+
+def _describe(error: ValidationError) -> str:
+    """Pydantic's errors on one line: `key: problem (got 'value')`, secrets left out."""
+    parts = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "configuration"
+        if item["type"] == "value_error":  # our own validators name the value already
+            parts.append(f"{key}: {item['ctx']['error']}")
+            continue
+        secret = "database_url" in item["loc"]
+        got = "" if secret or "input" not in item else f" (got {item['input']!r:.60})"
+        parts.append(f"{key}: {item['msg']}{got}")
+    return "; ".join(parts)
+
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings with command-line values (those not None) taking precedence."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings with command-line values (those not None) taking precedence.
+
+    Raises ConfigError (one line) for a bad value, an unreadable or malformed config file.
+    """
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{config_file()}{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_file()}: cannot be read ({error})") from None
+    except (TypeError, ValueError) as error:  # e.g. a YAML list where a mapping belongs
+        raise ConfigError(f"{config_file()}: not a mapping of settings ({error})") from None

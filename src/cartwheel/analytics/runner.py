@@ -23,12 +23,21 @@ QUERIES = tuple(
 )
 
 
+# A text cell a spreadsheet would run as a formula (OWASP, "CSV Injection"): it starts
+# with one of = + - @ tab or carriage return. It is written with a leading apostrophe,
+# which spreadsheets show as text; numbers are never text columns, so -12.5 stays a number.
+FORMULA_START = r"^([=+\-@\t\r])"
+
+
 def _portable(table: pa.Table) -> pa.Table:
-    """Same text from every engine: decimals at their scale, integers as integers."""
+    """Same text from every engine: decimals at their scale, integers as integers; text
+    that a spreadsheet would run as a formula neutralised."""
     columns = []
     for column in table.columns:
         if pa.types.is_floating(column.type):
             column = pc.round(column, 2)
+        elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.replace_substring_regex(column, FORMULA_START, "'\\1")
         columns.append(column)
     return pa.table(columns, names=table.column_names)
 

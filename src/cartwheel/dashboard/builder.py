@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -67,12 +68,13 @@ def render_html(payload: dict[str, Any]) -> str:
         "/*__CHARTJS__*/": _inline_script(_static("chart.umd.min.js")),
         "/*__JS__*/": _inline_script(_static("dashboard.js")),
     }
-    for marker, content in parts.items():
-        head, sep, tail = html.partition(marker)
-        if not sep:
-            raise ValueError(f"template lacks {marker}")
-        html = head + content + tail
-    return html
+    for marker in parts:
+        if html.count(marker) != 1:
+            raise ValueError(f"template must hold {marker} exactly once")
+    # One pass over the template: a marker inside the data (a product named
+    # `/*__JS__*/`) is content, never a place to substitute.
+    markers = re.compile("|".join(re.escape(marker) for marker in parts))
+    return markers.sub(lambda found: parts[found.group()], html)
 
 
 def build_dashboard(

@@ -36,6 +36,10 @@ class Capabilities:
     private_run_copy: bool
 
 
+class WriterBusy(Exception):
+    """Another cartwheel run writes to the same database (from another data folder)."""
+
+
 class Engine(ABC):
     """What the pipeline needs from a database."""
 
@@ -173,6 +177,9 @@ class Engine(ABC):
     def discard(self) -> None:
         """Drop this run's unpublished changes, then close."""
         self.close()
+
+    def claim_writer(self) -> None:  # noqa: B027 - a file database: the folder lock covers it
+        """Hold the database for this run's writes; raise WriterBusy if another holds it."""
 
     def reconnect(self) -> None:  # noqa: B027 - default: keep the connection
         """Replace a connection that a transient failure may have broken."""

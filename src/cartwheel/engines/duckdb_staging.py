@@ -314,8 +314,11 @@ def stage_file(
     )
     params = [batch_id, str(source)]
     con.execute(f"create table if not exists {target} as {select} limit 0", params).fetchall()
+    # A staging table from before a contract column was added gets that column.
+    for column in columns:
+        con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
     con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
-    con.execute(f"insert into {target} {select}", params).fetchall()
+    con.execute(f"insert into {target} by name {select}", params).fetchall()
     reasons = " ".join(
         f"when {string_literal(kind)} then {string_literal(reason)}"
         for kind, reason in REJECT_REASONS.items()

@@ -21,7 +21,6 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import duckdb
 import psycopg
@@ -29,9 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from cartwheel.config import Settings
+from cartwheel.config import Settings, redact, safe_dsn
 from cartwheel.contract import WAREHOUSE_KEYS
-from cartwheel.engines.base import Capabilities, Engine
+from cartwheel.engines.base import Capabilities, Engine, WriterBusy
 from cartwheel.engines.translation import (
     HELPER_FUNCTIONS,
     HELPERS_VERSION,
@@ -80,14 +79,18 @@ _ARROW_TYPES = {
 _NUMERIC_OID = 1700
 
 
+class Unreachable(psycopg.OperationalError, ConnectionError):
+    """The server cannot be reached: transient for a run (retried), an OSError for the
+    commands that only read (`status`, `quarantine`), which say so in one line."""
+
+
 class ConfigurationError(ValueError):
     """The engine cannot be used as configured; the message says what to set."""
 
 
-def redact(text: str, url: str) -> str:
-    """`text` without the URL's password (libpq messages may echo connection options)."""
-    password = urlsplit(url).password
-    return text.replace(password, "***") if password else text
+# The advisory lock a writing run holds on its database for as long as it is connected
+# (`claim_writer`): a second run from another data folder is refused, not interleaved.
+WRITER_LOCK_KEY = 0x63617274  # "cart"
 
 
 def placeholders(statement: str) -> str:
@@ -111,14 +114,6 @@ def _pg_type(arrow_type: pa.DataType) -> str:
     return 'text collate "C"'
 
 
-def printable_url(url: str) -> str:
-    """A connection URL without its password."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    user = f"{parts.username}@" if parts.username else ""
-    return f"{parts.scheme}://{user}{netloc}{parts.path}"
-
-
 class PostgresEngine(Engine):
     name = "postgres"
     dialect = "postgres"
@@ -138,7 +133,7 @@ class PostgresEngine(Engine):
     def location(cls, settings: Settings) -> str:
         if settings.database_url is None:
             return "postgresql (no database URL set)"
-        return printable_url(settings.database_url.get_secret_value())
+        return safe_dsn(settings.database_url.get_secret_value())
 
     @classmethod
     def is_transient_error(cls, error: BaseException) -> bool:
@@ -147,7 +142,7 @@ class PostgresEngine(Engine):
 
     @property
     def database_name(self) -> str:
-        return urlsplit(self._url).path.lstrip("/") or "postgres"
+        return self.conn.info.dbname
 
     def __init__(self, settings: Settings) -> None:
         if settings.database_url is None:
@@ -158,6 +153,7 @@ class PostgresEngine(Engine):
             )
         self._url = settings.database_url.get_secret_value()
         self._conn: psycopg.Connection | None = None
+        self._writer = False
         self._translator = PostgresTranslator(self._relation_columns)
         self._helpers_ready = False
         self.connect()
@@ -177,7 +173,7 @@ class PostgresEngine(Engine):
         except psycopg.OperationalError as error:
             # Still an OperationalError (retried as transient), minus any secret.
             message = " ".join(str(error).split())  # libpq's message spans lines
-            raise psycopg.OperationalError(
+            raise Unreachable(
                 "cannot connect to PostgreSQL: " + redact(message, self._url)
             ) from None
         except psycopg.ProgrammingError as error:
@@ -185,6 +181,8 @@ class PostgresEngine(Engine):
                 "invalid database URL: " + redact(str(error).strip(), self._url)
             ) from None
         self._helpers_ready = False
+        if self._writer:
+            self._take_writer_lock()
         self._align_time_zone()
         if self.scalar("select to_regnamespace('ops') is not null"):
             self._install_helpers()
@@ -195,6 +193,24 @@ class PostgresEngine(Engine):
         zone = duckdb.sql("select current_setting('TimeZone')").fetchall()[0][0]
         with suppress(psycopg.DataError):  # a zone the server does not know: keep its own
             self.execute("select set_config('TimeZone', ?, false)", [zone])
+
+    def claim_writer(self) -> None:
+        """Hold the database's writer lock while connected (kept across reconnects)."""
+        self._take_writer_lock()
+        self._writer = True
+
+    def _take_writer_lock(self) -> None:
+        if not self.scalar("select pg_try_advisory_lock(?)", [WRITER_LOCK_KEY]):
+            holder = self.scalar(
+                "select coalesce(max(a.application_name || ' pid ' || a.pid), 'another session') "
+                "from pg_locks l join pg_stat_activity a using (pid) "
+                "where l.locktype = 'advisory' and l.objid::bigint = ? and l.granted",
+                [WRITER_LOCK_KEY],
+            )
+            raise WriterBusy(
+                f"another cartwheel run is writing to this PostgreSQL database ({holder}); "
+                "one writer per database, whatever its data folder: try again later"
+            )
 
     @property
     def conn(self) -> psycopg.Connection:

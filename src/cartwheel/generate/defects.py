@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cartwheel.contract import PRIMARY_KEYS, RAW_COLUMNS
+from cartwheel.contract import PRIMARY_KEYS, core_columns
 from cartwheel.generate.writer import cents
 
 LEDGER_COLUMNS = ("file", "line", "entity", "key", "column", "kind", "repairable")
@@ -178,7 +178,7 @@ def inject(
     key_column = PRIMARY_KEYS[entity]
     keys = table[key_column].take(pa.array(rows, pa.int64()))
 
-    columns = {name: table[name].combine_chunks() for name in RAW_COLUMNS[entity]}
+    columns = {name: table[name].combine_chunks() for name in core_columns(entity)}
     ledger_column = np.full(count, "", dtype=object)
     patches: dict[bytes, bytes] = {}
     for k, kind in enumerate(kinds):

@@ -638,6 +638,10 @@ class _Importer:
                 ) as payment_method,
                 coalesce(o.shipping_address, '') as shipping_address,
                 totals.total_amount,
+                o.shipping_city,
+                o.shipping_state,
+                o.shipping_postal_code,
+                o.shipping_country,
                 o.order_rank,
                 o.order_key,
                 o.record

@@ -32,6 +32,10 @@ ORDER_FIELDS = (
     "transaction_time",
     "payment_method",
     "shipping_address",
+    "shipping_city",
+    "shipping_state",
+    "shipping_postal_code",
+    "shipping_country",
     "order_subtotal",
 )
 LINE_FIELDS = (

@@ -11,10 +11,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cartwheel.contract import ENTITIES, RAW_COLUMNS
+from cartwheel.contract import ENTITIES, OPTIONAL_COLUMNS, RAW_COLUMNS
 from cartwheel.csv_layout import inspect_csv
 from cartwheel.engines import Engine
 from cartwheel.errors import SourceError
+from cartwheel.ingest.quarantine_table import ensure_quarantine
 
 
 class InputError(Exception):
@@ -68,7 +69,8 @@ def header_warnings(path: Path, entity: str) -> list[str]:
         return [f"{path.name}: empty file, no rows"]
     columns = RAW_COLUMNS[entity]
     notes = []
-    missing = [c for c, at in layout.positions(columns).items() if at is None]
+    optional = OPTIONAL_COLUMNS.get(entity, ())
+    missing = [c for c, at in layout.positions(columns).items() if at is None and c not in optional]
     if missing:
         notes.append(f"{path.name}: missing column(s) {', '.join(missing)} loaded as empty")
     extra = layout.extra_columns(columns)
@@ -116,9 +118,6 @@ def ingest(
     engine: Engine, folder: Path, batch_id: str, run_id: str | None = None
 ) -> list[TableLoad]:
     """Load every entity of one batch; reloading the same batch replaces it."""
-    # Imported here: the quality package imports production, which imports ingest.
-    from cartwheel.quality.quarantine import ensure_quarantine
-
     files = find_raw_files(folder)
     engine.create_schemas()
     ensure_quarantine(engine)

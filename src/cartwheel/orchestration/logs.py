@@ -10,6 +10,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.logging import RichHandler
 
+from cartwheel.terminal import visible
+
 LOGGER = "cartwheel"
 LOG_DIR = "logs"
 
@@ -34,13 +36,21 @@ def logger() -> logging.Logger:
     return logging.getLogger(LOGGER)
 
 
+class TerminalHandler(RichHandler):
+    """Rich's handler with the message's control characters made visible (a path or a
+    raw line quoted in a message must not restyle or rewrite the terminal)."""
+
+    def render_message(self, record: logging.LogRecord, message: str):  # noqa: ANN201
+        return super().render_message(record, visible(message))
+
+
 def console_logging(level: int = logging.INFO) -> None:
     """Send cartwheel's log records to stderr through rich (once per process)."""
     log = logger()
     log.setLevel(logging.DEBUG)
     log.propagate = False
     if not any(isinstance(h, RichHandler) for h in log.handlers):
-        handler = RichHandler(
+        handler = TerminalHandler(
             console=Console(stderr=True),
             show_path=False,
             rich_tracebacks=False,

@@ -45,6 +45,10 @@ create table if not exists production.transactions (
         check (payment_method in ('Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking')),
     shipping_address varchar,
     total_amount decimal(14, 2) not null check (total_amount >= 0),
+    shipping_city varchar,
+    shipping_state varchar,
+    shipping_postal_code varchar,
+    shipping_country varchar,
     created_at timestamp not null,
     updated_at timestamp not null
 );
@@ -64,6 +68,12 @@ create table if not exists production.transaction_items (
 
 create index if not exists idx_transactions_customer_id on production.transactions (customer_id);
 create index if not exists idx_transactions_transaction_date on production.transactions (transaction_date);
+-- Databases created before the ship-to columns existed get them.
+alter table production.transactions add column if not exists shipping_city varchar;
+alter table production.transactions add column if not exists shipping_state varchar;
+alter table production.transactions add column if not exists shipping_postal_code varchar;
+alter table production.transactions add column if not exists shipping_country varchar;
+
 create index if not exists idx_transaction_items_transaction_id on production.transaction_items (transaction_id);
 create index if not exists idx_transaction_items_product_id on production.transaction_items (product_id);
 

@@ -44,8 +44,19 @@ create table if not exists warehouse.fact_sales (
     discount_amount decimal(14, 2) not null,
     line_total decimal(14, 2) not null,
     profit decimal(14, 2) not null,
+    -- Where the order went: the transaction's ship-to fields (NULL when the data has none).
+    shipping_city varchar,
+    shipping_state varchar,
+    shipping_postal_code varchar,
+    shipping_country varchar,
     created_at timestamp not null
 );
+
+-- Databases created before the ship-to columns existed get them.
+alter table warehouse.fact_sales add column if not exists shipping_city varchar;
+alter table warehouse.fact_sales add column if not exists shipping_state varchar;
+alter table warehouse.fact_sales add column if not exists shipping_postal_code varchar;
+alter table warehouse.fact_sales add column if not exists shipping_country varchar;
 
 create table if not exists warehouse.agg_daily_sales (
     date_key integer not null,

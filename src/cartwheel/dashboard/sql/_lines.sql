@@ -30,7 +30,8 @@ joined as (
         coalesce(products.category, 'Unknown') as category_name,
         coalesce(products.sub_category, 'Unknown') as sub_category,
         customers.customer_id,
-        coalesce(customers.state, 'Unknown') as state_name,
+        -- The order's ship-to state where the data has one, else where the customer lived.
+        coalesce(sales.shipping_state, customers.state, 'Unknown') as state_name,
         coalesce(customers.customer_segment, 'Unknown') as customer_segment,
         payment_methods.payment_method_name as payment_method_name,
         sales.transaction_id,

@@ -19,7 +19,7 @@ cleansed as (
         regexp_replace(trim(phone), '[^0-9]', '', 'g') as phone,
         try_cast(trim(registration_date) as date) as registration_date,
         trim(city) as city,
-        upper(trim(state)) as state,
+        trim(state) as state,
         trim(country) as country,
         trim(age_group) as age_group,
         trim(phone) as raw_phone,

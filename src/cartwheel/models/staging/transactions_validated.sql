@@ -81,6 +81,10 @@ cleansed as (
             else trim(payment_method)
         end as payment_method,
         trim(shipping_address) as shipping_address,
+        nullif(trim(shipping_city), '') as shipping_city,
+        nullif(trim(shipping_state), '') as shipping_state,
+        nullif(trim(shipping_postal_code), '') as shipping_postal_code,
+        nullif(trim(shipping_country), '') as shipping_country,
         try_cast(trim(total_amount) as decimal(14, 2)) as raw_total_amount,
         trim(transaction_date) as raw_transaction_date,
         trim(total_amount) as raw_total_amount_text,
@@ -140,7 +144,8 @@ deduplicated as (
         row_number() over (
             partition by
                 transaction_id, customer_id, transaction_date, transaction_time,
-                payment_method, shipping_address, raw_total_amount
+                payment_method, shipping_address, raw_total_amount,
+                shipping_city, shipping_state, shipping_postal_code, shipping_country
             order by batch_id, source_line
         ) as copy_rank
     from checked
@@ -177,6 +182,10 @@ select
     payment_method,
     shipping_address,
     raw_total_amount,
+    shipping_city,
+    shipping_state,
+    shipping_postal_code,
+    shipping_country,
     batch_id,
     source_file,
     source_line,
