@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cartwheel.contract import RAW_COLUMNS
+from cartwheel.contract import OPTIONAL_COLUMNS, RAW_COLUMNS
 
-# The contract's required columns, in order (a case adds optional ones itself).
-HEADERS = {entity: ",".join(columns) for entity, columns in RAW_COLUMNS.items()}
+# The contract's columns without the optional ones, in order (a case adds those itself).
+HEADERS = {
+    entity: ",".join(c for c in columns if c not in OPTIONAL_COLUMNS.get(entity, ()))
+    for entity, columns in RAW_COLUMNS.items()
+}
 ROWS = {
     "customers": [
         "CUST0001,Siobhan,O'Donnell,siobhan.odonnell@example.com,5551234567,2023-01-05,"
