@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from cartwheel.engines import ENGINES, location
+from cartwheel.vocabulary import VocabularySettings
 
 #: Exactly the registered engines.
 EngineName = Literal[tuple(ENGINES)]
@@ -123,6 +124,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Per check id (quality/checks.yaml), `warn` and/or `error` in % of rows.",
     )
+    forecast_days: int = Field(
+        90, ge=1, le=730, description="Days ahead in forecast_revenue.csv (needs the extra)."
+    )
     # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")
     retry_backoff_seconds: float = Field(
@@ -136,6 +140,10 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+    vocabulary: VocabularySettings = Field(
+        default_factory=lambda: VocabularySettings(),
+        description="Canonical spellings of known values and band thresholds.",
+    )
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from cartwheel.csv_layout import inspect_csv
 from cartwheel.engines import Engine
 from cartwheel.errors import SourceError
 from cartwheel.ingest.quarantine_table import ensure_quarantine
+from cartwheel.vocabulary import VocabularySettings, write_vocabulary
 
 
 class InputError(Exception):
@@ -115,12 +116,18 @@ def load_entity(engine: Engine, entity: str, path: Path, batch_id: str) -> Table
 
 
 def ingest(
-    engine: Engine, folder: Path, batch_id: str, run_id: str | None = None
+    engine: Engine,
+    folder: Path,
+    batch_id: str,
+    run_id: str | None = None,
+    vocabulary: VocabularySettings | None = None,
 ) -> list[TableLoad]:
-    """Load every entity of one batch; reloading the same batch replaces it."""
+    """Load every entity of one batch; reloading the same batch replaces it. The
+    configured vocabulary (canonical spellings, bands) is written for the later steps."""
     files = find_raw_files(folder)
     engine.create_schemas()
     ensure_quarantine(engine)
+    write_vocabulary(engine, vocabulary or VocabularySettings())
     loads = [load_entity(engine, entity, files[entity], batch_id) for entity in ENTITIES]
     if run_id is not None:
         engine.execute(
