@@ -45,6 +45,12 @@ class MonitorSettings(BaseModel):
     max_response_ms: float = Field(1000.0, gt=0, description="Database answers within.")
 
 
+def require_http(url: str | None, key: str) -> None:
+    """Endpoints are http(s) URLs: no file:// or other scheme reaches urllib."""
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"{key} must be an http:// or https:// URL")
+
+
 class AlertSettings(BaseModel):
     """Where alerts go (a failed run, a stopped quality gate, a change of monitor health).
 
@@ -80,11 +86,30 @@ class AlertSettings(BaseModel):
     @field_validator("webhook_url")
     @classmethod
     def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
-            "http",
-            "https",
-        ):
-            raise ValueError("alerts.webhook_url must be an http:// or https:// URL")
+        require_http(value and value.get_secret_value(), "alerts.webhook_url")
+        return value
+
+
+class LineageSettings(BaseModel):
+    """Where each run's OpenLineage events go: a JSON-lines file in the data folder, or
+    an HTTP endpoint (Marquez or any OpenLineage consumer)."""
+
+    enabled: bool = Field(True, description="Emit OpenLineage events for each run and step.")
+    url: str | None = Field(
+        None,
+        description="POST events here (e.g. http://localhost:5000/api/v1/lineage); "
+        "unset = append them to openlineage.jsonl in the data folder.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="Bearer token for the endpoint (a secret: never logged)."
+    )
+    namespace: str = Field("cartwheel", min_length=1, description="The jobs' namespace.")
+    timeout_seconds: float = Field(5.0, gt=0, description="Per HTTP attempt.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        require_http(value, "lineage.url")
         return value
 
 
@@ -145,6 +170,7 @@ class Settings(BaseSettings):
         description="Canonical spellings of known values and band thresholds.",
     )
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
+    lineage: LineageSettings = Field(default_factory=lambda: LineageSettings())
 
     @model_validator(mode="after")
     def _engine_has_its_url(self) -> Settings:

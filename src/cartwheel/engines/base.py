@@ -80,6 +80,11 @@ class Engine(ABC):
 
     @classmethod
     @abstractmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        """OpenLineage's (namespace, name) of one of this engine's tables."""
+
+    @classmethod
+    @abstractmethod
     def is_transient_error(cls, error: BaseException) -> bool:
         """Whether an exception of this engine's driver may pass if tried again."""
 
@@ -124,9 +129,9 @@ class Engine(ABC):
         encoding) is not staged but inserted into `ops.quarantine` (created by the
         caller) with `stage = 'ingest'`, its raw text, lineage and a reason code,
         replacing that batch's earlier ingest rejects. An empty file loads nothing. A
-        file that cannot be read at all, or whose header lacks the key (first) column,
-        raises `SourceError` with a one-line message naming the file. Returns rows
-        staged (rejected records not included).
+        file that cannot be read at all, or whose header lacks a mandatory column
+        (`contract.MANDATORY_COLUMNS`), raises `SourceError` with a one-line message
+        naming the file. Returns rows staged (rejected records not included).
         """
 
     @abstractmethod

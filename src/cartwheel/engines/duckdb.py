@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,6 +128,10 @@ class DuckDBEngine(Engine):
     @classmethod
     def location(cls, settings: Settings) -> str:
         return str(database_file(settings))
+
+    @classmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        return f"duckdb://{socket.gethostname()}{database_file(settings).resolve()}", table
 
     @classmethod
     def is_transient_error(cls, error: BaseException) -> bool:

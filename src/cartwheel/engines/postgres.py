@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import psycopg
@@ -134,6 +135,11 @@ class PostgresEngine(Engine):
         if settings.database_url is None:
             return "postgresql (no database URL set)"
         return safe_dsn(settings.database_url.get_secret_value())
+
+    @classmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        url = urlsplit(settings.database_url.get_secret_value() if settings.database_url else "")
+        return f"postgres://{url.hostname}:{url.port or 5432}", f"{url.path.lstrip('/')}.{table}"
 
     @classmethod
     def is_transient_error(cls, error: BaseException) -> bool:

@@ -30,7 +30,7 @@ from cartwheel.engines.base import WriterBusy
 from cartwheel.ingest import ingest
 from cartwheel.ingest.batches import Batch, mark_processed, pending_batches, register_batch
 from cartwheel.ingest.loader import InputError
-from cartwheel.orchestration import history
+from cartwheel.orchestration import history, lineage
 from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
 from cartwheel.orchestration.lock import LockBusy, LockHolder, RunLock, new_holder
 from cartwheel.orchestration.logs import RunLog, read_events
@@ -389,6 +389,7 @@ class Pipeline:
             raise PipelineError(
                 f"cannot take the run lock {lock.path}: {one_line(error)}"
             ) from error
+        emitter = lineage.attach(self)  # OpenLineage events from this run's log events
         try:
             try:
                 self._prepare(lock)
@@ -396,6 +397,7 @@ class Pipeline:
                 raise PipelineError(f"recovery of an earlier run: {one_line(error)}") from error
             self._execute(steps, rebuild)
         finally:
+            lineage.detach(emitter)
             self.close()
             self.log.close()
             lock.release()
