@@ -92,6 +92,7 @@ __all__ = [
     "connect",
     "connect_for_run",
     "connect_reader",
+    "engine_class",
     "is_transient_driver_error",
     "location",
     "recover_publish",

@@ -26,7 +26,8 @@ class Capabilities:
 
     #: Statements inside `Engine.transaction()` commit together or not at all.
     transactions: bool
-    #: Declared PRIMARY KEY / FOREIGN KEY / CHECK constraints are enforced.
+    #: Production keys and references are declared constraints (added after the first
+    #: bulk load); if not, they are proven set-based after every merge.
     constraints: bool
     #: Secondary indexes pay for themselves (the warehouse keys get indexes).
     indexes: bool

@@ -15,10 +15,14 @@ import pyarrow as pa
 
 from cartwheel.engines.base import Capabilities, Engine
 from cartwheel.files import fsync_path
-from cartwheel.sqltext import check_identifier
+from cartwheel.sqltext import check_identifier, string_literal
 
 if TYPE_CHECKING:
     from cartwheel.config import Settings
+
+# Nothing of a run's private file matters until seal() fsyncs it whole (a run that dies
+# before is discarded), so its commits and checkpoints skip their own fsyncs.
+PRIVATE_FILE_SETTINGS = "set fsync_mode = 'none'"
 
 # PostgreSQL's initcap (first letter of each word upper, the rest lower; a word is a run
 # of letters and digits), for the models that re-case all-upper or all-lower names. Each
@@ -73,24 +77,34 @@ class DuckDBEngine(Engine):
     dialect = "duckdb"
     capabilities = Capabilities(
         transactions=True,
-        constraints=True,
+        # Per-row index maintenance is the cost: keys and references are proven set-based.
+        constraints=False,
         # ART indexes slow bulk inserts and updates; set-based checks prove the keys.
         indexes=False,
         replace_table=True,
         private_run_copy=True,
     )
 
-    def __init__(self, path: str, read_only: bool = False) -> None:
+    def __init__(self, path: str, read_only: bool = False, memory_limit: str | None = None) -> None:
         if path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.memory_limit = memory_limit
         self.con = _connect(path, read_only)
+        self._configure()
 
     published: Path | None = None
 
+    def _configure(self) -> None:
+        """This engine's own settings, on top of every connection's (`_connect`)."""
+        if self.memory_limit is not None:
+            self.con.execute(f"set memory_limit = {string_literal(self.memory_limit)}")
+        if self.published is not None:
+            self.con.execute(PRIVATE_FILE_SETTINGS)
+
     @classmethod
     def open(cls, settings: Settings) -> DuckDBEngine:
-        return cls(str(database_file(settings)))
+        return cls(str(database_file(settings)), memory_limit=settings.duckdb_memory_limit)
 
     @classmethod
     def open_for_run(cls, settings: Settings) -> DuckDBEngine:
@@ -110,8 +124,9 @@ class DuckDBEngine(Engine):
             if _wal(published).exists():
                 shutil.copyfile(_wal(published), _wal(pending))
             os.replace(copying, pending)
-        engine = cls(str(pending))
+        engine = cls(str(pending), memory_limit=settings.duckdb_memory_limit)
         engine.published = published
+        engine.con.execute(PRIVATE_FILE_SETTINGS)
         return engine
 
     @classmethod
@@ -161,6 +176,7 @@ class DuckDBEngine(Engine):
     def reconnect(self) -> None:
         self.close()
         self.con = _connect(self.path)
+        self._configure()
 
     def discard(self) -> None:
         self.close()
