@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 
 from cartwheel.contract import OPTIONAL_COLUMNS, RAW_COLUMNS
-from cartwheel.engines.base import string_literal
 from cartwheel.importing.mapping import LINE_FIELDS, ORDER_FIELDS, Mapping, Source
+from cartwheel.sqltext import string_literal
 
 CUSTOMER_ATTRIBUTES = (
     "email",
@@ -131,16 +131,12 @@ def _raw_expression(source: Source) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _literal(value: str | None) -> str:
-    return "cast(null as varchar)" if value is None else string_literal(value)
-
-
 def _number(column: str, scale: int = 4) -> str:
     """A decimal from export text; a thousands separator or currency sign is refused."""
     return f"try_cast({column} as decimal(18, {scale}))"
 
 
-# (attribute, table of resolved keys, rule) for the conflict report.
+# How conflicting values are resolved (docs/import.md, Conflicts).
 CONFLICT_RULE = "the latest order wins"
 SHARED_EMAIL_RULE = "kept by the customer whose latest order used it; the others get none"
 
