@@ -10,8 +10,8 @@ run wins); the table and the SVG chart in docs/performance.md (between its ladde
 markers) and docs/performance-ladder.svg are written from that file, so every number in
 them is one a run produced.
 
-Per step, RSS is sampled from /proc every 50 ms and attributed to the step the run's
-JSON-lines log says is running. The floor of a step is what bare DuckDB needs for the
+Per step, RSS and CPU time are sampled from /proc every 50 ms and attributed to the step
+the run's JSON-lines log says is running. The floor of a step is what bare DuckDB needs for the
 same reads and writes, in a fresh database file, in this process:
   ingest      read the four raw files into tables
   quality     each table written again with a copy rank per key (the validated rows)
@@ -57,6 +57,15 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU of a process so far, in clock ticks (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def _current_step(log_dir: Path, known: set[Path], state: dict) -> None:
     """Follow the newest run log: the step that started last is the one running."""
     logs = sorted(set(log_dir.glob("*.jsonl")) - known) if log_dir.exists() else []
@@ -80,6 +89,8 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
     known = set(log_dir.glob("*.jsonl")) if log_dir and log_dir.exists() else set()
     state: dict = {"step": "start"}
     peaks: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    ticks, tick_seconds = 0, 1 / os.sysconf("SC_CLK_TCK")
     began = time.perf_counter()
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen([*CARTWHEEL, *args], stdout=subprocess.DEVNULL, stderr=stderr)
@@ -89,8 +100,11 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
                 break
             if log_dir is not None:
                 _current_step(log_dir, known, state)
-            rss = _rss_mb(process.pid)
-            peaks[state["step"]] = max(peaks.get(state["step"], 0.0), rss)
+            step = state["step"]
+            rss, now = _rss_mb(process.pid), _cpu_ticks(process.pid) or ticks
+            peaks[step] = max(peaks.get(step, 0.0), rss)
+            cpu[step] = cpu.get(step, 0.0) + (now - ticks) * tick_seconds
+            ticks = now
             time.sleep(0.05)
         wall = time.perf_counter() - began
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -103,6 +117,7 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
         "cpu": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "step_peak_rss_mb": peaks,
+        "step_cpu": cpu,
     }
 
 
@@ -220,6 +235,7 @@ def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Pat
                 "seconds": step["duration_seconds"],
                 "rows": step["records_processed"],
                 "peak_rss_mb": ran["step_peak_rss_mb"].get(name),
+                "cpu": ran["step_cpu"].get(name),
             }
             for name, step in report["steps_executed"].items()
         }
@@ -249,6 +265,10 @@ def _rate(rows: float, seconds: float) -> str:
     return f"{rows / seconds:,.0f}" if seconds else "–"
 
 
+def _cpu_cell(step: dict) -> str:
+    return f"{step['cpu']:.1f}" if step.get("cpu") is not None else ""
+
+
 def _floor_wall(rung: dict) -> float:
     return sum(seconds for step, seconds in rung["floor"].items() if step != "cpu")
 
@@ -276,7 +296,8 @@ def table(rungs: list[dict]) -> str:
             floor_cell = f"{floor_s:.2f}" if floor_s is not None else ""
             lines.append(
                 f"| {sf} | {name} | {rows:,} | {step['seconds']:.2f} | "
-                f"{_rate(rows, step['seconds'])} | {rss} | {floor_cell} | {ratio} | |"
+                f"{_rate(rows, step['seconds'])} | {rss} | {floor_cell} | {ratio} | "
+                f"{_cpu_cell(step)} |"
             )
         run, floor_total = rung["run"], _floor_wall(rung)
         floor_cpu = rung["floor"].get("cpu")
