@@ -17,7 +17,10 @@ import duckdb
 import pyarrow as pa
 
 from cartwheel.engines.base import SourceError, check_identifier, string_literal
-from cartwheel.ingest.sniff import CsvLayout, blank_lines, inspect_csv
+from cartwheel.ingest.sniff import CsvLayout, blank_lines, inspect_csv, readable_copy
+
+# Encodings DuckDB's CSV reader does not know: such a file is read from a UTF-8 copy.
+TRANSCODED = ("utf-16-be", "windows-1252")
 
 READ = "staging_read"
 REJECTS = "staging_rejects"
@@ -66,6 +69,11 @@ def _read_csv(
 ) -> None:
     """Read a CSV into temp tables `name` (c0.., source_line) and `name_bad`
     (source_line, raw_content, error_type): accepted and rejected records."""
+    if layout.encoding in TRANSCODED:
+        with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
+            copy = readable_copy(source, layout.encoding, Path(folder))
+            utf8 = CsvLayout("utf-8", layout.new_line, list(layout.header))
+            return _read_csv(con, copy, utf8, name, depth)
     for table in (REJECTS, REJECT_SCANS, name, f"{name}_bad"):
         _exec(con, f"drop table if exists {table}")
     fields = [f"c{i}" for i in range(len(layout.header))]

@@ -49,7 +49,10 @@ checked as (
             ) then 'invalid_phone'
             when raw_registration_date is null or raw_registration_date = ''
                 then 'missing_registration_date'
-            when registration_date is null then 'unparseable_registration_date'
+            -- YYYY-MM-DD within 1900-01-01 up to today (see transactions_validated).
+            when registration_date is null or not regexp_matches(raw_registration_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
+                then 'unparseable_registration_date'
+            when registration_date < date '1900-01-01' then 'invalid_registration_date'
             when registration_date > current_date then 'future_registration_date'
             when age_group is null or age_group = '' then 'missing_age_group'
             when age_group not in ('18-25', '26-35', '36-45', '46-60', '60+')

@@ -48,15 +48,19 @@ checked as (
                 'Electronics', 'Clothing', 'Home & Kitchen', 'Books', 'Sports', 'Beauty'
             ) then 'invalid_category'
             when raw_price is null or raw_price = '' then 'missing_price'
-            when price is null then 'unparseable_price'
+            -- Strictly written numbers only (no 1_000, 1e3, 0x10), never rounded away.
+            when price is null or not regexp_matches(raw_price, '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$') then 'unparseable_price'
+            when price <> try_cast(raw_price as decimal(38, 10)) then 'invalid_price'
             when price <= 0 then 'non_positive_price'
             when raw_cost is null or raw_cost = '' then 'missing_cost'
-            when cost is null then 'unparseable_cost'
+            when cost is null or not regexp_matches(raw_cost, '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$') then 'unparseable_cost'
+            when cost <> try_cast(raw_cost as decimal(38, 10)) then 'invalid_cost'
             when cost < 0 then 'negative_cost'
             when cost >= price then 'cost_not_below_price'
             when raw_stock_quantity is null or raw_stock_quantity = ''
                 then 'missing_stock_quantity'
-            when stock_quantity is null then 'unparseable_stock_quantity'
+            when stock_quantity is null or not regexp_matches(raw_stock_quantity, '^[+-]?[0-9]+$')
+                then 'unparseable_stock_quantity'
             when stock_quantity < 0 then 'negative_stock_quantity'
         end as reject_reason
     from cleansed
