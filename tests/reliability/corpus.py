@@ -28,6 +28,9 @@ class Case:
     reasons: frozenset[tuple[str, int, str]] = frozenset()
     values: dict[tuple[str, str, str], object] = field(default_factory=dict)
     refused: str | None = None
+    #: Who fixes it, while the case still fails (an expected failure, strict: it must
+    #: fail until the fix lands, then the marker goes).
+    pending: str | None = None
 
     def counts(self, entity: str) -> Counts:
         return self.expect.get(entity, (COUNTS[entity], 0, 0))
@@ -63,6 +66,13 @@ def _split(row: str) -> list[str]:
     return [f'"{value}"' if "," in value else value for value in fields]
 
 
+def _email_first() -> bytes:
+    """The customers file with its email column moved to the front."""
+    lines = [HEADERS[CUST].split(","), *(_split(row) for row in ROWS[CUST])]
+    moved = [[line[3], *line[:3], *line[4:]] for line in lines]
+    return ("\n".join(",".join(line) for line in moved) + "\n").encode()
+
+
 def raw(entity: str, data: bytes) -> Callable[[], Files]:
     return lambda: {entity: data}
 
@@ -75,8 +85,7 @@ def setting(entity: str, line: int, column: str, value: str) -> Callable[[], Fil
     return lambda: field_set(entity, line, column, value)
 
 
-T, I, C, P = "transactions", "transaction_items", "customers", "products"
-ITEM_LINE = {"TXN00001": (2, 3), "TXN00002": (4,), "TXN00003": (5,), "TXN00004": (6,)}
+TXN, ITEMS, CUST, PROD = "transactions", "transaction_items", "customers", "products"
 
 
 def item_defect(name: str, column: str, value: str, reason: str) -> Case:
@@ -84,9 +93,9 @@ def item_defect(name: str, column: str, value: str, reason: str) -> Case:
     order are quarantined together."""
     return Case(
         name,
-        setting(I, 5, column, value),
-        {T: (4, 1, 0), I: (6, 1, 0)},
-        frozenset({(I, 5, reason), (T, 4, "rejected_items")}),
+        setting(ITEMS, 5, column, value),
+        {TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
+        frozenset({(ITEMS, 5, reason), (TXN, 4, "rejected_items")}),
     )
 
 
@@ -95,9 +104,9 @@ def product_defect(name: str, column: str, value: str, reason: str) -> Case:
     order TXN00004 wait in quarantine."""
     return Case(
         name,
-        setting(P, 4, column, value),
-        {P: (3, 1, 0), T: (4, 1, 0), I: (6, 1, 0)},
-        frozenset({(P, 4, reason), (I, 6, "product_rejected"), (T, 5, "rejected_items")}),
+        setting(PROD, 4, column, value),
+        {PROD: (3, 1, 0), TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
+        frozenset({(PROD, 4, reason), (ITEMS, 6, "product_rejected"), (TXN, 5, "rejected_items")}),
     )
 
 
@@ -105,9 +114,9 @@ def transaction_date_defect(name: str, value: str, reason: str) -> Case:
     """A bad date on TXN00004 (line 5): the order and its one item are quarantined."""
     return Case(
         name,
-        setting(T, 5, "transaction_date", value),
-        {T: (4, 1, 0), I: (6, 1, 0)},
-        frozenset({(T, 5, reason), (I, 6, "parent_transaction_rejected")}),
+        setting(TXN, 5, "transaction_date", value),
+        {TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
+        frozenset({(TXN, 5, reason), (ITEMS, 6, "parent_transaction_rejected")}),
     )
 
 
@@ -116,9 +125,9 @@ def registration_defect(name: str, value: str, reason: str) -> Case:
     (TXN00005, two items) wait in quarantine."""
     return Case(
         name,
-        setting(C, 6, "registration_date", value),
-        {C: (4, 1, 0), T: (4, 1, 0), I: (5, 2, 0)},
-        frozenset({(C, 6, reason), (T, 6, "customer_rejected")}),
+        setting(CUST, 6, "registration_date", value),
+        {CUST: (4, 1, 0), TXN: (4, 1, 0), ITEMS: (5, 2, 0)},
+        frozenset({(CUST, 6, reason), (TXN, 6, "customer_rejected")}),
     )
 
 
@@ -145,141 +154,152 @@ def _hostile_names() -> list[Case]:
         cases.append(
             Case(
                 f"product name: {label}",
-                setting(P, 3, "product_name", quoted),
-                values={(P, "PROD0002", "product_name"): text},
+                setting(PROD, 3, "product_name", quoted),
+                values={(PROD, "PROD0002", "product_name"): text},
             )
         )
     return cases
 
 
 def _structure() -> list[Case]:
-    items = ROWS[I]
+    items = ROWS[ITEMS]
     return [
         Case("base set", lambda: {}),
         Case(
             "whole file CRLF",
-            with_rows(I, items, "\r\n"),
-            values={(I, "ITEM00007", "line_total"): 120},
+            with_rows(ITEMS, items, "\r\n"),
+            values={(ITEMS, "ITEM00007", "line_total"): 120},
         ),
         Case(
             "one CRLF line in an LF file",
-            lambda: {I: csv_bytes(I).replace(b"0,49.50\n", b"0,49.50\r\n", 1)},
+            lambda: {ITEMS: csv_bytes(ITEMS).replace(b"0,49.50\n", b"0,49.50\r\n", 1)},
+            pending="the line-level CSV reader (#13)",
         ),
         Case(
             "one LF line in a CRLF file",
-            lambda: {I: csv_bytes(I, newline="\r\n").replace(b"0,84.15\r\n", b"0,84.15\n")},
+            lambda: {ITEMS: csv_bytes(ITEMS, newline="\r\n").replace(b"0,84.15\r\n", b"0,84.15\n")},
         ),
         Case(
             "quoted value with a newline (valid CSV)",
-            setting(T, 3, "shipping_address", '"2 Oak St\nApt 4, Austin, TX"'),
-            values={(T, "TXN00002", "shipping_address"): "2 Oak St\nApt 4, Austin, TX"},
+            setting(TXN, 3, "shipping_address", '"2 Oak St\nApt 4, Austin, TX"'),
+            values={(TXN, "TXN00002", "shipping_address"): "2 Oak St\nApt 4, Austin, TX"},
         ),
         Case(
             "doubled quotes inside a quoted value",
-            setting(P, 2, "product_name", '"Acme ""Pro"" Laptop"'),
-            values={(P, "PROD0001", "product_name"): 'Acme "Pro" Laptop'},
+            setting(PROD, 2, "product_name", '"Acme ""Pro"" Laptop"'),
+            values={(PROD, "PROD0001", "product_name"): 'Acme "Pro" Laptop'},
         ),
         Case(
             "UTF-8 byte order mark",
-            raw(C, b"\xef\xbb\xbf" + csv_bytes(C)),
-            values={(C, "CUST0001", "last_name"): "O'Donnell"},
+            raw(CUST, b"\xef\xbb\xbf" + csv_bytes(CUST)),
+            values={(CUST, "CUST0001", "email"): "siobhan.odonnell@example.com"},
         ),
         Case(
             "UTF-16 LE with BOM",
-            raw(C, csv_bytes(C).decode().encode("utf-16")),
-            values={(C, "CUST0005", "first_name"): "伟"},
+            raw(CUST, csv_bytes(CUST).decode().encode("utf-16")),
+            values={(CUST, "CUST0005", "first_name"): "伟"},
         ),
         Case(
             "UTF-16 BE with BOM",
-            raw(C, b"\xfe\xff" + csv_bytes(C).decode().encode("utf-16-be")),
-            values={(C, "CUST0004", "last_name"): "García"},
+            raw(CUST, b"\xfe\xff" + csv_bytes(CUST).decode().encode("utf-16-be")),
+            values={(CUST, "CUST0004", "last_name"): "García"},
         ),
         Case(
             "Windows-1252 (euro sign, curly quotes)",
             raw(
-                P,
-                csv_bytes(P).decode().replace("Cozy Sweater", "Cozy “Sweater” €").encode("cp1252"),
+                PROD,
+                csv_bytes(PROD)
+                .decode()
+                .replace("Cozy Sweater", "Cozy “Sweater” €")
+                .encode("cp1252"),
             ),
-            values={(P, "PROD0002", "product_name"): "Cozy “Sweater” €"},
+            values={(PROD, "PROD0002", "product_name"): "Cozy “Sweater” €"},
         ),
         Case(
             "Latin-1 accents",
-            raw(C, csv_bytes(C, ROWS[C][:4]).decode().encode("latin-1")),
-            {C: (4, 0, 0), T: (4, 1, 0), I: (5, 2, 0)},
-            frozenset({(T, 6, "orphan_customer_id")}),
-            values={(C, "CUST0004", "last_name"): "García"},
+            raw(CUST, csv_bytes(CUST, ROWS[CUST][:4]).decode().encode("latin-1")),
+            {CUST: (4, 0, 0), TXN: (4, 1, 0), ITEMS: (5, 2, 0)},
+            frozenset({(TXN, 6, "orphan_customer_id")}),
+            values={(CUST, "CUST0004", "last_name"): "García"},
         ),
-        Case("header only", with_rows(P, []), {P: (0, 0, 0), T: (0, 5, 0), I: (0, 7, 0)}),
+        Case(
+            "header only", with_rows(PROD, []), {PROD: (0, 0, 0), TXN: (0, 5, 0), ITEMS: (0, 7, 0)}
+        ),
         Case(
             "blank lines between records",
-            lambda: {I: csv_bytes(I).replace(b"\nITEM00003", b"\n\n\nITEM00003")},
+            lambda: {ITEMS: csv_bytes(ITEMS).replace(b"\nITEM00003", b"\n\n\nITEM00003")},
         ),
         Case(
             "columns in another order",
             lambda: {
-                C: "\n".join(
+                CUST: "\n".join(
                     [
                         "email,customer_id,"
-                        + ",".join(HEADERS[C].split(",")[1:3] + HEADERS[C].split(",")[4:]),
+                        + ",".join(HEADERS[CUST].split(",")[1:3] + HEADERS[CUST].split(",")[4:]),
                     ]
                     + [
                         ",".join([r[3], r[0], r[1], r[2], *r[4:]])
-                        for r in (_split(row) for row in ROWS[C])
+                        for r in (_split(row) for row in ROWS[CUST])
                     ]
                 ).encode()
                 + b"\n"
             },
-            values={(C, "CUST0003", "email"): "pieter.vdberg@example.com"},
+            values={(CUST, "CUST0003", "email"): "pieter.vdberg@example.com"},
         ),
         Case(
             "an unknown extra column",
             lambda: {
-                P: (
-                    "\n".join([HEADERS[P] + ",colour", *(row + ",red" for row in ROWS[P])]) + "\n"
+                PROD: (
+                    "\n".join([HEADERS[PROD] + ",colour", *(row + ",red" for row in ROWS[PROD])])
+                    + "\n"
                 ).encode()
             },
         ),
         Case(
             "a 100 kB quoted value",
-            setting(T, 2, "shipping_address", '"' + "1 Main St " * 10_000 + '"'),
+            setting(TXN, 2, "shipping_address", '"' + "1 Main St " * 10_000 + '"'),
         ),
         Case(
             "too many fields on one line",
-            lambda: {I: csv_bytes(I, rows_with(I, 4, ROWS[I][2] + ",extra"))},
-            {T: (4, 1, 0), I: (6, 1, 0)},
+            lambda: {ITEMS: csv_bytes(ITEMS, rows_with(ITEMS, 4, ROWS[ITEMS][2] + ",extra"))},
+            {TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
         ),
         Case(
             "too few fields on one line",
-            lambda: {I: csv_bytes(I, rows_with(I, 5, "ITEM00004,TXN00003,PROD0001,1"))},
-            {T: (4, 1, 0), I: (6, 1, 0)},
+            lambda: {ITEMS: csv_bytes(ITEMS, rows_with(ITEMS, 5, "ITEM00004,TXN00003,PROD0001,1"))},
+            {TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
         ),
         Case(
             "NUL byte in a value",
-            lambda: {P: csv_bytes(P).replace(b"Chef Pan", b"Chef\x00Pan")},
-            {P: (3, 1, 0), T: (4, 1, 0), I: (6, 1, 0)},
+            lambda: {PROD: csv_bytes(PROD).replace(b"Chef Pan", b"Chef\x00Pan")},
+            {PROD: (3, 1, 0), TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
+            pending="the line-level CSV reader (#13)",
         ),
         Case(
             "lone CR inside a value",
-            lambda: {T: csv_bytes(T).replace(b"4 Bay Rd", b"4 Bay\rRd")},
-            {T: (4, 1, 0), I: (6, 1, 0)},
+            lambda: {TXN: csv_bytes(TXN).replace(b"4 Bay Rd", b"4 Bay\rRd")},
+            {TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
+            pending="the line-level CSV reader (#13)",
         ),
         Case(
             "unterminated quote on the last line",
             lambda: {
-                I: csv_bytes(I, [*items[:-1], 'ITEM00007,"TXN00005,PROD0004,1,120.00,0,120.00'])
+                ITEMS: csv_bytes(
+                    ITEMS, [*items[:-1], 'ITEM00007,"TXN00005,PROD0004,1,120.00,0,120.00']
+                )
             },
-            {T: (4, 1, 0), I: (5, 2, 0)},
+            {TXN: (4, 1, 0), ITEMS: (5, 2, 0)},
         ),
         Case(
             "unterminated quote followed by more than 10 kB",
             lambda: {
-                C: csv_bytes(
-                    C,
+                CUST: csv_bytes(
+                    CUST,
                     [
-                        ROWS[C][0],
+                        ROWS[CUST][0],
                         'CUST0002,"Angus,MacDonald,angus.macdonald@example.com,5559876543,'
                         "2023-02-11,Austin,TX,USA,36-45",
-                        *ROWS[C][2:],
+                        *ROWS[CUST][2:],
                         *(
                             f"CUST{n:04d},Pat,{BIG[:100]},pat{n}@example.com,5550000000,"
                             "2023-06-01,Reno,NV,USA,26-35"
@@ -288,7 +308,8 @@ def _structure() -> list[Case]:
                     ],
                 )
             },
-            {C: (124, 1, 0), T: (4, 1, 0), I: (6, 1, 0)},
+            {CUST: (124, 1, 0), TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
+            pending="the line-level CSV reader (#13)",
         ),
     ]
 
@@ -322,18 +343,18 @@ def _values() -> list[Case]:
         ),
         Case(
             "quantity padded ' 1 ' (repaired)",
-            setting(I, 5, "quantity", " 1 "),
-            values={(I, "ITEM00004", "quantity"): 1},
+            setting(ITEMS, 5, "quantity", " 1 "),
+            values={(ITEMS, "ITEM00004", "quantity"): 1},
         ),
         Case(
             "quantity +1 (a decimal integer)",
-            setting(I, 5, "quantity", "+1"),
-            values={(I, "ITEM00004", "quantity"): 1},
+            setting(ITEMS, 5, "quantity", "+1"),
+            values={(ITEMS, "ITEM00004", "quantity"): 1},
         ),
         Case(
             "wrong line_total (recomputed)",
-            setting(I, 5, "line_total", "1.00"),
-            values={(I, "ITEM00004", "line_total"): 899.99},
+            setting(ITEMS, 5, "line_total", "1.00"),
+            values={(ITEMS, "ITEM00004", "line_total"): 899.99},
         ),
         product_defect("price 1_000", "price", "1_000", "unparseable_price"),
         product_defect("price 19.99999", "price", "19.99999", "invalid_price"),
@@ -361,50 +382,52 @@ def _values() -> list[Case]:
 
 
 def _keys() -> list[Case]:
-    items = ROWS[I]
+    items = ROWS[ITEMS]
     return [
-        Case("exact duplicate item line", with_rows(I, [*items, items[3]]), {I: (7, 0, 1)}),
+        Case("exact duplicate item line", with_rows(ITEMS, [*items, items[3]]), {ITEMS: (7, 0, 1)}),
         Case(
             "exact duplicate transaction line",
-            with_rows(T, [*ROWS[T], ROWS[T][1]]),
-            {T: (5, 0, 1)},
+            with_rows(TXN, [*ROWS[TXN], ROWS[TXN][1]]),
+            {TXN: (5, 0, 1)},
         ),
         Case(
             "orphan transaction and its item",
             lambda: {
-                T: csv_bytes(T, [*ROWS[T], ORPHAN_ORDER]),
-                I: csv_bytes(I, [*items, ORPHAN_ITEM]),
+                TXN: csv_bytes(TXN, [*ROWS[TXN], ORPHAN_ORDER]),
+                ITEMS: csv_bytes(ITEMS, [*items, ORPHAN_ITEM]),
             },
-            {T: (5, 1, 0), I: (7, 1, 0)},
-            frozenset({(T, 7, "orphan_customer_id"), (I, 9, "parent_transaction_rejected")}),
+            {TXN: (5, 1, 0), ITEMS: (7, 1, 0)},
+            frozenset({(TXN, 7, "orphan_customer_id"), (ITEMS, 9, "parent_transaction_rejected")}),
         ),
         Case(
             "item of an unknown product",
-            setting(I, 8, "product_id", "PROD9999"),
-            {T: (4, 1, 0), I: (5, 2, 0)},
-            frozenset({(I, 8, "orphan_product_id"), (T, 6, "rejected_items")}),
+            setting(ITEMS, 8, "product_id", "PROD9999"),
+            {TXN: (4, 1, 0), ITEMS: (5, 2, 0)},
+            frozenset({(ITEMS, 8, "orphan_product_id"), (TXN, 6, "rejected_items")}),
         ),
         Case(
             "item of an unknown order",
-            with_rows(I, [*items, "ITEM00009,TXN09999,PROD0001,1,899.99,0,899.99"]),
-            {I: (7, 1, 0)},
-            frozenset({(I, 9, "orphan_transaction_id")}),
+            with_rows(ITEMS, [*items, "ITEM00009,TXN09999,PROD0001,1,899.99,0,899.99"]),
+            {ITEMS: (7, 1, 0)},
+            frozenset({(ITEMS, 9, "orphan_transaction_id")}),
         ),
         Case(
             "order without items",
-            with_rows(I, [row for row in items if "TXN00004" not in row]),
-            {T: (4, 1, 0), I: (6, 0, 0)},
-            frozenset({(T, 5, "no_items")}),
+            with_rows(ITEMS, [row for row in items if "TXN00004" not in row]),
+            {TXN: (4, 1, 0), ITEMS: (6, 0, 0)},
+            frozenset({(TXN, 5, "no_items")}),
         ),
         Case(
             "customer without email, phone or age group (optional)",
-            setting(C, 3, "email", ""),
-            values={(C, "CUST0002", "email"): None},
+            setting(CUST, 3, "email", ""),
+            values={(CUST, "CUST0002", "email"): None},
+            pending="optional fields and open vocabularies (#13)",
         ),
         Case(
             "unknown payment method passes unchanged",
-            setting(T, 3, "payment_method", "Klarna"),
-            values={(T, "TXN00002", "payment_method"): "Klarna"},
+            setting(TXN, 3, "payment_method", "Klarna"),
+            values={(TXN, "TXN00002", "payment_method"): "Klarna"},
+            pending="optional fields and open vocabularies (#13)",
         ),
         *_hostile_names(),
     ]
@@ -412,26 +435,26 @@ def _keys() -> list[Case]:
 
 def _refused() -> list[Case]:
     return [
-        Case("zero-byte file", raw(P, b""), {P: (0, 0, 0), T: (0, 5, 0), I: (0, 7, 0)}),
+        Case("zero-byte file", raw(PROD, b""), {PROD: (0, 0, 0), TXN: (0, 5, 0), ITEMS: (0, 7, 0)}),
         Case(
             "binary garbage instead of CSV",
-            raw(P, bytes(range(256)) * 64),
+            raw(PROD, bytes(range(256)) * 64),
             refused="products",
         ),
         Case(
             "header without a mandatory column",
             lambda: {
-                I: (
+                ITEMS: (
                     "\n".join(
                         [
-                            HEADERS[I].replace(",quantity", ""),
-                            *(",".join(r.split(",")[:3] + r.split(",")[4:]) for r in ROWS[I]),
+                            HEADERS[ITEMS].replace(",quantity", ""),
+                            *(",".join(r.split(",")[:3] + r.split(",")[4:]) for r in ROWS[ITEMS]),
                         ]
                     )
                     + "\n"
                 ).encode()
             },
-            {T: (0, 5, 0), I: (0, 7, 0)},
+            {TXN: (0, 5, 0), ITEMS: (0, 7, 0)},
         ),
     ]
 

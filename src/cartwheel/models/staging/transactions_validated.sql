@@ -123,7 +123,6 @@ checked as (
                 then 'missing_transaction_id'
             when not regexp_matches(cleansed.transaction_id, '^TXN[0-9]+$')
                 then 'invalid_transaction_id'
-            when stored_earlier.transaction_id is not null then 'duplicate_of_earlier_batch'
             when cleansed.customer_id is null or cleansed.customer_id = ''
                 then 'missing_customer_id'
             when cleansed.raw_transaction_date is null or cleansed.raw_transaction_date = ''
@@ -163,6 +162,7 @@ checked as (
                 select 1 from unparsed_item_lines
                 where position(',' || cleansed.transaction_id || ',' in fields) > 0
             ) then 'rejected_items'
+            when stored_earlier.transaction_id is not null then 'duplicate_of_earlier_batch'
         end as reject_reason
     from cleansed
     left join valid_customers on cleansed.customer_id = valid_customers.customer_id
