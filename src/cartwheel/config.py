@@ -19,6 +19,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from cartwheel.vocabulary import VocabularySettings
+
 CONFIG_FILE_ENV = "CARTWHEEL_CONFIG"
 DEFAULT_CONFIG_FILE = "cartwheel.yaml"
 
@@ -37,6 +39,12 @@ class MonitorSettings(BaseModel):
     volume_sigmas: float = Field(3.0, gt=0, description="Anomaly outside mean ± this × σ.")
     min_quality_score: float = Field(95.0, ge=0, le=100, description="Quality score at least.")
     max_response_ms: float = Field(1000.0, gt=0, description="Database answers within.")
+
+
+def require_http(url: str | None, key: str) -> None:
+    """Endpoints are http(s) URLs: no file:// or other scheme reaches urllib."""
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"{key} must be an http:// or https:// URL")
 
 
 class AlertSettings(BaseModel):
@@ -74,11 +82,30 @@ class AlertSettings(BaseModel):
     @field_validator("webhook_url")
     @classmethod
     def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
-            "http",
-            "https",
-        ):
-            raise ValueError("alerts.webhook_url must be an http:// or https:// URL")
+        require_http(value and value.get_secret_value(), "alerts.webhook_url")
+        return value
+
+
+class LineageSettings(BaseModel):
+    """Where each run's OpenLineage events go: a JSON-lines file in the data folder, or
+    an HTTP endpoint (Marquez or any OpenLineage consumer)."""
+
+    enabled: bool = Field(True, description="Emit OpenLineage events for each run and step.")
+    url: str | None = Field(
+        None,
+        description="POST events here (e.g. http://localhost:5000/api/v1/lineage); "
+        "unset = append them to openlineage.jsonl in the data folder.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="Bearer token for the endpoint (a secret: never logged)."
+    )
+    namespace: str = Field("cartwheel", min_length=1, description="The jobs' namespace.")
+    timeout_seconds: float = Field(5.0, gt=0, description="Per HTTP attempt.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        require_http(value, "lineage.url")
         return value
 
 
@@ -118,6 +145,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Per check id (quality/checks.yaml), `warn` and/or `error` in % of rows.",
     )
+    forecast_days: int = Field(
+        90, ge=1, le=730, description="Days ahead in forecast_revenue.csv (needs the extra)."
+    )
     # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")
     retry_backoff_seconds: float = Field(
@@ -131,7 +161,12 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+    vocabulary: VocabularySettings = Field(
+        default_factory=lambda: VocabularySettings(),
+        description="Canonical spellings of known values and band thresholds.",
+    )
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
+    lineage: LineageSettings = Field(default_factory=lambda: LineageSettings())
 
     @model_validator(mode="after")
     def _postgres_needs_url(self) -> Settings:

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cartwheel.analytics.forecast import FORECAST_FILE, revenue_forecast
 from cartwheel.engines import Engine
 from cartwheel.engines.base import string_literal
 from cartwheel.models import load_models, render
@@ -49,8 +50,9 @@ def write_csv(writer: duckdb.DuckDBPyConnection, table: pa.Table, path: Path) ->
     writer.unregister("result")
 
 
-def run_analytics(engine: Engine, out_dir: Path) -> dict:
-    """Write `queryN_*.csv` and `analytics_summary.json`; returns the summary."""
+def run_analytics(engine: Engine, out_dir: Path, forecast_days: int = 90) -> dict:
+    """Write `queryN_*.csv`, `forecast_revenue.csv` and `analytics_summary.json`; returns
+    the summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     models = {model.name: model for model in load_models("analytics")}
@@ -65,12 +67,16 @@ def run_analytics(engine: Engine, out_dir: Path) -> dict:
             "columns": table.column_names,
             "execution_time_ms": round((time.perf_counter() - started) * 1000, 2),
         }
+    forecast, backtest = revenue_forecast(engine, forecast_days)
+    if forecast is not None:
+        write_csv(writer, forecast, out_dir / FORECAST_FILE)
     writer.close()
     summary = {
         "generation_timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "queries_executed": len(results),
         "query_results": results,
         "total_execution_time_seconds": round(time.perf_counter() - began, 3),
+        "forecast_backtest": backtest,
     }
     (out_dir / "analytics_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cartwheel.analytics.forecast import dashboard_view
 from cartwheel.dashboard.data import LIMITS, warehouse_data
 from cartwheel.dashboard.layout import FILTERS, layout
 from cartwheel.dashboard.ops import pipeline_data, quality_data
@@ -104,6 +105,7 @@ def build_dashboard(
         "data": sales.data,
         "quality": quality,
         "pipeline": pipeline_data(engine, folders, this_run),
+        "forecast": dashboard_view(engine, folders),
     }
     html = render_html(payload)
     path = out_dir / HTML_NAME
@@ -154,7 +156,11 @@ def build_dashboard(
                     "ops.pipeline_runs",
                     "ops.step_runs",
                 ],
-                "reports": ["quality_report.json", "monitoring_report.json"],
+                "reports": [
+                    "quality_report.json",
+                    "monitoring_report.json",
+                    "analytics/forecast_revenue.csv",
+                ],
                 "aggregation": "month x category x state x payment method cube plus bounded "
                 "tables (top products per category, sub-categories, weekdays, customers)",
                 "cube_cells": len(sales.data["sales"]["revenue"]),

@@ -13,6 +13,27 @@ import pyarrow as pa
 
 from cartwheel.engines.base import Engine, check_identifier, fsync_path
 
+# PostgreSQL's initcap (first letter of each word upper, the rest lower; a word is a run
+# of letters and digits), for the models that re-case all-upper or all-lower names. Each
+# connection defines it; a single word takes the short path.
+INITCAP_MACRO = r"""
+create or replace temp macro initcap(value) as case
+    when regexp_matches(value, '[^\pL\pN]') then array_to_string(list_transform(
+        regexp_extract_all(lower(value), '[\pL\pN]+|[^\pL\pN]+'),
+        lambda word: upper(word[1]) || word[2:]), '')
+    else upper(value[1]) || lower(value[2:])
+end
+"""
+
+
+def _connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(path, read_only=read_only)
+    # Offline machines: fail fast instead of trying to download extensions.
+    con.execute("set autoinstall_known_extensions=false")
+    con.execute("set autoload_known_extensions=false")
+    con.execute(INITCAP_MACRO)
+    return con
+
 
 def next_path(published: Path) -> Path:
     """The private file a run builds before publishing it over `published`."""
@@ -39,10 +60,7 @@ class DuckDBEngine(Engine):
         if path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.con = duckdb.connect(path, read_only=read_only)
-        # Offline machines: fail fast instead of trying to download extensions.
-        self.con.execute("set autoinstall_known_extensions=false")
-        self.con.execute("set autoload_known_extensions=false")
+        self.con = _connect(path, read_only)
 
     published: Path | None = None
 
@@ -84,9 +102,7 @@ class DuckDBEngine(Engine):
 
     def reconnect(self) -> None:
         self.close()
-        self.con = duckdb.connect(self.path)
-        self.con.execute("set autoinstall_known_extensions=false")
-        self.con.execute("set autoload_known_extensions=false")
+        self.con = _connect(self.path)
 
     def discard(self) -> None:
         self.close()

@@ -29,7 +29,8 @@ WHOLE_ROW = ("",)
 KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {
         "duplicate_row": WHOLE_ROW,
-        "missing_value": ("first_name", "last_name", "email", "registration_date"),
+        # Only mandatory fields: a blank email or registration date is valid (optional).
+        "missing_value": ("first_name", "last_name"),
         "malformed_email": ("email",),
         "phone_punctuation": ("phone",),
         "malformed_phone": ("phone",),
@@ -50,7 +51,7 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "transactions": {
         "duplicate_row": WHOLE_ROW,
-        "missing_value": ("customer_id", "transaction_date", "payment_method"),
+        "missing_value": ("customer_id", "transaction_date"),
         "miscased_text": ("payment_method",),
         "padded_text": ("payment_method",),
         "orphan_customer_id": ("customer_id",),

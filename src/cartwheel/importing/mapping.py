@@ -10,9 +10,7 @@ from typing import Any
 
 import yaml
 
-CATEGORIES = ("Electronics", "Clothing", "Home & Kitchen", "Books", "Sports", "Beauty")
-PAYMENT_METHODS = ("Credit Card", "Debit Card", "UPI", "Cash on Delivery", "Net Banking")
-AGE_GROUPS = ("18-25", "26-35", "36-45", "46-60", "60+")
+from cartwheel.vocabulary import AGE_GROUPS, CATEGORIES, PAYMENT_METHODS
 
 # Fields read once per order (first non-blank line of the order) and once per line.
 ORDER_FIELDS = (

@@ -15,6 +15,7 @@ from cartwheel.contract import ENTITIES, OPTIONAL_COLUMNS, RAW_COLUMNS
 from cartwheel.engines import Engine
 from cartwheel.engines.base import SourceError
 from cartwheel.ingest.sniff import inspect_csv
+from cartwheel.vocabulary import VocabularySettings, write_vocabulary
 
 
 class InputError(Exception):
@@ -114,15 +115,21 @@ def load_entity(engine: Engine, entity: str, path: Path, batch_id: str) -> Table
 
 
 def ingest(
-    engine: Engine, folder: Path, batch_id: str, run_id: str | None = None
+    engine: Engine,
+    folder: Path,
+    batch_id: str,
+    run_id: str | None = None,
+    vocabulary: VocabularySettings | None = None,
 ) -> list[TableLoad]:
-    """Load every entity of one batch; reloading the same batch replaces it."""
+    """Load every entity of one batch; reloading the same batch replaces it. The
+    configured vocabulary (canonical spellings, bands) is written for the later steps."""
     # Imported here: the quality package imports production, which imports ingest.
     from cartwheel.quality.quarantine import ensure_quarantine
 
     files = find_raw_files(folder)
     engine.create_schemas()
     ensure_quarantine(engine)
+    write_vocabulary(engine, vocabulary or VocabularySettings())
     loads = [load_entity(engine, entity, files[entity], batch_id) for entity in ENTITIES]
     if run_id is not None:
         engine.execute(

@@ -30,7 +30,7 @@ from cartwheel.engines.base import WriterBusy
 from cartwheel.ingest import ingest
 from cartwheel.ingest.batches import Batch, mark_processed, pending_batches, register_batch
 from cartwheel.ingest.loader import InputError
-from cartwheel.orchestration import history
+from cartwheel.orchestration import history, lineage
 from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
 from cartwheel.orchestration.lock import LockBusy, LockHolder, RunLock, new_holder
 from cartwheel.orchestration.logs import RunLog, read_events
@@ -38,6 +38,7 @@ from cartwheel.orchestration.publish import Workspace
 from cartwheel.orchestration.retry import retrying
 from cartwheel.production import load_production
 from cartwheel.quality.conservation import conservation, equation, records_processed
+from cartwheel.quality.repairs import repair_summary
 from cartwheel.quality.report import (
     keep_history,
     run_quality,
@@ -153,7 +154,13 @@ class Pipeline:
         began = time.perf_counter()
         try:
             batch = self.batch or Batch(self.input_dir.name, self.input_dir, None)
-            loads = ingest(self.engine, batch.folder, batch_id=batch.batch_id, run_id=self.run_id)
+            loads = ingest(
+                self.engine,
+                batch.folder,
+                batch_id=batch.batch_id,
+                run_id=self.run_id,
+                vocabulary=self.settings.vocabulary,
+            )
             register_batch(self.engine, batch, self.run_id)
         except InputError as error:
             raise PipelineError(str(error)) from error
@@ -209,12 +216,14 @@ class Pipeline:
             "run_id": self.run_id,
             "records_processed": processed,
             "conservation": [equation(row) for row in balance],
+            **repair_summary(self.engine),
             "transformations_applied": [
                 "trim text fields",
                 "lower-case emails",
                 "digits-only phone numbers",
-                "title-case first and last names",
-                "canonical category and payment method spellings",
+                "re-case first and last names only when entirely upper or lower case",
+                "canonical spellings of known categories, payment methods and age groups "
+                "(unknown values kept as given and counted)",
                 "exact duplicate rows removed (first occurrence kept); of two rows with one "
                 "transaction or item id the latest wins",
                 "rows breaking a rule quarantined with a reason code; an order is promoted "
@@ -236,7 +245,7 @@ class Pipeline:
         return StepResult("warehouse", records=rows["warehouse.fact_sales"], detail=rows)
 
     def analytics(self) -> StepResult:
-        summary = run_analytics(self.engine, self.analytics_dir)
+        summary = run_analytics(self.engine, self.analytics_dir, self.settings.forecast_days)
         return StepResult("analytics", records=summary["queries_executed"])
 
     def dashboard(self) -> StepResult:
@@ -380,6 +389,7 @@ class Pipeline:
             raise PipelineError(
                 f"cannot take the run lock {lock.path}: {one_line(error)}"
             ) from error
+        emitter = lineage.attach(self)  # OpenLineage events from this run's log events
         try:
             try:
                 self._prepare(lock)
@@ -387,6 +397,7 @@ class Pipeline:
                 raise PipelineError(f"recovery of an earlier run: {one_line(error)}") from error
             self._execute(steps, rebuild)
         finally:
+            lineage.detach(emitter)
             self.close()
             self.log.close()
             lock.release()

@@ -6,14 +6,15 @@ create table if not exists production.customers (
     -- Not UNIQUE: customers change their email (SCD2 feed), and DuckDB refuses any update
     -- of an indexed column in a row that a foreign key references. Duplicate emails
     -- are a quality check instead.
-    email varchar not null,
+    -- Optional fields are NULL when the shop's data lacks them. Vocabularies (age
+    -- groups, categories, payment methods) are the shop's own, so no CHECK lists them.
+    email varchar,
     phone varchar,
-    registration_date date not null,
+    registration_date date,
     city varchar,
     state varchar,
     country varchar,
-    age_group varchar not null
-        check (age_group in ('18-25', '26-35', '36-45', '46-60', '60+')),
+    age_group varchar,
     created_at timestamp not null,
     updated_at timestamp not null
 );
@@ -21,16 +22,17 @@ create table if not exists production.customers (
 create table if not exists production.products (
     product_id varchar primary key,
     product_name varchar not null,
-    category varchar not null
-        check (category in ('Electronics', 'Clothing', 'Home & Kitchen', 'Books', 'Sports', 'Beauty')),
+    category varchar not null,
     sub_category varchar,
     price decimal(12, 2) not null check (price > 0),
-    cost decimal(12, 2) not null check (cost >= 0),
+    cost decimal(12, 2) check (cost >= 0),
     brand varchar,
-    stock_quantity integer not null check (stock_quantity >= 0),
+    stock_quantity integer check (stock_quantity >= 0),
     supplier_id varchar,
-    profit_margin decimal(7, 2) not null,
-    price_category varchar not null check (price_category in ('Budget', 'Mid-range', 'Premium')),
+    -- NULL where the cost is unknown.
+    profit_margin decimal(7, 2),
+    -- The configured price bands (ops.bands).
+    price_category varchar not null,
     created_at timestamp not null,
     updated_at timestamp not null,
     check (cost < price)
@@ -40,11 +42,10 @@ create table if not exists production.transactions (
     transaction_id varchar primary key,
     customer_id varchar not null references production.customers (customer_id),
     transaction_date date not null,
-    transaction_time varchar not null,
-    payment_method varchar not null
-        check (payment_method in ('Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking')),
+    transaction_time varchar,
+    payment_method varchar,
     shipping_address varchar,
-    total_amount decimal(14, 2) not null check (total_amount >= 0),
+    total_amount decimal(16, 4) not null check (total_amount >= 0),
     shipping_city varchar,
     shipping_state varchar,
     shipping_postal_code varchar,
@@ -58,10 +59,10 @@ create table if not exists production.transaction_items (
     transaction_id varchar not null references production.transactions (transaction_id),
     product_id varchar not null references production.products (product_id),
     quantity integer not null check (quantity >= 1),
-    unit_price decimal(12, 2) not null check (unit_price > 0),
+    unit_price decimal(12, 4) not null check (unit_price > 0),
     discount_percentage decimal(5, 2) not null
         check (discount_percentage >= 0 and discount_percentage <= 100),
-    line_total decimal(14, 2) not null check (line_total >= 0),
+    line_total decimal(14, 4) not null check (line_total >= 0),
     created_at timestamp not null,
     updated_at timestamp not null
 );

@@ -65,7 +65,8 @@ INSERT_FACTS = """
         new_items.unit_price,
         new_items.quantity * new_items.unit_price - new_items.line_total as discount_amount,
         new_items.line_total,
-        -- Profit uses the cost of the product version valid when the item was sold.
+        -- Profit uses the cost of the product version valid when the item was sold
+        -- (NULL when the cost is not in the data).
         new_items.line_total - products.cost * new_items.quantity as profit,
         new_items.shipping_city,
         new_items.shipping_state,
@@ -82,7 +83,7 @@ INSERT_FACTS = """
         on new_items.product_id = products.product_id
         and new_items.transaction_date >= products.effective_date
         and (products.end_date is null or new_items.transaction_date < products.end_date)
-    inner join warehouse.dim_payment_method as payment_methods
+    left join warehouse.dim_payment_method as payment_methods
         on new_items.payment_method = payment_methods.payment_method_name
 """
 
@@ -120,7 +121,8 @@ def _moved_sql(dim: Dimension, date_key: int) -> str:
             on candidates.{k} = versions.{k}
             and dates.full_date >= versions.effective_date
             and (versions.end_date is null or dates.full_date < versions.end_date)
-        where versions.{dim.key} <> candidates.old_key or {profit} <> candidates.profit
+        where versions.{dim.key} <> candidates.old_key
+            or {profit} is distinct from candidates.profit
     """
 
 
