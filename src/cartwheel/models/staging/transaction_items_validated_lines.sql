@@ -85,7 +85,7 @@ checked as (
             when cleansed.raw_unit_price is null or cleansed.raw_unit_price = ''
                 then 'missing_unit_price'
             when cleansed.unit_price is null
-                or not regexp_matches(cleansed.raw_unit_price, '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$')
+                or not regexp_matches(cleansed.raw_unit_price, '^[+-]?[0-9]*[.]?[0-9]+$')
                 then 'unparseable_unit_price'
             when cleansed.unit_price <> try_cast(cleansed.raw_unit_price as decimal(38, 10))
                 then 'invalid_unit_price'
@@ -93,7 +93,7 @@ checked as (
             when cleansed.raw_discount_percentage is null or cleansed.raw_discount_percentage = ''
                 then 'missing_discount_percentage'
             when cleansed.discount_percentage is null or not regexp_matches(
-                cleansed.raw_discount_percentage, '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$'
+                cleansed.raw_discount_percentage, '^[+-]?[0-9]*[.]?[0-9]+$'
             )
                 then 'unparseable_discount_percentage'
             when cleansed.discount_percentage
@@ -106,7 +106,7 @@ checked as (
             when cleansed.raw_line_total_text is null or cleansed.raw_line_total_text = ''
                 then 'missing_line_total'
             when cleansed.raw_line_total is null
-                or not regexp_matches(cleansed.raw_line_total_text, '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$')
+                or not regexp_matches(cleansed.raw_line_total_text, '^[+-]?[0-9]*[.]?[0-9]+$')
                 then 'unparseable_line_total'
             when valid_products.product_id is null and held_products.product_id is not null
                 then 'product_rejected'

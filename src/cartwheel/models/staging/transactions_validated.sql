@@ -174,7 +174,7 @@ checked as (
             -- missing or unreadable one means the row itself is damaged.
             when cleansed.raw_total_amount_text is null then 'missing_total_amount'
             when cleansed.raw_total_amount is null
-                or not regexp_matches(cleansed.raw_total_amount_text, '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$')
+                or not regexp_matches(cleansed.raw_total_amount_text, '^[+-]?[0-9]*[.]?[0-9]+$')
                 then 'unparseable_total_amount'
             when valid_customers.customer_id is null and held_customers.customer_id is not null
                 then 'customer_rejected'
