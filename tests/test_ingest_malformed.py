@@ -615,25 +615,43 @@ def test_parquet_columns_by_name_any_types(tmp_path: Path) -> None:
     columns = list(zip(*(row.split(",") for row in CLEAN["transaction_items"]), strict=True))
     table = pa.table(
         {
-            # Other order, typed columns, upper-case names, no line_total column.
+            # Other order, typed columns, upper-case names.
             "QUANTITY": pa.array([int(v) for v in columns[3]], pa.int32()),
             "item_id": columns[0],
             "transaction_id": columns[1],
             "product_id": columns[2],
             "unit_price": pa.array([float(v) for v in columns[4]]),
             "discount_percentage": pa.array([int(v) for v in columns[5]], pa.int64()),
+            "Line_Total": pa.array([float(v) for v in columns[6]]),
         }
     )
     pq.write_table(table, folder / "transaction_items.parquet")
     outcome = load(folder)
-    # Without line_total every item is held (missing_line_total) and its order follows.
-    reasons = {reason for entity, _, reason in outcome.quarantine if entity == "transaction_items"}
-    assert reasons == {"missing_line_total"}
+    assert outcome.quarantine == set()
     assert_accounted(outcome, n())
     lines = outcome.engine.query(
         "select item_id, quantity, source_line from staging.transaction_items order by 1"
     )
     assert lines[0] == ("ITEM00001", "1", 2)
+
+
+def test_missing_mandatory_column_fails_with_one_line(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = write_batch(tmp_path / "b")
+    (folder / "transaction_items.csv").unlink()
+    columns = list(zip(*(row.split(",") for row in CLEAN["transaction_items"]), strict=True))
+    names = HEADERS["transaction_items"].split(",")
+    table = pa.table({name: columns[i] for i, name in enumerate(names) if name != "line_total"})
+    pq.write_table(table, folder / "transaction_items.parquet")
+    with pytest.raises(InputError) as caught:
+        load(folder)
+    assert str(caught.value) == (
+        f"{folder / 'transaction_items.parquet'}: no 'line_total' column in the header, and "
+        "every row needs one (found item_id, transaction_id, product_id, quantity, unit_price, "
+        "discount_percentage)"
+    )
 
 
 def test_corrupt_parquet_fails_with_one_line(tmp_path: Path) -> None:

@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
+    duckdb_memory_limit: str | None = Field(
+        None,
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
+        description="DuckDB memory_limit, e.g. 4GB (default: DuckDB's, 80% of RAM); beyond it "
+        "joins and sorts spill to a temporary folder beside the database file.",
+    )
     scale: float = Field(
         1.0, gt=0, le=100_000, description="Generator scale factor (1 = classic size)."
     )

@@ -59,6 +59,24 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
         "shipping_country",
     ),
 }
+# Columns a file must have: without one, no row of it could be used, so ingest stops
+# with one line naming the file and the column. Every other column may be missing from
+# a file (loaded as NULL) or blank in a row: email, phone, registration date, age group,
+# payment method, time, addresses, cost, stock, brand, supplier.
+MANDATORY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "first_name", "last_name"),
+    "products": ("product_id", "product_name", "category", "price"),
+    "transactions": ("transaction_id", "customer_id", "transaction_date", "total_amount"),
+    "transaction_items": (
+        "item_id",
+        "transaction_id",
+        "product_id",
+        "quantity",
+        "unit_price",
+        "discount_percentage",
+        "line_total",
+    ),
+}
 ENTITIES: tuple[str, ...] = tuple(RAW_COLUMNS)
 
 

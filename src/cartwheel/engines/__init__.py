@@ -11,7 +11,9 @@ def connect(settings: Settings, path_override: str | None = None) -> Engine:
     if settings.engine == "duckdb":
         from cartwheel.engines.duckdb import DuckDBEngine
 
-        return DuckDBEngine(path_override or str(settings.duckdb_path))
+        return DuckDBEngine(
+            path_override or str(settings.duckdb_path), memory_limit=settings.duckdb_memory_limit
+        )
     if settings.engine == "postgres":
         from cartwheel.engines.postgres import PostgresEngine
 
@@ -28,7 +30,7 @@ def connect_for_run(settings: Settings) -> Engine:
     if settings.engine == "duckdb":
         from cartwheel.engines.duckdb import DuckDBEngine
 
-        return DuckDBEngine.for_run(settings.duckdb_path)
+        return DuckDBEngine.for_run(settings.duckdb_path, settings.duckdb_memory_limit)
     return connect(settings)
 
 

@@ -51,6 +51,9 @@ class Engine(ABC):
 
     name: str = "engine"
     dialect: str = "duckdb"
+    #: Whether production keys and references are declared constraints (added after the
+    #: first bulk load); if not, they are proven set-based after every merge.
+    declares_keys: bool = False
 
     def translate(self, sql: str) -> str:
         """Model SQL (DuckDB dialect) in this engine's dialect."""
@@ -86,9 +89,9 @@ class Engine(ABC):
         encoding) is not staged but inserted into `ops.quarantine` (created by the
         caller) with `stage = 'ingest'`, its raw text, lineage and a reason code,
         replacing that batch's earlier ingest rejects. An empty file loads nothing. A
-        file that cannot be read at all, or whose header lacks the key (first) column,
-        raises `SourceError` with a one-line message naming the file. Returns rows
-        staged (rejected records not included).
+        file that cannot be read at all, or whose header lacks a mandatory column
+        (`contract.MANDATORY_COLUMNS`), raises `SourceError` with a one-line message
+        naming the file. Returns rows staged (rejected records not included).
         """
 
     @abstractmethod

@@ -11,7 +11,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cartwheel.engines.base import Engine, check_identifier, fsync_path
+from cartwheel.engines.base import Engine, check_identifier, fsync_path, string_literal
+
+# Nothing of a run's private file matters until seal() fsyncs it whole (a run that dies
+# before is discarded), so its commits and checkpoints skip their own fsyncs.
+PRIVATE_FILE_SETTINGS = "set fsync_mode = 'none'"
 
 # PostgreSQL's initcap (first letter of each word upper, the rest lower; a word is a run
 # of letters and digits), for the models that re-case all-upper or all-lower names. Each
@@ -56,16 +60,25 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, path: str, read_only: bool = False) -> None:
+    def __init__(self, path: str, read_only: bool = False, memory_limit: str | None = None) -> None:
         if path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.memory_limit = memory_limit
         self.con = _connect(path, read_only)
+        self._configure()
 
     published: Path | None = None
 
+    def _configure(self) -> None:
+        """This engine's own settings, on top of every connection's (`_connect`)."""
+        if self.memory_limit is not None:
+            self.con.execute(f"set memory_limit = {string_literal(self.memory_limit)}")
+        if self.published is not None:
+            self.con.execute(PRIVATE_FILE_SETTINGS)
+
     @classmethod
-    def for_run(cls, published: Path) -> DuckDBEngine:
+    def for_run(cls, published: Path, memory_limit: str | None = None) -> DuckDBEngine:
         """An engine on a private copy of `published`; `publish()` renames it back.
 
         A next file left by a killed run is discarded: it was never published.
@@ -80,8 +93,9 @@ class DuckDBEngine(Engine):
             if _wal(published).exists():
                 shutil.copyfile(_wal(published), _wal(pending))
             os.replace(copying, pending)
-        engine = cls(str(pending))
+        engine = cls(str(pending), memory_limit=memory_limit)
         engine.published = published
+        engine.con.execute(PRIVATE_FILE_SETTINGS)
         return engine
 
     def seal(self) -> None:
@@ -103,6 +117,7 @@ class DuckDBEngine(Engine):
     def reconnect(self) -> None:
         self.close()
         self.con = _connect(self.path)
+        self._configure()
 
     def discard(self) -> None:
         self.close()

@@ -16,8 +16,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from cartwheel.contract import MANDATORY_COLUMNS
 from cartwheel.engines.base import SourceError, check_identifier, string_literal
-from cartwheel.ingest.sniff import CsvLayout, blank_lines, inspect_csv, readable_copy
+from cartwheel.ingest.sniff import (
+    CsvLayout,
+    blank_lines,
+    inspect_csv,
+    readable_copy,
+    scan_line_breaks,
+    with_uniform_line_breaks,
+)
 
 # Encodings DuckDB's CSV reader does not know: such a file is read from a UTF-8 copy.
 TRANSCODED = ("utf-16-be", "windows-1252")
@@ -34,6 +42,7 @@ REJECT_REASONS = {
     "INVALID ENCODING": "invalid_encoding",
     "INVALID UNICODE": "invalid_encoding",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
+    "CONTROL CHARACTER": "control_character",
 }
 
 
@@ -66,14 +75,11 @@ def _read_csv(
     layout: CsvLayout,
     name: str = READ,
     depth: int = 0,
+    empty_lines: bool = True,
 ) -> None:
     """Read a CSV into temp tables `name` (c0.., source_line) and `name_bad`
-    (source_line, raw_content, error_type): accepted and rejected records."""
-    if layout.encoding in TRANSCODED:
-        with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
-            copy = readable_copy(source, layout.encoding, Path(folder))
-            utf8 = CsvLayout("utf-8", layout.new_line, list(layout.header))
-            return _read_csv(con, copy, utf8, name, depth)
+    (source_line, raw_content, error_type): accepted and rejected records.
+    `empty_lines`: whether the file may hold empty lines (False skips looking)."""
     for table in (REJECTS, REJECT_SCANS, name, f"{name}_bad"):
         _exec(con, f"drop table if exists {table}")
     fields = [f"c{i}" for i in range(len(layout.header))]
@@ -91,11 +97,12 @@ def _read_csv(
         f"create temporary table {name}_bad as "
         f"select line as record_no, "
         f"trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) as raw_content, "
-        f"arg_min(error_type, byte_position) as error_type from {REJECTS} group by line",
+        f"cast(arg_min(error_type, byte_position) as varchar) as error_type "
+        f"from {REJECTS} group by line",
     )
     bad = _exec(con, f"select count(*) from {name}_bad")[0][0]
     spanning = _exec(con, f"select count(*) from {name} where newlines > 0")[0][0]
-    blanks = blank_lines(source, layout.encoding)
+    blanks = blank_lines(source, layout.encoding) if empty_lines else []
     if bad == 0 and spanning == 0:
         _exec(con, f"alter table {name} add column source_line bigint")
         _exec(con, f"update {name} set source_line = record_index + 1")
@@ -294,26 +301,40 @@ def load_staging(
                     "raw_content varchar, error_type varchar)"
                 ).fetchall()
             else:
-                _read_csv(con, source, layout)
+                with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
+                    readable = source
+                    if layout.encoding in TRANSCODED:
+                        readable = readable_copy(source, layout.encoding, Path(folder))
+                        layout = CsvLayout("utf-8", layout.new_line, list(layout.header))
+                    breaks = scan_line_breaks(readable, layout.encoding)
+                    # Mixed line breaks (a line appended on another system) stop DuckDB's
+                    # reader: it reads a copy with uniform breaks and the same lines.
+                    if breaks.mixed:
+                        readable = with_uniform_line_breaks(readable, Path(folder))
+                    _read_csv(con, readable, layout, empty_lines=breaks.empty_lines)
     except SourceError:
         raise
     except (duckdb.Error, OSError) as error:
         raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
 
-    if columns and columns[0] not in header:
+    missing = [c for c in MANDATORY_COLUMNS.get(table, columns[:1]) if c not in header]
+    if missing:
         raise SourceError(
-            f"{source}: no '{columns[0]}' column in the header "
-            f"(expected {', '.join(columns)}; found {', '.join(header) or 'nothing'})"
+            f"{source}: no '{missing[0]}' column in the header, and every row needs one "
+            f"(found {', '.join(header) or 'nothing'})"
         )
     positions = {c: (header.index(c) if c in header else None) for c in columns}
     select_list = ", ".join(
         f"c{positions[c]} as {c}" if positions[c] is not None else f"cast(null as varchar) as {c}"
         for c in columns
     )
+    # A record with a NUL byte is quarantined as that line's fault, not staged.
+    fields = [f"c{i}" for i in range(len(header))]
+    has_nul = f"contains(concat_ws('', {', '.join(fields)}), chr(0))" if fields else "false"
     select = (
         f"select {select_list}, current_timestamp as loaded_at, cast(? as varchar) as batch_id, "
         f"cast(? as varchar) as source_file, cast(source_line as bigint) as source_line "
-        f"from {READ}"
+        f"from {READ} where not {has_nul}"
     )
     params = [batch_id, str(source)]
     con.execute(f"create table if not exists {target} as {select} limit 0", params).fetchall()
@@ -326,8 +347,15 @@ def load_staging(
         "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
         [table, batch_id],
     ).fetchall()
-    rejected = con.execute(f"select count(*) from {READ}_bad").fetchall()[0][0]
+    rejected = con.execute(
+        f"select (select count(*) from {READ}_bad) + (select count(*) from {READ} where {has_nul})"
+    ).fetchall()[0][0]
     if rejected:
+        joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
+        con.execute(
+            f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
+            f"'CONTROL CHARACTER' as error_type from {READ} where {has_nul}"
+        ).fetchall()
         reasons = " ".join(
             f"when {string_literal(kind)} then {string_literal(reason)}"
             for kind, reason in REJECT_REASONS.items()

@@ -116,6 +116,7 @@ def _pg_type(arrow_type: pa.DataType) -> str:
 class PostgresEngine(Engine):
     name = "postgres"
     dialect = "postgres"
+    declares_keys = True
 
     def __init__(self, settings: Settings) -> None:
         if settings.database_url is None:

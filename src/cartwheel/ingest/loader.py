@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cartwheel import progress
 from cartwheel.contract import ENTITIES, OPTIONAL_COLUMNS, RAW_COLUMNS
 from cartwheel.engines import Engine
 from cartwheel.engines.base import SourceError
@@ -130,7 +131,11 @@ def ingest(
     engine.create_schemas()
     ensure_quarantine(engine)
     write_vocabulary(engine, vocabulary or VocabularySettings())
-    loads = [load_entity(engine, entity, files[entity], batch_id) for entity in ENTITIES]
+    loads = []
+    for entity in ENTITIES:
+        load = load_entity(engine, entity, files[entity], batch_id)
+        progress.report("ingest", entity, load.rows_loaded, load.seconds)
+        loads.append(load)
     if run_id is not None:
         engine.execute(
             "update ops.quarantine set run_id = ? "
