@@ -173,7 +173,6 @@ def _structure() -> list[Case]:
         Case(
             "one CRLF line in an LF file",
             lambda: {ITEMS: csv_bytes(ITEMS).replace(b"0,49.50\n", b"0,49.50\r\n", 1)},
-            pending="the line-level CSV reader (#13)",
         ),
         Case(
             "one LF line in a CRLF file",
@@ -273,13 +272,11 @@ def _structure() -> list[Case]:
             "NUL byte in a value",
             lambda: {PROD: csv_bytes(PROD).replace(b"Chef Pan", b"Chef\x00Pan")},
             {PROD: (3, 1, 0), TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
-            pending="the line-level CSV reader (#13)",
         ),
         Case(
-            "lone CR inside a value",
+            "lone CR inside a quoted value (a line break)",
             lambda: {TXN: csv_bytes(TXN).replace(b"4 Bay Rd", b"4 Bay\rRd")},
-            {TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
-            pending="the line-level CSV reader (#13)",
+            values={(TXN, "TXN00004", "shipping_address"): "4 Bay\nRd, Miami, FL"},
         ),
         Case(
             "unterminated quote on the last line",
@@ -452,7 +449,7 @@ def _refused() -> list[Case]:
                     + "\n"
                 ).encode()
             },
-            {TXN: (0, 5, 0), ITEMS: (0, 7, 0)},
+            refused="no 'quantity' column in the header",
         ),
     ]
 
