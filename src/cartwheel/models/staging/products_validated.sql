@@ -72,7 +72,7 @@ checked as (
             -- Any text is an id, except one with control characters (a damaged record).
             when regexp_matches(product_id, '[[:cntrl:]]') then 'invalid_product_id'
             when product_name is null then 'missing_product_name'
-            when category is null then 'missing_category'
+            -- The category is optional (NULL, shown as unknown) like every other attribute.
             when raw_price is null then 'missing_price'
             -- Strictly written numbers only (no 1_000, 1e3, 0x10), never rounded away.
             when price is null or not regexp_matches(raw_price, '^[+-]?[0-9]*[.]?[0-9]+$')
