@@ -4,7 +4,7 @@ CSV files are read with DuckDB's parallel reader in strict mode, every column as
 with rejected records stored instead of raised. Columns are matched by header name, so a
 missing column loads as NULL and an extra one is ignored. Every record gets the physical
 line it starts on (header = line 1), also when quoted values span lines or records were
-rejected; rejected records go to `ops.quarantine` with their raw text and a reason.
+rejected; rejected records are kept with their raw text and a reason, for quarantine.
 """
 
 from __future__ import annotations
@@ -14,19 +14,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cartwheel.contract import MANDATORY_COLUMNS
-from cartwheel.engines.base import SourceError, check_identifier, string_literal
-from cartwheel.ingest.sniff import (
+from cartwheel.csv_layout import (
     CsvLayout,
     blank_lines,
     inspect_csv,
+    readable_copy,
     scan_line_breaks,
     with_uniform_line_breaks,
 )
+from cartwheel.errors import SourceError
+from cartwheel.sqltext import check_identifier, string_literal
+
+# Encodings DuckDB's CSV reader does not know: such a file is read from a UTF-8 copy.
+TRANSCODED = ("utf-16-be", "windows-1252")
 
 READ = "staging_read"
+#: The rejected records of the last `stage_file`, as rows of `ops.quarantine`.
+INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
 REJECT_SCANS = "staging_reject_scans"
 
@@ -39,6 +48,7 @@ REJECT_REASONS = {
     "INVALID UNICODE": "invalid_encoding",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
     "CONTROL CHARACTER": "control_character",
+    "UNACCOUNTED": "unaccounted_line",  # found by the line count, not by the reader
 }
 
 
@@ -240,6 +250,57 @@ def _recover_swallowed(
             _exec(con, f"drop table {sub}_bad")
 
 
+def _physical_lines(path: Path, encoding: str) -> tuple[np.ndarray, bytes]:
+    """Whether each physical line (index 0 = line 1) is empty, counted from the bytes alone
+    (line feeds; a trailing CR belongs to its line), and the file's bytes."""
+    raw = path.read_bytes()
+    unit = np.dtype("<u2") if encoding == "utf-16" else np.dtype(np.uint8)
+    data = np.frombuffer(raw[: len(raw) - len(raw) % unit.itemsize], dtype=unit)
+    breaks = np.flatnonzero(data == 10)
+    ends = np.concatenate([breaks, [len(data)]])
+    if len(breaks) and breaks[-1] == len(data) - 1:
+        ends = ends[:-1]  # the file ends with a line feed: no line after it
+    starts = np.concatenate([[0], breaks + 1])[: len(ends)]
+    length = ends - starts
+    carriage = (length > 0) & (data[np.maximum(ends - 1, 0)] == 13)
+    return length - carriage == 0, raw
+
+
+def _hold_unaccounted_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> None:
+    """Count records apart from the parser and reconcile: every physical line after the
+    header that is not empty must belong to a staged or a rejected record (the record's
+    first line plus the line breaks inside it). A line no record claims was swallowed by
+    the reader (an unterminated quote with more than its look-ahead after it); it becomes
+    a rejected record of its own (`unaccounted_line`, with its raw text), so the rows in =
+    staged + rejected equation counts it and nothing is lost without a word."""
+    empty, raw = _physical_lines(path, encoding)
+    claimed = con.execute(
+        f"select source_line, newlines from {READ} union all "
+        f"select source_line, {_newlines('raw_content')} from {READ}_bad"
+    ).fetchnumpy()
+    first = claimed["source_line"].astype(np.int64) - 1
+    last = first + claimed["newlines"].astype(np.int64)
+    depth = np.zeros(len(empty) + 1, dtype=np.int64)
+    np.add.at(depth, np.clip(first, 0, len(empty)), 1)
+    np.add.at(depth, np.clip(last + 1, 0, len(empty)), -1)
+    unclaimed = (np.cumsum(depth[:-1]) == 0) & ~empty
+    unclaimed[:1] = False  # the header
+    lines = np.flatnonzero(unclaimed)
+    if not len(lines):
+        return
+    text = raw.decode("utf-16" if encoding == "utf-16" else "utf-8", errors="replace")
+    content = pc.utf8_rtrim(pa.array(text.split("\n")).take(pa.array(lines)), "\r")
+    con.register(
+        "staging_unaccounted",
+        pa.table({"source_line": pa.array(lines + 1), "raw_content": content}),
+    )
+    con.execute(
+        f"insert into {READ}_bad by name select source_line, raw_content, "
+        "'UNACCOUNTED' as error_type from staging_unaccounted"
+    ).fetchall()
+    con.unregister("staging_unaccounted")
+
+
 def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     """Read a Parquet file into temp table READ; returns its column names (lower case)."""
     con.execute(f"drop table if exists {READ}").fetchall()
@@ -267,14 +328,16 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     return header
 
 
-def load_staging(
+def stage_file(
     con: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[str],
     source: Path,
     batch_id: str,
 ) -> int:
-    """See `Engine.load_staging`. Runs inside the caller's transaction."""
+    """Stage one raw file as `Engine.load_staging` describes; its rejected records are
+    left in the temporary table INGEST_REJECTS for the engine to quarantine. Runs inside
+    the caller's transaction; returns rows staged."""
     check_identifier(table)
     for column in columns:
         check_identifier(column)
@@ -297,14 +360,18 @@ def load_staging(
                     "raw_content varchar, error_type varchar)"
                 ).fetchall()
             else:
-                breaks = scan_line_breaks(source, layout.encoding)
                 with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
+                    readable = source
+                    if layout.encoding in TRANSCODED:
+                        readable = readable_copy(source, layout.encoding, Path(folder))
+                        layout = CsvLayout("utf-8", layout.new_line, list(layout.header))
+                    breaks = scan_line_breaks(readable, layout.encoding)
                     # Mixed line breaks (a line appended on another system) stop DuckDB's
                     # reader: it reads a copy with uniform breaks and the same lines.
-                    readable = (
-                        with_uniform_line_breaks(source, Path(folder)) if breaks.mixed else source
-                    )
+                    if breaks.mixed:
+                        readable = with_uniform_line_breaks(readable, Path(folder))
                     _read_csv(con, readable, layout, empty_lines=breaks.empty_lines)
+                    _hold_unaccounted_lines(con, readable, layout.encoding)
     except SourceError:
         raise
     except (duckdb.Error, OSError) as error:
@@ -336,33 +403,27 @@ def load_staging(
         con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
     con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
     con.execute(f"insert into {target} by name {select}", params).fetchall()
+    joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
     con.execute(
-        "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
-        [table, batch_id],
+        f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
+        f"'CONTROL CHARACTER' as error_type from {READ} where {has_nul}"
     ).fetchall()
-    rejected = con.execute(
-        f"select (select count(*) from {READ}_bad) + (select count(*) from {READ} where {has_nul})"
-    ).fetchall()[0][0]
-    if rejected:
-        joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
-        con.execute(
-            f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
-            f"'CONTROL CHARACTER' as error_type from {READ} where {has_nul}"
-        ).fetchall()
-        reasons = " ".join(
-            f"when {string_literal(kind)} then {string_literal(reason)}"
-            for kind, reason in REJECT_REASONS.items()
-        )
-        con.execute(
-            "insert into ops.quarantine (entity, batch_id, source_file, source_line, "
-            "record_key, raw_content, reason, stage, quarantined_at) "
-            # The key as written, best effort: the field at the key's header position.
-            f"select ?, ?, ?, source_line, nullif(trim(split_part(raw_content, ',', "
-            f"{header.index(columns[0]) + 1}), '\" '), ''), raw_content, "
-            f"case error_type {reasons} else 'malformed_csv_line' end, 'ingest', "
-            f"current_timestamp from {READ}_bad",
-            [table, batch_id, str(source)],
-        ).fetchall()
+    reasons = " ".join(
+        f"when {string_literal(kind)} then {string_literal(reason)}"
+        for kind, reason in REJECT_REASONS.items()
+    )
+    con.execute(f"drop table if exists {INGEST_REJECTS}").fetchall()
+    con.execute(
+        f"create temporary table {INGEST_REJECTS} as select cast(? as varchar) as entity, "
+        "cast(? as varchar) as batch_id, cast(? as varchar) as source_file, source_line, "
+        # The key as written, best effort: the field at the key's header position.
+        f"nullif(trim(split_part(raw_content, ',', {header.index(columns[0]) + 1}), '\" '), '') "
+        f"as record_key, raw_content, "
+        f"case error_type {reasons} else 'malformed_csv_line' end as reason, "
+        "'ingest' as stage, cast(current_timestamp as timestamp) as quarantined_at "
+        f"from {READ}_bad",
+        [table, batch_id, str(source)],
+    ).fetchall()
     for name in (READ, f"{READ}_bad", REJECTS, REJECT_SCANS):
         con.execute(f"drop table if exists {name}").fetchall()
     return int(

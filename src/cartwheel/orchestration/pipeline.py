@@ -267,7 +267,7 @@ class Pipeline:
             self.engine,
             self.output_dir,
             report_dirs=(self.output_dir, self.settings.data_dir),
-            source={"database": self.settings.duckdb_path.name},
+            source={"database": self.engine.database_name},
             this_run=this_run,
         )
         return StepResult("dashboard", records=result.visuals, detail={"bytes": result.bytes})

@@ -147,7 +147,7 @@ def load_production(engine: Engine) -> list[TableMerge]:
             progress.report("production", table, merges[-1].input, time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
-        if engine.declares_keys:
+        if engine.capabilities.constraints:
             add_keys(engine)
         else:
             verify(engine)
