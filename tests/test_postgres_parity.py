@@ -1,4 +1,4 @@
-"""Parity (SPEC §8): the same input through DuckDB and through PostgreSQL gives the same
+"""Parity: the same input through DuckDB and through PostgreSQL gives the same
 analytics files byte for byte, and the same warehouse and production tables (row counts,
 sums, distinct values) and the same quarantine — for a one-shot load with defects and for
 a sequence of daily batches (SCD2 changes, incremental facts)."""
