@@ -5,7 +5,7 @@ step's wall time, rows/s and peak RSS, with a bare-DuckDB floor beside each.
     .venv/bin/python bench/scale_ladder.py --scales 1000 --memory-limit 4GB   # adds a rung
     .venv/bin/python bench/scale_ladder.py --report-only                       # rewrite docs
 
-Results accumulate in bench/results/ladder.json (one entry per scale factor, the latest
+Results accumulate in bench/ladder-results.json (one entry per scale factor, the latest
 run wins); the table and the SVG chart in docs/performance.md (between its ladder
 markers) and docs/performance-ladder.svg are written from that file, so every number in
 them is one a run produced.
@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "ladder.json"
+RESULTS = ROOT / "bench" / "ladder-results.json"
 DOC = ROOT / "docs" / "performance.md"
 CHART = ROOT / "docs" / "performance-ladder.svg"
 START, END = "<!-- ladder:start -->", "<!-- ladder:end -->"
@@ -338,7 +338,7 @@ def chart(rungs: list[dict]) -> str:
         f'font-family="sans-serif" font-size="12">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">'
-        "Wall seconds by scale factor (log-log), from bench/results/ladder.json</text>",
+        "Wall seconds by scale factor (log-log), from bench/ladder-results.json</text>",
     ]
     for exponent in range(y0, y1 + 1):
         y = py(10**exponent)
