@@ -80,6 +80,31 @@ class AlertSettings(BaseModel):
         return value
 
 
+class SparkSettings(BaseModel):
+    """How `--engine spark` reaches Spark (the extra: pip install 'cartwheel[spark]')."""
+
+    master: str = Field(
+        "local[*]", description="local[*] (all cores of this machine), spark://host:7077, yarn."
+    )
+    remote: str | None = Field(
+        None, description="A Spark Connect URL (sc://host:15002); replaces master."
+    )
+    driver_memory: str = Field(
+        "4g", description="Driver JVM heap in local mode (1g runs out on wide writes)."
+    )
+    shuffle_partitions: int = Field(
+        8, ge=1, description="spark.sql.shuffle.partitions: small for small data."
+    )
+    warehouse: str | None = Field(
+        None,
+        description="Where table versions are written (a folder or a URI the cluster "
+        "reads); default: spark-warehouse/ in the data folder.",
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict, description="Any other Spark settings, e.g. spark.executor.memory."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a run can be told. Nested keys in the environment use `__`."""
 
@@ -90,8 +115,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
     engine: Literal["duckdb", "postgres", "spark"] = Field(
         "duckdb",
-        description="Where the warehouse is built: a DuckDB file in the data folder, or a "
-        "PostgreSQL database (needs database_url).",
+        description="Where the warehouse is built: a DuckDB file in the data folder, a "
+        "PostgreSQL database (needs database_url), or Spark (see spark).",
     )
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
@@ -128,6 +153,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
+    spark: SparkSettings = Field(default_factory=lambda: SparkSettings())
 
     @model_validator(mode="after")
     def _postgres_needs_url(self) -> Settings:
@@ -191,6 +217,8 @@ class Settings(BaseSettings):
     @property
     def warehouse_location(self) -> str:
         """Where the warehouse lives, safe to print: a PostgreSQL URL loses its password."""
+        if self.engine == "spark":
+            return self.spark.warehouse or str(self.data_dir / "spark-warehouse")
         if self.engine != "postgres" or self.database_url is None:
             return str(self.duckdb_path)
         url = urlsplit(self.database_url.get_secret_value())

@@ -16,6 +16,8 @@ def connect(settings: Settings, path_override: str | None = None) -> Engine:
         from cartwheel.engines.postgres import PostgresEngine
 
         return PostgresEngine(settings)
+    if settings.engine == "spark":
+        return _spark().open(settings)
     raise NotImplementedError(f"engine {settings.engine!r} is not available yet")
 
 
@@ -29,6 +31,8 @@ def connect_for_run(settings: Settings) -> Engine:
         from cartwheel.engines.duckdb import DuckDBEngine
 
         return DuckDBEngine.for_run(settings.duckdb_path)
+    if settings.engine == "spark":
+        return _spark().for_run(settings)
     return connect(settings)
 
 
@@ -43,6 +47,8 @@ def connect_reader(settings: Settings) -> Engine:
         if not settings.duckdb_path.exists():
             raise FileNotFoundError(f"{settings.duckdb_path}: no warehouse yet (run cartwheel run)")
         return DuckDBEngine(str(settings.duckdb_path), read_only=True)
+    if settings.engine == "spark":
+        return _spark().reader(settings)
     return connect(settings)
 
 
@@ -52,6 +58,21 @@ def recover_publish(settings: Settings) -> None:
         from cartwheel.engines.duckdb import finish_publish
 
         finish_publish(settings.duckdb_path)
+    if settings.engine == "spark":
+        from cartwheel.engines.spark import recover_publish as finish_spark_publish
+
+        finish_spark_publish(settings)
+
+
+def _spark() -> type[Engine]:
+    """The Spark engine class; without PySpark an ImportError says how to install it."""
+    import importlib.util
+
+    from cartwheel.engines.spark import INSTALL_HINT, SparkEngine
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise ImportError(INSTALL_HINT)
+    return SparkEngine
 
 
 __all__ = ["Engine", "connect", "connect_for_run", "connect_reader", "recover_publish"]
