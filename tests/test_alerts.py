@@ -33,6 +33,7 @@ class Webhook:
     def __init__(self, statuses: list[int] | None = None) -> None:
         self.posts: list[dict] = []
         self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         statuses = list(statuses or [])
         hook = self
 
@@ -41,6 +42,7 @@ class Webhook:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 hook.posts.append(json.loads(body))
                 hook.paths.append(self.path)
+                hook.headers.append(dict(self.headers))
                 self.send_response(statuses.pop(0) if statuses else 200)
                 self.end_headers()
                 self.wfile.write(b"ok")

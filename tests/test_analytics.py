@@ -47,7 +47,7 @@ def warehouse_value(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 
 def test_exact_files_and_headers_and_none_empty(sf1_run: Path) -> None:
     folder = sf1_run / "analytics"
-    assert {p.name for p in folder.glob("*.csv")} == set(HEADERS)
+    assert {p.name for p in folder.glob("query*.csv")} == set(HEADERS)
     for name, header in HEADERS.items():
         lines = (folder / name).read_text().splitlines()
         assert lines[0] == header, name

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from cartwheel.contract import ENTITIES, PRIMARY_KEYS, RAW_COLUMNS
+from cartwheel.contract import ENTITIES, PRIMARY_KEYS, core_columns
 from cartwheel.generate import Profile, generate, generate_batches
 from cartwheel.generate.defects import KINDS, LEDGER_COLUMNS, REPAIRABLE
 
@@ -104,7 +104,7 @@ def check_folder(defective: Path, clean: Path, counts: dict) -> Counter:
     kinds: Counter = Counter()
     for entity in ENTITIES:
         name = f"{entity}.csv"
-        header = list(RAW_COLUMNS[entity])
+        header = list(core_columns(entity))
         lines = (defective / name).read_text().split("\n")
         assert lines[0] == ",".join(header) and lines[-1] == ""
         clean_rows = {

@@ -18,6 +18,7 @@ from cartwheel.generate import generate
 from cartwheel.generate.core import generate_batches
 from tests.conftest import run_cli
 from tests.pg_server import PostgresServer, binaries_available, new_database, shared_server
+from tests.test_ship_to import write_raw
 
 pytestmark = [
     pytest.mark.postgres,
@@ -186,3 +187,12 @@ def test_daily_batches_are_identical_on_both_engines(parity, tmp_path: Path) -> 
     # Customers and products changed along the way: history, not just current rows.
     assert pg("select count(*) from warehouse.dim_customers where not is_current")[0][0] > 0
     assert pg("select count(*) from warehouse.dim_products where not is_current")[0][0] > 0
+
+
+def test_ship_to_geography_is_identical_on_both_engines(parity, tmp_path: Path) -> None:
+    raw = write_raw(tmp_path / "ship_to", with_ship_to=True)
+    pg = parity(raw)
+    assert pg(
+        "select shipping_state, count(*) from warehouse.fact_sales "
+        "group by shipping_state order by shipping_state"
+    ) == [("California", 2), ("New Jersey", 1), (None, 2)]

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import duckdb
 
-from cartwheel.contract import RAW_COLUMNS
+from cartwheel.contract import RAW_COLUMNS, core_columns
 
 
 def write_batch(root: Path, day: str, rows: dict[str, list[tuple]]) -> Path:
     """A daily batch folder ROOT/DAY with the four raw files (missing entities empty)."""
     folder = root / day
     folder.mkdir(parents=True, exist_ok=True)
-    for entity, columns in RAW_COLUMNS.items():
+    for entity in RAW_COLUMNS:
         with (folder / f"{entity}.csv").open("w", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns)
+            writer.writerow(core_columns(entity))
             writer.writerows(rows.get(entity, []))
     return folder
 

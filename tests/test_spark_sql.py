@@ -21,6 +21,7 @@ from cartwheel.engines.spark_sql import (
     bind,
     next_version_delete,
     next_version_insert,
+    next_version_merge,
     next_version_update,
     parse,
     rewrite,
@@ -156,8 +157,8 @@ def test_upsert_keeps_updates_and_adds() -> None:
     kept, updated, added = next_sql.split(" union all ")
     assert kept.startswith("select cw_old.* from cw_v4 as cw_old left anti join (")
     assert updated.startswith(
-        "select cw_old.customer_id, case when cw_old.full_name IS DISTINCT FROM cw_excluded.full_name "
-        "then cw_excluded.full_name else cw_old.full_name end as full_name"
+        "select cw_old.customer_id, case when cw_old.full_name IS DISTINCT FROM "
+        "cw_excluded.full_name then cw_excluded.full_name else cw_old.full_name end as full_name"
     )
     assert added.startswith("select cw_excluded.* from (")
     assert added.endswith(
@@ -175,3 +176,25 @@ def test_ddl_types_become_spark_types() -> None:
     create = parse("create table t (a varchar, b decimal(12, 2), c integer, d timestamp)")[0]
     kinds = [spark_type(column.args["kind"]) for column in create.this.expressions]
     assert kinds == ["string", "decimal(12, 2)", "int", "timestamp_ntz"]
+
+
+def test_merge_keeps_unmatched_rows_updates_changed_and_inserts_new() -> None:
+    tree = parse(
+        "merge into production.customers as target using latest as incoming "
+        "on target.customer_id = incoming.customer_id "
+        "when matched and (target.full_name is distinct from incoming.full_name) "
+        "then update set full_name = incoming.full_name "
+        "when not matched then insert (customer_id, full_name, updated_at) "
+        "values (incoming.customer_id, incoming.full_name, current_timestamp)"
+    )[0]
+    next_sql, _ = next_version_merge(tree, CUSTOMERS, "cw_v5")
+    on = "on target.customer_id = incoming.customer_id"
+    assert next_sql.split(" union all ") == [
+        f"select target.* from cw_v5 as target left anti join latest AS incoming {on}",
+        "select target.customer_id as customer_id, case when (target.full_name IS DISTINCT FROM "
+        "incoming.full_name) then incoming.full_name else target.full_name end as full_name, "
+        f"target.updated_at as updated_at from cw_v5 as target join latest AS incoming {on}",
+        "select cast(incoming.customer_id as string) as customer_id, cast(incoming.full_name as "
+        "string) as full_name, cast(CURRENT_TIMESTAMP() as timestamp) as updated_at "
+        f"from latest AS incoming left anti join cw_v5 as target {on}",
+    ]

@@ -34,7 +34,7 @@ from tenacity import (
 )
 
 from cartwheel.config import AlertSettings, Settings
-from cartwheel.orchestration.monitor import write_atomically
+from cartwheel.files import write_atomically
 
 PASSWORD_ENV = "CARTWHEEL_ALERTS__SMTP_PASSWORD"
 #: The monitor's last health, so that only a change alerts (kept in the data folder).
@@ -226,23 +226,39 @@ def _worth_retrying(error: BaseException) -> bool:
     return isinstance(error, OSError | smtplib.SMTPException)
 
 
-def _retrying(config: AlertSettings, channel: str, secrets: list[str]) -> Retrying:
+def retrying(attempts: int, channel: str, secrets: list[str]) -> Retrying:
+    """A few tries, 0.5 s, 1 s, 2 s apart; each failed one logged (without `secrets`)."""
+
     def note_retry(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         log.info(
-            "alert %s: attempt %d failed (%s), retrying",
+            "%s: attempt %d failed (%s), retrying",
             channel,
             state.attempt_number,
-            _describe(error, secrets) if error else "?",
+            describe(error, secrets) if error else "?",
         )
 
     return Retrying(
-        stop=stop_after_attempt(config.attempts),
+        stop=stop_after_attempt(attempts),
         wait=wait_exponential(multiplier=0.5, max=2),
         retry=retry_if_exception(_worth_retrying),
         before_sleep=note_retry,
         reraise=True,
     )
+
+
+def post_json(
+    url: str, payload: dict[str, Any], timeout: float, headers: dict[str, str] | None = None
+) -> None:
+    """POST `payload` as JSON (one attempt); raises on a failure or a non-2xx answer."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "cartwheel"} | (headers or {}),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout):
+        pass
 
 
 def webhook_name(url: str) -> str:
@@ -255,14 +271,7 @@ def post_webhook(alert: Alert, config: AlertSettings) -> None:
     """POST the alert's JSON (one attempt)."""
     assert config.webhook_url is not None
     payload = teams_payload(alert) if config.webhook_format == "teams" else slack_payload(alert)
-    request = urllib.request.Request(
-        config.webhook_url.get_secret_value(),
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "cartwheel-alerts"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=config.timeout_seconds):
-        pass
+    post_json(config.webhook_url.get_secret_value(), payload, config.timeout_seconds)
 
 
 def send_email(alert: Alert, config: AlertSettings) -> None:
@@ -290,7 +299,8 @@ def login(smtp: smtplib.SMTP, user: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, reply)
 
 
-def _describe(error: BaseException, secrets: list[str]) -> str:
+def describe(error: BaseException, secrets: list[str]) -> str:
+    """An error in one line, with every secret replaced by ***."""
     if type(error) is urllib.error.URLError and isinstance(error.reason, BaseException):
         error = error.reason  # "<urlopen error [Errno 111] ...>" says less than the cause
     text = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
@@ -316,11 +326,11 @@ def deliver(config: AlertSettings, alert: Alert) -> list[str]:
     outcomes = []
     for name, send in channels:
         try:
-            for attempt in _retrying(config, name, secrets):
+            for attempt in retrying(config.attempts, f"alert {name}", secrets):
                 with attempt:
                     send(alert, config)
         except Exception as error:  # noqa: BLE001 - an alert must never fail the run
-            outcome = f"{name}: not delivered ({_describe(error, secrets)})"
+            outcome = f"{name}: not delivered ({describe(error, secrets)})"
             log.warning("alert %r %s", alert.title, outcome)
         else:
             outcome = f"{name}: delivered"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import webbrowser
 from datetime import date
 from pathlib import Path
@@ -13,10 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from cartwheel import __version__
-from cartwheel.config import Settings, load_settings
+from cartwheel.config import ConfigError, Settings, load_settings
 from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
 from cartwheel.orchestration.logs import console_logging
+from cartwheel.terminal import markup_safe, plain
 
 app = typer.Typer(
     help="cartwheel: e-commerce analytics from raw shop data to warehouse and dashboard.",
@@ -33,7 +35,9 @@ DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Folder for everything a run writes (default: ./data)."),
 ]
-Scale = Annotated[float | None, typer.Option("--scale", help="Scale factor (1 = classic size).")]
+Scale = Annotated[
+    float | None, typer.Option("--scale", help="Scale factor (1 = classic size, at most 100,000).")
+]
 Seed = Annotated[int | None, typer.Option("--seed", help="Generator seed.")]
 
 
@@ -44,7 +48,7 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def main(
+def options(
     version: Annotated[
         bool | None,
         typer.Option(
@@ -58,12 +62,28 @@ def main(
     """cartwheel: e-commerce analytics from raw shop data to warehouse and dashboard."""
 
 
-def _settings(**overrides: object) -> Settings:
+EXIT_USAGE = 2  # a bad option or configuration value (like click's own usage errors)
+
+
+def fail(message: object, code: int) -> typer.Exit:
+    """Print `error: message` as one line (markup and control characters escaped)."""
+    err_console.print(f"[red]error:[/red] {markup_safe(message)}", highlight=False)
+    return typer.Exit(code)
+
+
+def _settings(writes: bool = False, **overrides: object) -> Settings:
+    """The settings, or one line and exit 2; `writes`: the data folder is created too."""
     try:
-        return load_settings(**overrides)
-    except ValueError as error:
-        err_console.print(f"[red]error:[/red] invalid configuration: {error}")
-        raise typer.Exit(2) from error
+        settings = load_settings(**overrides)
+    except ConfigError as error:
+        raise fail(f"invalid configuration: {error}", EXIT_USAGE) from None
+    if writes:
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            message = f"data dir {settings.data_dir} cannot be created: {error.strerror}"
+            raise fail(f"invalid configuration: {message}", EXIT_USAGE) from None
+    return settings
 
 
 def _require_engine_driver(settings: Settings) -> None:
@@ -85,9 +105,7 @@ def summary_table(results: list[StepResult]) -> Table:
     table.add_column("seconds", justify="right")
     for r in results:
         colour = "green" if r.status == "success" else "red"
-        table.add_row(
-            r.name, f"[{colour}]{r.status}[/{colour}]", f"{r.records:,}", f"{r.seconds:.3f}"
-        )
+        table.add_row(r.name, plain(r.status, colour), f"{r.records:,}", f"{r.seconds:.3f}")
     table.add_row("total", "", "", f"{sum(r.seconds for r in results):.3f}")
     return table
 
@@ -102,11 +120,9 @@ def _run_steps(settings: Settings, steps: list[str]) -> None:
     try:
         pipeline.run(steps=steps)
     except LockBusy as error:
-        err_console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(EXIT_LOCKED) from error
+        raise fail(error, EXIT_LOCKED) from None
     except PipelineError as error:
-        err_console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from error
+        raise fail(error, 1) from None
     finally:
         pipeline.close()
     console.print(summary_table(pipeline.results))
@@ -144,9 +160,10 @@ def generate(
     try:
         result = _generate(settings, out, file_format, start, days, day)
     except ValueError as error:
-        err_console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from error
-    table = Table(title=f"generated into {result.out_dir}")
+        raise fail(error, EXIT_USAGE) from None
+    except OSError as error:
+        raise fail(f"cannot write {error.filename or out}: {error.strerror}", 1) from None
+    table = Table(title=plain(f"generated into {result.out_dir}"))
     table.add_column("entity")
     table.add_column("rows", justify="right")
     for entity, count in result.record_counts.items():
@@ -207,8 +224,6 @@ def import_(
     ] = None,
 ) -> None:
     """Turn a shop's order-line export into the four raw files (then: run --input OUT)."""
-    from rich.markup import escape
-
     from cartwheel.importing import (
         ImportInputError,
         MappingError,
@@ -218,27 +233,27 @@ def import_(
     )
 
     if (preset is None) == (mapping_file is None):
-        err_console.print("[red]error:[/red] give exactly one of --preset or --mapping")
-        raise typer.Exit(2)
+        raise fail("give exactly one of --preset or --mapping", EXIT_USAGE)
     try:
         mapping = load_preset(preset) if preset else load_mapping(mapping_file)  # type: ignore[arg-type]
         result = import_export(export_file, mapping, out)
     except (MappingError, ImportInputError) as error:
-        err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
-        raise typer.Exit(2) from None
-    table = Table(title=f"imported into {result.out_dir}")
+        raise fail(error, EXIT_USAGE) from None
+    table = Table(title=plain(f"imported into {result.out_dir}"))
     table.add_column("entity")
     table.add_column("rows", justify="right")
     for entity, count in result.record_counts.items():
         table.add_row(entity, f"{count:,}")
     console.print(table)
     console.print(
-        f"{result.rows_read:,} export rows; line sales after discount {result.written_total}"
-        f" (export: {result.export_net_total}); conflicts resolved (latest order wins): "
-        f"{sum(result.conflicts.values())}; ids: {out / 'ids.csv'}"
+        plain(
+            f"{result.rows_read:,} export rows; line sales after discount {result.written_total}"
+            f" (export: {result.export_net_total}); conflicts resolved (latest order wins): "
+            f"{sum(result.conflicts.values())}; ids: {out / 'ids.csv'}"
+        )
     )
     for warning in result.warnings():
-        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+        err_console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}", highlight=False)
 
 
 @app.command()
@@ -249,31 +264,31 @@ def ingest(
     data_dir: DataDir = None,
 ) -> None:
     """Load raw files into the staging schema (replacing the batch if loaded before)."""
-    _run_steps(_settings(input_dir=input_dir, data_dir=data_dir), ["ingest"])
+    _run_steps(_settings(True, input_dir=input_dir, data_dir=data_dir), ["ingest"])
 
 
 @app.command()
 def quality(data_dir: DataDir = None) -> None:
     """Type, cleanse and check every staged row."""
-    _run_steps(_settings(data_dir=data_dir), ["quality"])
+    _run_steps(_settings(True, data_dir=data_dir), ["quality"])
 
 
 @app.command()
 def production(data_dir: DataDir = None) -> None:
     """Merge validated rows into the constrained 3NF production schema."""
-    _run_steps(_settings(data_dir=data_dir), ["production"])
+    _run_steps(_settings(True, data_dir=data_dir), ["production"])
 
 
 @app.command()
 def warehouse(data_dir: DataDir = None) -> None:
     """Build the star schema: dimensions, fact_sales and aggregates."""
-    _run_steps(_settings(data_dir=data_dir), ["warehouse"])
+    _run_steps(_settings(True, data_dir=data_dir), ["warehouse"])
 
 
 @app.command()
 def analytics(data_dir: DataDir = None) -> None:
     """Write the ten analytics CSVs and analytics_summary.json."""
-    _run_steps(_settings(data_dir=data_dir), ["analytics"])
+    _run_steps(_settings(True, data_dir=data_dir), ["analytics"])
 
 
 @app.command()
@@ -284,12 +299,12 @@ def dashboard(
     ] = False,
 ) -> None:
     """Rebuild dashboard.html and dashboard_metadata.json from the warehouse."""
-    settings = _settings(data_dir=data_dir)
+    settings = _settings(True, data_dir=data_dir)
     _run_steps(settings, ["dashboard"])
     path = (settings.data_dir / "dashboard.html").resolve()
-    console.print(f"dashboard: {path}")
+    console.print(plain(f"dashboard: {path}"))
     if open_browser and not webbrowser.open(path.as_uri()):
-        err_console.print(f"could not open a browser here; open {path.as_uri()} yourself")
+        err_console.print(plain(f"could not open a browser here; open {path.as_uri()} yourself"))
 
 
 @app.command()
@@ -342,6 +357,7 @@ def run(
 
     Daily batch folders (YYYY-MM-DD/) under --input are loaded oldest first, each once."""
     settings = _settings(
+        True,
         input_dir=input_dir,
         scale=scale,
         seed=seed,
@@ -361,14 +377,14 @@ def run(
     try:
         pipeline.run(rebuild=rebuild, wait=wait)
     except LockBusy as error:
-        err_console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(EXIT_LOCKED) from error
+        raise fail(error, EXIT_LOCKED) from None
     except PipelineError as error:
         console.print(summary_table(pipeline.results))
-        err_console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from error
+        raise fail(error, 1) from None
     console.print(summary_table(pipeline.results))
-    console.print(f"warehouse: {settings.warehouse_location}   analytics: {settings.analytics_dir}")
+    console.print(
+        plain(f"warehouse: {settings.warehouse_location}   analytics: {settings.analytics_dir}")
+    )
 
 
 @app.command()
@@ -388,9 +404,8 @@ def quarantine(
     settings = _settings(data_dir=data_dir)
     try:
         engine = connect_reader(settings)
-    except (FileNotFoundError, OSError) as error:
-        err_console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from error
+    except OSError as error:
+        raise fail(error, 1) from None
     try:
         for part in render_quarantine(engine, entity, samples):
             Console(width=max(console.width, 140)).print(part)
@@ -401,7 +416,7 @@ def quarantine(
 @app.command()
 def status(
     data_dir: DataDir = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many runs to show.")] = 10,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show.")] = 10,
 ) -> None:
     """The last runs from the run history (ops.pipeline_runs), newest first."""
     from cartwheel.orchestration.status import render_status
@@ -410,9 +425,8 @@ def status(
     try:
         # Wide enough for one line per run even when piped (rich assumes 80 columns).
         Console(width=max(console.width, 140)).print(render_status(settings, limit))
-    except (FileNotFoundError, OSError) as error:
-        err_console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from error
+    except OSError as error:
+        raise fail(error, 1) from None
 
 
 @app.command()
@@ -429,13 +443,16 @@ def monitor(
     from cartwheel.orchestration.monitor import EXIT_CODES, render_report, write_reports
     from cartwheel.orchestration.monitor import monitor as run_monitor
 
-    settings = _settings(data_dir=data_dir)
+    settings = _settings(True, data_dir=data_dir)
     report = run_monitor(settings)
-    path = write_reports(settings, report, prometheus)
+    try:
+        path = write_reports(settings, report, prometheus)
+    except OSError as error:
+        raise fail(f"cannot write {error.filename}: {error.strerror}", 1) from None
     console.print(render_report(report))
-    console.print(f"report: {path}")
+    console.print(plain(f"report: {path}"))
     for outcome in notify_health_change(settings, report):
-        console.print(f"alert {outcome}")
+        console.print(plain(f"alert {outcome}"))
     raise typer.Exit(EXIT_CODES[report["pipeline_health"]])
 
 
@@ -459,7 +476,7 @@ def schedule(
     run holds the lock, and delete expired files after each run."""
     from cartwheel.orchestration.schedule import serve, stop_on_sigterm
 
-    settings = _settings(data_dir=data_dir, schedule_cron=cron, schedule_timezone=timezone)
+    settings = _settings(True, data_dir=data_dir, schedule_cron=cron, schedule_timezone=timezone)
     console_logging(logging.INFO)
     stop_on_sigterm()
     try:
@@ -471,5 +488,16 @@ def schedule(
         raise typer.Exit(1)
 
 
+def main() -> None:
+    """The `cartwheel` entry point: the app, with a last guard so that no failure ends in a
+    traceback: one line naming the error and the run log (usage errors exit 2, these 1)."""
+    try:
+        app()
+    except Exception as error:  # noqa: BLE001 - the guard of last resort
+        message = " ".join(str(error).split()) or "no message"
+        fail(f"internal error: {type(error).__name__}: {message}", 1)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -16,6 +18,12 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from cartwheel.engines import ENGINES, location
+from cartwheel.vocabulary import VocabularySettings
+
+#: Exactly the registered engines.
+EngineName = Literal[tuple(ENGINES)]
 
 CONFIG_FILE_ENV = "CARTWHEEL_CONFIG"
 DEFAULT_CONFIG_FILE = "cartwheel.yaml"
@@ -35,6 +43,12 @@ class MonitorSettings(BaseModel):
     volume_sigmas: float = Field(3.0, gt=0, description="Anomaly outside mean ± this × σ.")
     min_quality_score: float = Field(95.0, ge=0, le=100, description="Quality score at least.")
     max_response_ms: float = Field(1000.0, gt=0, description="Database answers within.")
+
+
+def require_http(url: str | None, key: str) -> None:
+    """Endpoints are http(s) URLs: no file:// or other scheme reaches urllib."""
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"{key} must be an http:// or https:// URL")
 
 
 class AlertSettings(BaseModel):
@@ -72,11 +86,30 @@ class AlertSettings(BaseModel):
     @field_validator("webhook_url")
     @classmethod
     def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
-            "http",
-            "https",
-        ):
-            raise ValueError("alerts.webhook_url must be an http:// or https:// URL")
+        require_http(value and value.get_secret_value(), "alerts.webhook_url")
+        return value
+
+
+class LineageSettings(BaseModel):
+    """Where each run's OpenLineage events go: a JSON-lines file in the data folder, or
+    an HTTP endpoint (Marquez or any OpenLineage consumer)."""
+
+    enabled: bool = Field(True, description="Emit OpenLineage events for each run and step.")
+    url: str | None = Field(
+        None,
+        description="POST events here (e.g. http://localhost:5000/api/v1/lineage); "
+        "unset = append them to openlineage.jsonl in the data folder.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="Bearer token for the endpoint (a secret: never logged)."
+    )
+    namespace: str = Field("cartwheel", min_length=1, description="The jobs' namespace.")
+    timeout_seconds: float = Field(5.0, gt=0, description="Per HTTP attempt.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        require_http(value, "lineage.url")
         return value
 
 
@@ -113,7 +146,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
-    engine: Literal["duckdb", "postgres", "spark"] = Field(
+    engine: EngineName = Field(
         "duckdb",
         description="Where the warehouse is built: a DuckDB file in the data folder, a "
         "PostgreSQL database (needs database_url), or Spark (see spark).",
@@ -121,7 +154,15 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
-    scale: float = Field(1.0, gt=0, description="Generator scale factor (1 = classic size).")
+    duckdb_memory_limit: str | None = Field(
+        None,
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
+        description="DuckDB memory_limit, e.g. 4GB (default: DuckDB's, 80% of RAM); beyond it "
+        "joins and sorts spill to a temporary folder beside the database file.",
+    )
+    scale: float = Field(
+        1.0, gt=0, le=100_000, description="Generator scale factor (1 = classic size)."
+    )
     seed: int = Field(42, description="Generator seed; same seed, same bytes.")
     input_dir: Path | None = Field(None, description="Build from these raw files instead.")
     raw_format: Literal["csv", "parquet"] = Field(
@@ -139,6 +180,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Per check id (quality/checks.yaml), `warn` and/or `error` in % of rows.",
     )
+    forecast_days: int = Field(
+        90, ge=1, le=730, description="Days ahead in forecast_revenue.csv (needs the extra)."
+    )
     # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")
     retry_backoff_seconds: float = Field(
@@ -152,17 +196,45 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field("UTC", description="IANA time zone of schedule_cron.")
     retention_days: int = Field(7, ge=0, description="Keep raw files and logs this long.")
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+    vocabulary: VocabularySettings = Field(
+        default_factory=lambda: VocabularySettings(),
+        description="Canonical spellings of known values and band thresholds.",
+    )
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
+    lineage: LineageSettings = Field(default_factory=lambda: LineageSettings())
     spark: SparkSettings = Field(default_factory=lambda: SparkSettings())
 
     @model_validator(mode="after")
-    def _postgres_needs_url(self) -> Settings:
-        if self.engine == "postgres" and self.database_url is None:
+    def _engine_has_its_url(self) -> Settings:
+        if ENGINES[self.engine].needs_database_url and self.database_url is None:
             raise ValueError(
-                "engine 'postgres' needs --database-url postgresql://user@host:port/db "
+                f"engine {self.engine!r} needs --database-url postgresql://user@host:port/db "
                 "(or CARTWHEEL_DATABASE_URL; the password may come from PGPASSWORD)"
             )
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_dsn_form(cls, value: SecretStr | None) -> SecretStr | None:
+        dsn = "" if value is None else value.get_secret_value()
+        if value is not None and not dsn.startswith(_URL_SCHEMES) and "=" not in dsn:
+            raise ValueError(
+                f"{safe_dsn(dsn)!r} is neither postgresql://user@host:port/db "
+                "nor host=... dbname=... (keyword form)"
+            )
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _usable_data_dir(cls, value: Path) -> Path:
+        if value.is_symlink() and not value.exists():
+            raise ValueError(f"data dir {value} is a symbolic link to nothing")
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"data dir {value} is a file, not a folder")
+        ancestor = next((p for p in value.parents if p.exists()), None)
+        if ancestor is not None and not ancestor.is_dir():
+            raise ValueError(f"data dir {value} cannot be created: {ancestor} is not a folder")
+        return value
 
     @field_validator("schedule_timezone")
     @classmethod
@@ -209,24 +281,87 @@ class Settings(BaseSettings):
         return self.data_dir / "analytics"
 
     @property
-    def duckdb_path(self) -> Path:
-        # Named after the product, not a schema: `warehouse.duckdb` would make
-        # `warehouse.fact_sales` ambiguous for everyone who opens the file.
-        return self.data_dir / "cartwheel.duckdb"
-
-    @property
     def warehouse_location(self) -> str:
         """Where the warehouse lives, safe to print: a PostgreSQL URL loses its password."""
-        if self.engine == "spark":
-            return self.spark.warehouse or str(self.data_dir / "spark-warehouse")
-        if self.engine != "postgres" or self.database_url is None:
-            return str(self.duckdb_path)
-        url = urlsplit(self.database_url.get_secret_value())
-        netloc = url.netloc.rpartition("@")[2]
-        user = f"{url.username}@" if url.username else ""
-        return f"{url.scheme}://{user}{netloc}{url.path}"
+        return location(self)
+
+
+_KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
+_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def dsn_secrets(dsn: str) -> list[str]:
+    """The passwords a connection string carries, in any form libpq accepts or a user may
+    mistype: a URL (with or without its scheme, password in the authority or in
+    `?password=`) and a keyword string (`host=db password=...`)."""
+    found = [match.group(2).strip("'") for match in _KEYWORD_PASSWORD.finditer(dsn)]
+    url = urlsplit(dsn if "://" in dsn else "//" + dsn)
+    try:
+        found.append(url.password or "")
+    except ValueError:  # a malformed port: the password part is still there to hide
+        found.append(url.netloc.rpartition("@")[0].partition(":")[2])
+    found += [value for key, value in parse_qsl(url.query) if key.lower() == "password"]
+    return [secret for secret in found if secret]
+
+
+def redact(text: str, dsn: str) -> str:
+    """`text` with every password of `dsn` replaced by `***` (longest first)."""
+    for secret in sorted(dsn_secrets(dsn), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def safe_dsn(dsn: str) -> str:
+    """A connection string fit to print: a URL without its password (in the authority or
+    the query), a keyword string with `password=***`."""
+    if not dsn.startswith(_URL_SCHEMES) and "=" in dsn and "@" not in dsn:
+        return _KEYWORD_PASSWORD.sub(r"\1***", dsn)
+    url = urlsplit(dsn if "://" in dsn else "//" + dsn)
+    host = url.netloc.rpartition("@")[2]
+    user = url.netloc.rpartition("@")[0].partition(":")[0]
+    query = urlencode(
+        [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(url.query)],
+        safe="*",
+    )
+    scheme = f"{url.scheme}://" if url.scheme else ""
+    return redact(
+        f"{scheme}{user + '@' if user else ''}{host}{url.path}{'?' + query if query else ''}", dsn
+    )
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the one-line message names the value and why."""
+
+
+def _describe(error: ValidationError) -> str:
+    """Pydantic's errors on one line: `key: problem (got 'value')`, secrets left out."""
+    parts = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "configuration"
+        if item["type"] == "value_error":  # our own validators name the value already
+            parts.append(f"{key}: {item['ctx']['error']}")
+            continue
+        secret = "database_url" in item["loc"]
+        got = "" if secret or "input" not in item else f" (got {item['input']!r:.60})"
+        parts.append(f"{key}: {item['msg']}{got}")
+    return "; ".join(parts)
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings with command-line values (those not None) taking precedence."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings with command-line values (those not None) taking precedence.
+
+    Raises ConfigError (one line) for a bad value, an unreadable or malformed config file.
+    """
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{config_file()}{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_file()}: cannot be read ({error})") from None
+    except (TypeError, ValueError) as error:  # e.g. a YAML list where a mapping belongs
+        raise ConfigError(f"{config_file()}: not a mapping of settings ({error})") from None

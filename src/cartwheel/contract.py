@@ -1,4 +1,4 @@
-"""The raw data contract (SPEC §3): entity names and their columns, in order."""
+"""The raw data contract: entity names and their columns, in order."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
         "payment_method",
         "shipping_address",
         "total_amount",
+        "shipping_city",
+        "shipping_state",
+        "shipping_postal_code",
+        "shipping_country",
     ),
     "transaction_items": (
         "item_id",
@@ -45,7 +49,43 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
         "line_total",
     ),
 }
+# Columns a raw file may lack without a warning (loaded as NULL): where the order went.
+# The generator writes the other columns only.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "transactions": (
+        "shipping_city",
+        "shipping_state",
+        "shipping_postal_code",
+        "shipping_country",
+    ),
+}
+# Columns a file must have: without one, no row of it could be used, so ingest stops
+# with one line naming the file and the column. Every other column may be missing from
+# a file (loaded as NULL) or blank in a row: email, phone, registration date, age group,
+# payment method, time, addresses, cost, stock, brand, supplier.
+MANDATORY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "first_name", "last_name"),
+    "products": ("product_id", "product_name", "category", "price"),
+    "transactions": ("transaction_id", "customer_id", "transaction_date", "total_amount"),
+    "transaction_items": (
+        "item_id",
+        "transaction_id",
+        "product_id",
+        "quantity",
+        "unit_price",
+        "discount_percentage",
+        "line_total",
+    ),
+}
 ENTITIES: tuple[str, ...] = tuple(RAW_COLUMNS)
+
+
+def core_columns(entity: str) -> tuple[str, ...]:
+    """The entity's columns without the optional ones (what the generator writes)."""
+    optional = OPTIONAL_COLUMNS.get(entity, ())
+    return tuple(column for column in RAW_COLUMNS[entity] if column not in optional)
+
+
 PRIMARY_KEYS: dict[str, str] = {
     "customers": "customer_id",
     "products": "product_id",

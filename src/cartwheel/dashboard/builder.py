@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cartwheel.analytics.forecast import dashboard_view
 from cartwheel.dashboard.data import LIMITS, warehouse_data
 from cartwheel.dashboard.layout import FILTERS, layout
 from cartwheel.dashboard.ops import pipeline_data, quality_data
@@ -67,12 +69,13 @@ def render_html(payload: dict[str, Any]) -> str:
         "/*__CHARTJS__*/": _inline_script(_static("chart.umd.min.js")),
         "/*__JS__*/": _inline_script(_static("dashboard.js")),
     }
-    for marker, content in parts.items():
-        head, sep, tail = html.partition(marker)
-        if not sep:
-            raise ValueError(f"template lacks {marker}")
-        html = head + content + tail
-    return html
+    for marker in parts:
+        if html.count(marker) != 1:
+            raise ValueError(f"template must hold {marker} exactly once")
+    # One pass over the template: a marker inside the data (a product named
+    # `/*__JS__*/`) is content, never a place to substitute.
+    markers = re.compile("|".join(re.escape(marker) for marker in parts))
+    return markers.sub(lambda found: parts[found.group()], html)
 
 
 def build_dashboard(
@@ -102,6 +105,7 @@ def build_dashboard(
         "data": sales.data,
         "quality": quality,
         "pipeline": pipeline_data(engine, folders, this_run),
+        "forecast": dashboard_view(engine, folders),
     }
     html = render_html(payload)
     path = out_dir / HTML_NAME
@@ -152,7 +156,11 @@ def build_dashboard(
                     "ops.pipeline_runs",
                     "ops.step_runs",
                 ],
-                "reports": ["quality_report.json", "monitoring_report.json"],
+                "reports": [
+                    "quality_report.json",
+                    "monitoring_report.json",
+                    "analytics/forecast_revenue.csv",
+                ],
                 "aggregation": "month x category x state x payment method cube plus bounded "
                 "tables (top products per category, sub-categories, weekdays, customers)",
                 "cube_cells": len(sales.data["sales"]["revenue"]),

@@ -32,8 +32,8 @@ QUERIES = (
     "customers",
     "top_customers",
     "acquisition",
+    "spend_bands",
 )
-SPEND_BANDS = ("$0-$1,000", "$1,000-$5,000", "$5,000-$10,000", "$10,000+")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -103,7 +103,7 @@ def warehouse_data(engine: Engine) -> WarehouseData:
         "states": _by_revenue(sales["state"], sales["revenue"]),
         "payment_methods": _by_revenue(sales["payment_method"], sales["revenue"]),
         "segments": sorted(set(tables["orders_cube"]["customer_segment"])),
-        "spend_bands": list(SPEND_BANDS),
+        "spend_bands": tables["spend_bands"]["name"],
         "weekdays": list(WEEKDAYS),
     }
     if "Other" in sales["state"] and "Other" not in dims["states"]:

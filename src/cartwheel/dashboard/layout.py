@@ -139,6 +139,14 @@ PAGES = (
                 ("date_range", "category"),
             ),
             Visual("category_trend", "Monthly revenue by category", "stacked", "sales cube"),
+            Visual(
+                "revenue_forecast",
+                "Daily revenue: last 6 months and the forecast with its 80% band",
+                "line",
+                "forecast",
+                ("category",),
+                "the analytics step's forecast (forecast_revenue.csv)",
+            ),
         ),
     ),
     Page(

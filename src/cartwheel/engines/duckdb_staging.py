@@ -4,7 +4,7 @@ CSV files are read with DuckDB's parallel reader in strict mode, every column as
 with rejected records stored instead of raised. Columns are matched by header name, so a
 missing column loads as NULL and an extra one is ignored. Every record gets the physical
 line it starts on (header = line 1), also when quoted values span lines or records were
-rejected; rejected records go to `ops.quarantine` with their raw text and a reason.
+rejected; rejected records are kept with their raw text and a reason, for quarantine.
 """
 
 from __future__ import annotations
@@ -16,10 +16,20 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cartwheel.engines.base import SourceError, check_identifier, string_literal
-from cartwheel.ingest.sniff import CsvLayout, blank_lines, inspect_csv
+from cartwheel.contract import MANDATORY_COLUMNS
+from cartwheel.csv_layout import (
+    CsvLayout,
+    blank_lines,
+    inspect_csv,
+    scan_line_breaks,
+    with_uniform_line_breaks,
+)
+from cartwheel.errors import SourceError
+from cartwheel.sqltext import check_identifier, string_literal
 
 READ = "staging_read"
+#: The rejected records of the last `stage_file`, as rows of `ops.quarantine`.
+INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
 REJECT_SCANS = "staging_reject_scans"
 
@@ -31,6 +41,7 @@ REJECT_REASONS = {
     "INVALID ENCODING": "invalid_encoding",
     "INVALID UNICODE": "invalid_encoding",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
+    "CONTROL CHARACTER": "control_character",
 }
 
 
@@ -63,9 +74,11 @@ def _read_csv(
     layout: CsvLayout,
     name: str = READ,
     depth: int = 0,
+    empty_lines: bool = True,
 ) -> None:
     """Read a CSV into temp tables `name` (c0.., source_line) and `name_bad`
-    (source_line, raw_content, error_type): accepted and rejected records."""
+    (source_line, raw_content, error_type): accepted and rejected records.
+    `empty_lines`: whether the file may hold empty lines (False skips looking)."""
     for table in (REJECTS, REJECT_SCANS, name, f"{name}_bad"):
         _exec(con, f"drop table if exists {table}")
     fields = [f"c{i}" for i in range(len(layout.header))]
@@ -83,11 +96,12 @@ def _read_csv(
         f"create temporary table {name}_bad as "
         f"select line as record_no, "
         f"trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) as raw_content, "
-        f"arg_min(error_type, byte_position) as error_type from {REJECTS} group by line",
+        f"cast(arg_min(error_type, byte_position) as varchar) as error_type "
+        f"from {REJECTS} group by line",
     )
     bad = _exec(con, f"select count(*) from {name}_bad")[0][0]
     spanning = _exec(con, f"select count(*) from {name} where newlines > 0")[0][0]
-    blanks = blank_lines(source, layout.encoding)
+    blanks = blank_lines(source, layout.encoding) if empty_lines else []
     if bad == 0 and spanning == 0:
         _exec(con, f"alter table {name} add column source_line bigint")
         _exec(con, f"update {name} set source_line = record_index + 1")
@@ -256,14 +270,16 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     return header
 
 
-def load_staging(
+def stage_file(
     con: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[str],
     source: Path,
     batch_id: str,
 ) -> int:
-    """See `Engine.load_staging`. Runs inside the caller's transaction."""
+    """Stage one raw file as `Engine.load_staging` describes; its rejected records are
+    left in the temporary table INGEST_REJECTS for the engine to quarantine. Runs inside
+    the caller's transaction; returns rows staged."""
     check_identifier(table)
     for column in columns:
         check_identifier(column)
@@ -286,51 +302,66 @@ def load_staging(
                     "raw_content varchar, error_type varchar)"
                 ).fetchall()
             else:
-                _read_csv(con, source, layout)
+                breaks = scan_line_breaks(source, layout.encoding)
+                with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
+                    # Mixed line breaks (a line appended on another system) stop DuckDB's
+                    # reader: it reads a copy with uniform breaks and the same lines.
+                    readable = (
+                        with_uniform_line_breaks(source, Path(folder)) if breaks.mixed else source
+                    )
+                    _read_csv(con, readable, layout, empty_lines=breaks.empty_lines)
     except SourceError:
         raise
     except (duckdb.Error, OSError) as error:
         raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
 
-    if columns and columns[0] not in header:
+    missing = [c for c in MANDATORY_COLUMNS.get(table, columns[:1]) if c not in header]
+    if missing:
         raise SourceError(
-            f"{source}: no '{columns[0]}' column in the header "
-            f"(expected {', '.join(columns)}; found {', '.join(header) or 'nothing'})"
+            f"{source}: no '{missing[0]}' column in the header, and every row needs one "
+            f"(found {', '.join(header) or 'nothing'})"
         )
     positions = {c: (header.index(c) if c in header else None) for c in columns}
     select_list = ", ".join(
         f"c{positions[c]} as {c}" if positions[c] is not None else f"cast(null as varchar) as {c}"
         for c in columns
     )
+    # A record with a NUL byte is quarantined as that line's fault, not staged.
+    fields = [f"c{i}" for i in range(len(header))]
+    has_nul = f"contains(concat_ws('', {', '.join(fields)}), chr(0))" if fields else "false"
     select = (
         f"select {select_list}, current_timestamp as loaded_at, cast(? as varchar) as batch_id, "
         f"cast(? as varchar) as source_file, cast(source_line as bigint) as source_line "
-        f"from {READ}"
+        f"from {READ} where not {has_nul}"
     )
     params = [batch_id, str(source)]
     con.execute(f"create table if not exists {target} as {select} limit 0", params).fetchall()
+    # A staging table from before a contract column was added gets that column.
+    for column in columns:
+        con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
     con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
-    con.execute(f"insert into {target} {select}", params).fetchall()
+    con.execute(f"insert into {target} by name {select}", params).fetchall()
+    joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
     con.execute(
-        "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
-        [table, batch_id],
+        f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
+        f"'CONTROL CHARACTER' as error_type from {READ} where {has_nul}"
     ).fetchall()
-    rejected = con.execute(f"select count(*) from {READ}_bad").fetchall()[0][0]
-    if rejected:
-        reasons = " ".join(
-            f"when {string_literal(kind)} then {string_literal(reason)}"
-            for kind, reason in REJECT_REASONS.items()
-        )
-        con.execute(
-            "insert into ops.quarantine (entity, batch_id, source_file, source_line, "
-            "record_key, raw_content, reason, stage, quarantined_at) "
-            # The key as written, best effort: the field at the key's header position.
-            f"select ?, ?, ?, source_line, nullif(trim(split_part(raw_content, ',', "
-            f"{header.index(columns[0]) + 1}), '\" '), ''), raw_content, "
-            f"case error_type {reasons} else 'malformed_csv_line' end, 'ingest', "
-            f"current_timestamp from {READ}_bad",
-            [table, batch_id, str(source)],
-        ).fetchall()
+    reasons = " ".join(
+        f"when {string_literal(kind)} then {string_literal(reason)}"
+        for kind, reason in REJECT_REASONS.items()
+    )
+    con.execute(f"drop table if exists {INGEST_REJECTS}").fetchall()
+    con.execute(
+        f"create temporary table {INGEST_REJECTS} as select cast(? as varchar) as entity, "
+        "cast(? as varchar) as batch_id, cast(? as varchar) as source_file, source_line, "
+        # The key as written, best effort: the field at the key's header position.
+        f"nullif(trim(split_part(raw_content, ',', {header.index(columns[0]) + 1}), '\" '), '') "
+        f"as record_key, raw_content, "
+        f"case error_type {reasons} else 'malformed_csv_line' end as reason, "
+        "'ingest' as stage, cast(current_timestamp as timestamp) as quarantined_at "
+        f"from {READ}_bad",
+        [table, batch_id, str(source)],
+    ).fetchall()
     for name in (READ, f"{READ}_bad", REJECTS, REJECT_SCANS):
         con.execute(f"drop table if exists {name}").fetchall()
     return int(

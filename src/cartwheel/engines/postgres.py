@@ -29,15 +29,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from cartwheel.config import Settings
+from cartwheel.config import Settings, redact, safe_dsn
 from cartwheel.contract import WAREHOUSE_KEYS
-from cartwheel.engines.base import Engine, check_identifier
+from cartwheel.engines.base import Capabilities, Engine, WriterBusy
 from cartwheel.engines.translation import (
     HELPER_FUNCTIONS,
     HELPERS_VERSION,
     PostgresTranslator,
     key_statements,
 )
+from cartwheel.sqltext import check_identifier
 
 ROWS_PER_COPY_CHUNK = 100_000
 
@@ -79,14 +80,18 @@ _ARROW_TYPES = {
 _NUMERIC_OID = 1700
 
 
+class Unreachable(psycopg.OperationalError, ConnectionError):
+    """The server cannot be reached: transient for a run (retried), an OSError for the
+    commands that only read (`status`, `quarantine`), which say so in one line."""
+
+
 class ConfigurationError(ValueError):
     """The engine cannot be used as configured; the message says what to set."""
 
 
-def redact(text: str, url: str) -> str:
-    """`text` without the URL's password (libpq messages may echo connection options)."""
-    password = urlsplit(url).password
-    return text.replace(password, "***") if password else text
+# The advisory lock a writing run holds on its database for as long as it is connected
+# (`claim_writer`): a second run from another data folder is refused, not interleaved.
+WRITER_LOCK_KEY = 0x63617274  # "cart"
 
 
 def placeholders(statement: str) -> str:
@@ -113,6 +118,37 @@ def _pg_type(arrow_type: pa.DataType) -> str:
 class PostgresEngine(Engine):
     name = "postgres"
     dialect = "postgres"
+    capabilities = Capabilities(
+        transactions=True,
+        constraints=True,
+        indexes=True,
+        replace_table=False,
+        private_run_copy=False,
+    )
+
+    @classmethod
+    def open(cls, settings: Settings) -> PostgresEngine:
+        return cls(settings)
+
+    @classmethod
+    def location(cls, settings: Settings) -> str:
+        if settings.database_url is None:
+            return "postgresql (no database URL set)"
+        return safe_dsn(settings.database_url.get_secret_value())
+
+    @classmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        url = urlsplit(settings.database_url.get_secret_value() if settings.database_url else "")
+        return f"postgres://{url.hostname}:{url.port or 5432}", f"{url.path.lstrip('/')}.{table}"
+
+    @classmethod
+    def is_transient_error(cls, error: BaseException) -> bool:
+        # A lost or refused connection, a server shutting down, a lock timeout.
+        return isinstance(error, psycopg.OperationalError)
+
+    @property
+    def database_name(self) -> str:
+        return self.conn.info.dbname
 
     def __init__(self, settings: Settings) -> None:
         if settings.database_url is None:
@@ -123,6 +159,7 @@ class PostgresEngine(Engine):
             )
         self._url = settings.database_url.get_secret_value()
         self._conn: psycopg.Connection | None = None
+        self._writer = False
         self._translator = PostgresTranslator(self._relation_columns)
         self._helpers_ready = False
         self.connect()
@@ -142,7 +179,7 @@ class PostgresEngine(Engine):
         except psycopg.OperationalError as error:
             # Still an OperationalError (retried as transient), minus any secret.
             message = " ".join(str(error).split())  # libpq's message spans lines
-            raise psycopg.OperationalError(
+            raise Unreachable(
                 "cannot connect to PostgreSQL: " + redact(message, self._url)
             ) from None
         except psycopg.ProgrammingError as error:
@@ -150,6 +187,8 @@ class PostgresEngine(Engine):
                 "invalid database URL: " + redact(str(error).strip(), self._url)
             ) from None
         self._helpers_ready = False
+        if self._writer:
+            self._take_writer_lock()
         self._align_time_zone()
         if self.scalar("select to_regnamespace('ops') is not null"):
             self._install_helpers()
@@ -160,6 +199,24 @@ class PostgresEngine(Engine):
         zone = duckdb.sql("select current_setting('TimeZone')").fetchall()[0][0]
         with suppress(psycopg.DataError):  # a zone the server does not know: keep its own
             self.execute("select set_config('TimeZone', ?, false)", [zone])
+
+    def claim_writer(self) -> None:
+        """Hold the database's writer lock while connected (kept across reconnects)."""
+        self._take_writer_lock()
+        self._writer = True
+
+    def _take_writer_lock(self) -> None:
+        if not self.scalar("select pg_try_advisory_lock(?)", [WRITER_LOCK_KEY]):
+            holder = self.scalar(
+                "select coalesce(max(a.application_name || ' pid ' || a.pid), 'another session') "
+                "from pg_locks l join pg_stat_activity a using (pid) "
+                "where l.locktype = 'advisory' and l.objid::bigint = ? and l.granted",
+                [WRITER_LOCK_KEY],
+            )
+            raise WriterBusy(
+                f"another cartwheel run is writing to this PostgreSQL database ({holder}); "
+                "one writer per database, whatever its data folder: try again later"
+            )
 
     @property
     def conn(self) -> psycopg.Connection:
@@ -250,17 +307,16 @@ class PostgresEngine(Engine):
 
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Read with DuckDB (identical staging rows and ingest rejects), COPY in bulk."""
-        # Imported here: the DuckDB reader and the quarantine layout are only needed to load.
+        # Imported here: the DuckDB reader is only needed to load.
         from cartwheel.engines.duckdb import DuckDBEngine
-        from cartwheel.quality.quarantine import QUARANTINE_DDL
+        from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
 
         target = f"staging.{check_identifier(table)}"
         scratch = DuckDBEngine(":memory:")
         try:
             scratch.create_schemas()
-            scratch.execute(QUARANTINE_DDL)
-            scratch.load_staging(table, columns, source, batch_id)
-            rejects = scratch.con.sql("select * from ops.quarantine").to_arrow_table()
+            stage_file(scratch.con, table, columns, source, batch_id)
+            rejects = scratch.con.sql(f"select * from {INGEST_REJECTS}").to_arrow_table()
             staged = scratch.con.sql(f"select * from {target}").to_arrow_reader(ROWS_PER_COPY_CHUNK)
             with self.transaction():
                 self._ensure_table(target, staged.schema)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
-from cartwheel.engines.base import SCHEMAS, Engine, check_identifier, string_literal
+from cartwheel.engines.base import SCHEMAS, Capabilities, Engine
 from cartwheel.engines.duckdb import DuckDBEngine, finish_publish
 from cartwheel.engines.spark_sql import (
     SparkTranslationError,
@@ -38,12 +38,14 @@ from cartwheel.engines.spark_sql import (
     bind,
     next_version_delete,
     next_version_insert,
+    next_version_merge,
     next_version_update,
     parse,
     spark_type,
     table_name,
     to_spark,
 )
+from cartwheel.sqltext import check_identifier, string_literal
 
 if TYPE_CHECKING:
     from cartwheel.config import Settings
@@ -149,6 +151,14 @@ class SparkEngine(Engine):
 
     name = "spark"
     dialect = "spark"
+    capabilities = Capabilities(
+        # Switches of table versions inside `transaction()` take effect together.
+        transactions=True,
+        constraints=False,
+        indexes=False,
+        replace_table=False,
+        private_run_copy=True,
+    )
 
     def __init__(self, settings: Settings, meta: DuckDBEngine, writable: bool = True) -> None:
         self.settings = settings
@@ -171,18 +181,49 @@ class SparkEngine(Engine):
         return cls(settings, DuckDBEngine(str(metadata_path(settings))))
 
     @classmethod
-    def for_run(cls, settings: Settings) -> SparkEngine:
+    def open_for_run(cls, settings: Settings) -> SparkEngine:
         """A run's engine: a private copy of the metadata store, published by rename."""
-        engine = cls(settings, DuckDBEngine.for_run(metadata_path(settings)))
+        engine = cls(settings, DuckDBEngine.private_copy(metadata_path(settings)))
         engine._delete_unpublished_versions()
         return engine
 
     @classmethod
-    def reader(cls, settings: Settings) -> SparkEngine:
+    def open_reader(cls, settings: Settings) -> SparkEngine:
         path = metadata_path(settings)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no warehouse yet (run cartwheel run)")
         return cls(settings, DuckDBEngine(str(path), read_only=True), writable=False)
+
+    @classmethod
+    def recover_publish(cls, settings: Settings) -> None:
+        """Finish the rename of a sealed metadata store (a run killed mid-publish)."""
+        finish_publish(metadata_path(settings))
+
+    @classmethod
+    def location(cls, settings: Settings) -> str:
+        return warehouse_path(settings)
+
+    @classmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        root = warehouse_path(settings)
+        return (root if "://" in root else f"file://{root}"), table
+
+    @classmethod
+    def is_transient_error(cls, error: BaseException) -> bool:
+        """A lost connection to the driver or the Connect server."""
+        try:
+            from pyspark.errors import PySparkConnectionError
+        except ImportError:
+            return False
+        name = type(error).__name__
+        return isinstance(error, PySparkConnectionError | ConnectionError) or name in (
+            "SparkConnectGrpcException",
+            "Py4JNetworkError",
+        )
+
+    @property
+    def database_name(self) -> str:
+        return self.root
 
     # Versions ---------------------------------------------------------------------------
 
@@ -452,14 +493,14 @@ class SparkEngine(Engine):
             return self._drop(tree)
         if isinstance(tree, exp.Alter):
             return self._alter(tree)
-        if isinstance(tree, exp.Insert | exp.Delete | exp.Update):
+        if isinstance(tree, exp.Insert | exp.Delete | exp.Update | exp.Merge):
             return self._dml(tree)
         if isinstance(tree, exp.Describe):
             name = table_name(tree.this)
             return self.spark.createDataFrame([(c,) for c in self.columns(name)], "name string")
         return self._sql(self._spark_sql(tree))
 
-    def _dml(self, tree: exp.Insert | exp.Delete | exp.Update) -> None:
+    def _dml(self, tree: exp.Insert | exp.Delete | exp.Update | exp.Merge) -> None:
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         name = table_name(target)
         source = self._view(name)
@@ -469,6 +510,8 @@ class SparkEngine(Engine):
             next_sql, touched = next_version_insert(tree, shape, source)
         elif isinstance(tree, exp.Delete):
             next_sql, touched = next_version_delete(tree, shape, source)
+        elif isinstance(tree, exp.Merge):
+            next_sql, touched = next_version_merge(tree, shape, source)
         else:
             next_sql, touched = next_version_update(tree, shape, source)
         self._change(name, next_sql, touched)
@@ -666,8 +709,3 @@ def _arrow_type(kind: pa.DataType) -> str:
     if pa.types.is_decimal(kind):
         return f"decimal({kind.precision},{kind.scale})"
     return "string"
-
-
-def recover_publish(settings: Settings) -> None:
-    """Finish the rename of a sealed metadata store (a run killed mid-publish)."""
-    finish_publish(metadata_path(settings))

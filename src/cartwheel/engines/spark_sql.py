@@ -363,3 +363,48 @@ def next_version_insert(tree: exp.Insert, shape: TableShape, source: str) -> tup
     )
     kept = f"select cw_old.* from {source} as cw_old left anti join ({rows}) as cw_excluded on {on}"
     return f"{kept} union all {updated} union all {new}", rows
+
+
+def next_version_merge(tree: exp.Merge, shape: TableShape, source: str) -> tuple[str, str]:
+    """(next version, changed rows) of `merge into t as a using s as b on ... when matched
+    [and ...] then update set ... when not matched then insert (...) values (...)`."""
+    _, qualifier = _target_reference(tree.this)
+    using = to_spark(tree.args["using"])
+    on = to_spark(tree.args["on"])
+    target = f"{source} as {qualifier}"
+    parts = [f"select {qualifier}.* from {target} left anti join {using} on {on}"]
+    types = dict(shape.columns)
+    whens = tree.args["whens"].expressions
+    if not any(w.args.get("matched") for w in whens):  # matched rows stay as they are
+        parts.append(f"select {qualifier}.* from {target} left semi join {using} on {on}")
+    for when in whens:
+        action = when.args["then"]
+        condition = when.args.get("condition")
+        if when.args.get("matched") and isinstance(action, exp.Update):
+            sets = {a.this.name: to_spark(a.expression) for a in action.expressions}
+            values = []
+            for column, _ in shape.columns:
+                value = f"{qualifier}.{column}"
+                if column in sets:
+                    value = sets[column]
+                    if condition is not None:
+                        otherwise = f"{qualifier}.{column}"
+                        value = f"case when {to_spark(condition)} then {value} else {otherwise} end"
+                values.append(f"{value} as {column}")
+            parts.append(f"select {', '.join(values)} from {target} join {using} on {on}")
+        elif not when.args.get("matched") and isinstance(action, exp.Insert):
+            names = [c.name for c in action.this.expressions]
+            given = dict(zip(names, action.expression.expressions, strict=True))
+            values = [
+                f"cast({to_spark(given[c]) if c in given else 'null'} as {types[c]}) as {c}"
+                for c in shape.stored
+            ]
+            rows = f"select {', '.join(values)} from {using} left anti join {target} on {on}"
+            if condition is not None:
+                rows += f" where {to_spark(condition)}"
+            parts.append(rows)
+        else:
+            raise SparkTranslationError(f"MERGE clause not supported on Spark: {when.sql()}")
+    if shape.partition_column:
+        raise SparkTranslationError(f"MERGE into the partitioned table {shape.name}")
+    return " union all ".join(parts), f"select * from {source}"

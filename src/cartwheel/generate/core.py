@@ -29,13 +29,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cartwheel.contract import ENTITIES, RAW_COLUMNS
-from cartwheel.engines.base import string_literal
+from cartwheel.contract import ENTITIES, core_columns
 from cartwheel.generate import draws
 from cartwheel.generate.defects import LEDGER_COLUMNS, Context, inject
 from cartwheel.generate.profile import Profile
 from cartwheel.generate.world import DAY_DEFECTS, World
 from cartwheel.generate.writer import FileSink, arrow_orders, format_sql, remove_scratch
+from cartwheel.sqltext import string_literal
 
 DEFAULT_START = Profile.start
 DEFAULT_END = Profile.end
@@ -144,7 +144,7 @@ class _Writer:
         scratch.unlink()
         ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
         ends = np.concatenate([[0], ends])[offsets]  # byte offset where each day starts
-        header = (",".join(RAW_COLUMNS[entity]) + "\n").encode()
+        header = (",".join(core_columns(entity)) + "\n").encode()
         for path, lo, hi in zip(paths, ends[:-1], ends[1:], strict=True):
             path.write_bytes(header + data[lo:hi])
 

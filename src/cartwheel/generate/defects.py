@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cartwheel.contract import PRIMARY_KEYS, RAW_COLUMNS
+from cartwheel.contract import PRIMARY_KEYS, core_columns
 from cartwheel.generate.writer import cents
 
 LEDGER_COLUMNS = ("file", "line", "entity", "key", "column", "kind", "repairable")
@@ -29,7 +29,8 @@ WHOLE_ROW = ("",)
 KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {
         "duplicate_row": WHOLE_ROW,
-        "missing_value": ("first_name", "last_name", "email", "registration_date"),
+        # Only mandatory fields: a blank email or registration date is valid (optional).
+        "missing_value": ("first_name", "last_name"),
         "malformed_email": ("email",),
         "phone_punctuation": ("phone",),
         "malformed_phone": ("phone",),
@@ -50,7 +51,7 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "transactions": {
         "duplicate_row": WHOLE_ROW,
-        "missing_value": ("customer_id", "transaction_date", "payment_method"),
+        "missing_value": ("customer_id", "transaction_date"),
         "miscased_text": ("payment_method",),
         "padded_text": ("payment_method",),
         "orphan_customer_id": ("customer_id",),
@@ -178,7 +179,7 @@ def inject(
     key_column = PRIMARY_KEYS[entity]
     keys = table[key_column].take(pa.array(rows, pa.int64()))
 
-    columns = {name: table[name].combine_chunks() for name in RAW_COLUMNS[entity]}
+    columns = {name: table[name].combine_chunks() for name in core_columns(entity)}
     ledger_column = np.full(count, "", dtype=object)
     patches: dict[bytes, bytes] = {}
     for k, kind in enumerate(kinds):

@@ -1,4 +1,10 @@
-"""Vocabularies sampled with numpy (no per-row library calls)."""
+"""Vocabularies sampled with numpy (no per-row library calls).
+
+The category names are the canonical ones of
+`cartwheel.vocabulary` (defined there once).
+"""
+
+from cartwheel.vocabulary import CATEGORIES as CATEGORY_NAMES
 
 FIRST_NAMES = [
     "James",
@@ -143,50 +149,48 @@ STATES = (
 )
 COUNTRY = "USA"
 STREETS = ("Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Pine St", "Elm St", "Park Ave", "Lake Rd")
-AGE_GROUPS = ("18-25", "26-35", "36-45", "46-60", "60+")
 AGE_GROUP_WEIGHTS = (0.18, 0.32, 0.25, 0.17, 0.08)
-PAYMENT_METHODS = ("Credit Card", "Debit Card", "UPI", "Cash on Delivery", "Net Banking")
 PAYMENT_WEIGHTS = (0.38, 0.24, 0.18, 0.10, 0.10)
 
 # (category, sub-categories, brands, price range, share of catalogue)
 CATEGORIES = (
     (
-        "Electronics",
+        CATEGORY_NAMES[0],
         ("Smartphones", "Laptops", "Headphones", "Cameras", "Accessories"),
         ("Samsung", "Apple", "Sony", "Lenovo", "Anker"),
         (30.0, 1500.0),
         0.22,
     ),
     (
-        "Clothing",
+        CATEGORY_NAMES[1],
         ("Men", "Women", "Kids", "Footwear"),
         ("Nike", "Levi's", "Zara", "H&M", "Uniqlo"),
         (8.0, 180.0),
         0.20,
     ),
     (
-        "Home & Kitchen",
+        CATEGORY_NAMES[2],
         ("Cookware", "Furniture", "Decor", "Appliances"),
         ("IKEA", "Philips", "Tefal", "Dyson", "Prestige"),
         (10.0, 600.0),
         0.18,
     ),
     (
-        "Books",
+        CATEGORY_NAMES[3],
         ("Fiction", "Non-fiction", "Academic", "Comics"),
         ("Penguin", "HarperCollins", "Scholastic", "O'Reilly"),
         (5.0, 80.0),
         0.15,
     ),
     (
-        "Sports",
+        CATEGORY_NAMES[4],
         ("Fitness", "Outdoor", "Team Sports", "Cycling"),
         ("Adidas", "Puma", "Decathlon", "Wilson", "Yonex"),
         (10.0, 400.0),
         0.13,
     ),
     (
-        "Beauty",
+        CATEGORY_NAMES[5],
         ("Skincare", "Makeup", "Haircare", "Fragrance"),
         ("L'Oreal", "Nivea", "Maybelline", "Dove", "Olay"),
         (5.0, 150.0),

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from cartwheel.generate import draws, vocab
 from cartwheel.generate.profile import Profile
+from cartwheel.vocabulary import AGE_GROUPS, PAYMENT_METHODS
 
 EPOCH = date(1970, 1, 1).toordinal()
 SLOTS = 3  # at most this many changes per customer / product over the history
@@ -240,7 +241,7 @@ class World:
             address_v = (earlier == 0).sum(axis=1) + 1
             age_before = (earlier == 2).sum(axis=1)
             moved = self.city(ids, address_v) != self.city(ids, address_v - 1)
-            aged = self.age0 + age_before < len(vocab.AGE_GROUPS) - 1
+            aged = self.age0 + age_before < len(AGE_GROUPS) - 1
             kind = slots.kind[:, j]
             effective[:, j] &= np.where(kind == 0, moved, np.where(kind == 2, aged, True))
         self.customer_events = self._event_index(slots.day, effective)
@@ -277,7 +278,7 @@ class World:
             np.int32
         )
         phone = 2_000_000_000 + (draws.uniform(s, S_PHONE, ids) * 7_999_999_999).astype(np.int64)
-        age = np.minimum(self.age0[idx] + age_v, len(vocab.AGE_GROUPS) - 1)
+        age = np.minimum(self.age0[idx] + age_v, len(AGE_GROUPS) - 1)
         return pa.table(
             {
                 "id": ids,
@@ -292,7 +293,7 @@ class World:
                 "registration_date": as_date32(self.start.toordinal() + self.reg_offset[idx]),
                 "city": dictionary(city, ALL_CITIES),
                 "state": dictionary(CITY_STATE[city], [st[0] for st in vocab.STATES]),
-                "age_group": dictionary(age, vocab.AGE_GROUPS),
+                "age_group": dictionary(age, AGE_GROUPS),
             }
         )
 
@@ -518,7 +519,7 @@ class World:
                 "customer": customer + 1,
                 "transaction_date": as_date32(self.day_ordinals[t_day]),
                 "transaction_time": pa.array(d["seconds"].astype(np.int32), pa.time32("s")),
-                "payment": dictionary(d["payment"], vocab.PAYMENT_METHODS),
+                "payment": dictionary(d["payment"], PAYMENT_METHODS),
                 **self.addresses(customer, t_day),
                 "total_cents": total,
             }

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cartwheel.contract import RAW_COLUMNS
-from cartwheel.engines.base import check_identifier, string_literal
+from cartwheel.contract import core_columns
 from cartwheel.generate import vocab
+from cartwheel.sqltext import check_identifier, string_literal
 
 
 def _pad(column: str, prefix: str, width: int) -> str:
@@ -87,7 +87,7 @@ def format_sql(entity: str, source: str, widths: Mapping[str, int], as_text: boo
             "line_total": _money("line_cents"),
         },
     }[entity]
-    assert tuple(columns) == RAW_COLUMNS[entity]
+    assert tuple(columns) == core_columns(entity)
     if as_text:
         columns = {name: f"cast({expr} as varchar)" for name, expr in columns.items()}
     select = ",\n    ".join(f"{expr} as {name}" for name, expr in columns.items())

@@ -17,7 +17,6 @@ from typing import Any
 import duckdb
 
 from cartwheel.contract import RAW_COLUMNS
-from cartwheel.engines.base import string_literal
 from cartwheel.importing.mapping import (
     CATEGORIES,
     DEFAULTABLE,
@@ -27,6 +26,7 @@ from cartwheel.importing.mapping import (
     Mapping,
     Source,
 )
+from cartwheel.sqltext import string_literal
 
 CUSTOMER_ATTRIBUTES = (
     "email",
@@ -638,6 +638,10 @@ class _Importer:
                 ) as payment_method,
                 coalesce(o.shipping_address, '') as shipping_address,
                 totals.total_amount,
+                o.shipping_city,
+                o.shipping_state,
+                o.shipping_postal_code,
+                o.shipping_country,
                 o.order_rank,
                 o.order_key,
                 o.record

@@ -10,9 +10,7 @@ from typing import Any
 
 import yaml
 
-CATEGORIES = ("Electronics", "Clothing", "Home & Kitchen", "Books", "Sports", "Beauty")
-PAYMENT_METHODS = ("Credit Card", "Debit Card", "UPI", "Cash on Delivery", "Net Banking")
-AGE_GROUPS = ("18-25", "26-35", "36-45", "46-60", "60+")
+from cartwheel.vocabulary import AGE_GROUPS, CATEGORIES, PAYMENT_METHODS
 
 # Fields read once per order (first non-blank line of the order) and once per line.
 ORDER_FIELDS = (
@@ -32,6 +30,10 @@ ORDER_FIELDS = (
     "transaction_time",
     "payment_method",
     "shipping_address",
+    "shipping_city",
+    "shipping_state",
+    "shipping_postal_code",
+    "shipping_country",
     "order_subtotal",
 )
 LINE_FIELDS = (

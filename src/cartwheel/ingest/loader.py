@@ -11,10 +11,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cartwheel.contract import ENTITIES, RAW_COLUMNS
+from cartwheel import progress
+from cartwheel.contract import ENTITIES, OPTIONAL_COLUMNS, RAW_COLUMNS
+from cartwheel.csv_layout import inspect_csv
 from cartwheel.engines import Engine
-from cartwheel.engines.base import SourceError
-from cartwheel.ingest.sniff import inspect_csv
+from cartwheel.errors import SourceError
+from cartwheel.ingest.quarantine_table import ensure_quarantine
+from cartwheel.vocabulary import VocabularySettings, write_vocabulary
 
 
 class InputError(Exception):
@@ -68,7 +71,8 @@ def header_warnings(path: Path, entity: str) -> list[str]:
         return [f"{path.name}: empty file, no rows"]
     columns = RAW_COLUMNS[entity]
     notes = []
-    missing = [c for c, at in layout.positions(columns).items() if at is None]
+    optional = OPTIONAL_COLUMNS.get(entity, ())
+    missing = [c for c, at in layout.positions(columns).items() if at is None and c not in optional]
     if missing:
         notes.append(f"{path.name}: missing column(s) {', '.join(missing)} loaded as empty")
     extra = layout.extra_columns(columns)
@@ -113,16 +117,23 @@ def load_entity(engine: Engine, entity: str, path: Path, batch_id: str) -> Table
 
 
 def ingest(
-    engine: Engine, folder: Path, batch_id: str, run_id: str | None = None
+    engine: Engine,
+    folder: Path,
+    batch_id: str,
+    run_id: str | None = None,
+    vocabulary: VocabularySettings | None = None,
 ) -> list[TableLoad]:
-    """Load every entity of one batch; reloading the same batch replaces it."""
-    # Imported here: the quality package imports production, which imports ingest.
-    from cartwheel.quality.quarantine import ensure_quarantine
-
+    """Load every entity of one batch; reloading the same batch replaces it. The
+    configured vocabulary (canonical spellings, bands) is written for the later steps."""
     files = find_raw_files(folder)
     engine.create_schemas()
     ensure_quarantine(engine)
-    loads = [load_entity(engine, entity, files[entity], batch_id) for entity in ENTITIES]
+    write_vocabulary(engine, vocabulary or VocabularySettings())
+    loads = []
+    for entity in ENTITIES:
+        load = load_entity(engine, entity, files[entity], batch_id)
+        progress.report("ingest", entity, load.rows_loaded, load.seconds)
+        loads.append(load)
     if run_id is not None:
         engine.execute(
             "update ops.quarantine set run_id = ? "

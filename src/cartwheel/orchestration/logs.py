@@ -10,6 +10,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.logging import RichHandler
 
+from cartwheel.terminal import visible
+
 LOGGER = "cartwheel"
 LOG_DIR = "logs"
 
@@ -34,19 +36,31 @@ def logger() -> logging.Logger:
     return logging.getLogger(LOGGER)
 
 
+class TerminalHandler(RichHandler):
+    """Rich's handler with the message's control characters made visible (a path or a
+    raw line quoted in a message must not restyle or rewrite the terminal)."""
+
+    def render_message(self, record: logging.LogRecord, message: str):  # noqa: ANN201
+        return super().render_message(record, visible(message))
+
+
 def console_logging(level: int = logging.INFO) -> None:
     """Send cartwheel's log records to stderr through rich (once per process)."""
     log = logger()
     log.setLevel(logging.DEBUG)
     log.propagate = False
     if not any(isinstance(h, RichHandler) for h in log.handlers):
-        handler = RichHandler(
+        handler = TerminalHandler(
             console=Console(stderr=True),
             show_path=False,
             rich_tracebacks=False,
             markup=False,
         )
-        handler.setLevel(level)
+        # Progress of long steps shows whatever the level (see cartwheel.progress).
+        handler.setLevel(min(level, logging.INFO))
+        handler.addFilter(
+            lambda record: record.levelno >= level or getattr(record, "event", "") == "progress"
+        )
         log.addHandler(handler)
 
 
@@ -64,11 +78,18 @@ class RunLog:
         self._handler = logging.FileHandler(self.path, encoding="utf-8")
         self._handler.setFormatter(JsonLines())
         self._handler.setLevel(logging.DEBUG)
+        self._handler.addFilter(self._with_run_id)
         log = logger()
         log.setLevel(logging.DEBUG)
         log.propagate = False
         log.addHandler(self._handler)
         return self
+
+    def _with_run_id(self, record: logging.LogRecord) -> bool:
+        """Every record in the file names the run, also those logged without it."""
+        if not hasattr(record, "run_id"):
+            record.run_id = self.run_id
+        return True
 
     def close(self) -> None:
         if self._handler is not None:

@@ -9,7 +9,6 @@ degraded with any warning, else healthy. Exit codes: 0 healthy, 1 degraded, 2 cr
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
-from rich.text import Text
 
 from cartwheel.config import MonitorSettings, Settings
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine, connect_reader
+from cartwheel.files import write_atomically
 from cartwheel.reports import now_iso
+from cartwheel.terminal import plain
 
 EXIT_CODES = {"healthy": 0, "degraded": 1, "critical": 2}
 PENALTY = {"warning": 15, "critical": 40}
@@ -294,14 +294,6 @@ def monitor(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Readers (and Prometheus' text-file collector) never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def prometheus_text(report: dict[str, Any]) -> str:
     """The report as Prometheus text exposition (for node_exporter's textfile collector)."""
     levels = {"ok": 0, "warning": 1, "critical": 2}
@@ -363,5 +355,5 @@ def render_report(report: dict[str, Any]) -> Table:
     table.add_column("finding")
     for name, check in report["checks"].items():
         colour = colours[check["status"]]
-        table.add_row(name, Text(check["status"], style=colour), check.get("message") or "")
+        table.add_row(name, plain(check["status"], colour), plain(check.get("message") or ""))
     return table

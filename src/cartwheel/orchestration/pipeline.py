@@ -26,17 +26,19 @@ from cartwheel.analytics import run_analytics
 from cartwheel.config import Settings
 from cartwheel.dashboard import build_dashboard
 from cartwheel.engines import Engine, connect_for_run
+from cartwheel.engines.base import WriterBusy
 from cartwheel.ingest import ingest
 from cartwheel.ingest.batches import Batch, mark_processed, pending_batches, register_batch
 from cartwheel.ingest.loader import InputError
-from cartwheel.orchestration import history
+from cartwheel.orchestration import history, lineage
 from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
-from cartwheel.orchestration.lock import LockHolder, RunLock, new_holder
+from cartwheel.orchestration.lock import LockBusy, LockHolder, RunLock, new_holder
 from cartwheel.orchestration.logs import RunLog, read_events
 from cartwheel.orchestration.publish import Workspace
 from cartwheel.orchestration.retry import retrying
 from cartwheel.production import load_production
 from cartwheel.quality.conservation import conservation, equation, records_processed
+from cartwheel.quality.repairs import repair_summary
 from cartwheel.quality.report import (
     keep_history,
     run_quality,
@@ -152,7 +154,13 @@ class Pipeline:
         began = time.perf_counter()
         try:
             batch = self.batch or Batch(self.input_dir.name, self.input_dir, None)
-            loads = ingest(self.engine, batch.folder, batch_id=batch.batch_id, run_id=self.run_id)
+            loads = ingest(
+                self.engine,
+                batch.folder,
+                batch_id=batch.batch_id,
+                run_id=self.run_id,
+                vocabulary=self.settings.vocabulary,
+            )
             register_batch(self.engine, batch, self.run_id)
         except InputError as error:
             raise PipelineError(str(error)) from error
@@ -208,12 +216,14 @@ class Pipeline:
             "run_id": self.run_id,
             "records_processed": processed,
             "conservation": [equation(row) for row in balance],
+            **repair_summary(self.engine),
             "transformations_applied": [
                 "trim text fields",
                 "lower-case emails",
                 "digits-only phone numbers",
-                "title-case first and last names",
-                "canonical category and payment method spellings",
+                "re-case first and last names only when entirely upper or lower case",
+                "canonical spellings of known categories, payment methods and age groups "
+                "(unknown values kept as given and counted)",
                 "exact duplicate rows removed (first occurrence kept); of two rows with one "
                 "transaction or item id the latest wins",
                 "rows breaking a rule quarantined with a reason code; an order is promoted "
@@ -235,7 +245,7 @@ class Pipeline:
         return StepResult("warehouse", records=rows["warehouse.fact_sales"], detail=rows)
 
     def analytics(self) -> StepResult:
-        summary = run_analytics(self.engine, self.analytics_dir)
+        summary = run_analytics(self.engine, self.analytics_dir, self.settings.forecast_days)
         return StepResult("analytics", records=summary["queries_executed"])
 
     def dashboard(self) -> StepResult:
@@ -257,7 +267,7 @@ class Pipeline:
             self.engine,
             self.output_dir,
             report_dirs=(self.output_dir, self.settings.data_dir),
-            source={"database": self.settings.duckdb_path.name},
+            source={"database": self.engine.database_name},
             this_run=this_run,
         )
         return StepResult("dashboard", records=result.visuals, detail={"bytes": result.bytes})
@@ -341,6 +351,7 @@ class Pipeline:
                 logging.INFO if error is None else logging.ERROR,
                 f"{name}: {row.status} in {seconds:.3f} s"
                 + (f", {row.rows_out:,} rows" if row.rows_out is not None else "")
+                + (f" ({row.rows_out / seconds:,.0f} rows/s)" if row.rows_out and seconds else "")
                 + (f" ({row.error_message})" if row.error_message else ""),
                 "step_attempt",
                 **{k: v for k, v in row.__dict__.items()},
@@ -379,6 +390,7 @@ class Pipeline:
             raise PipelineError(
                 f"cannot take the run lock {lock.path}: {one_line(error)}"
             ) from error
+        emitter = lineage.attach(self)  # OpenLineage events from this run's log events
         try:
             try:
                 self._prepare(lock)
@@ -386,6 +398,7 @@ class Pipeline:
                 raise PipelineError(f"recovery of an earlier run: {one_line(error)}") from error
             self._execute(steps, rebuild)
         finally:
+            lineage.detach(emitter)
             self.close()
             self.log.close()
             lock.release()
@@ -453,6 +466,7 @@ class Pipeline:
         self.started = time.perf_counter()
         self.record.steps = ",".join(steps)
         try:
+            self.engine.claim_writer()
             self._open_workspace()
             if self._interrupted is not None and not history.has_run(
                 self.engine, self._interrupted.run_id
@@ -461,6 +475,8 @@ class Pipeline:
             if rebuild:
                 self.engine.drop_all()
             self._run_steps(steps)
+        except WriterBusy as error:  # refused like a second run on the same data folder
+            raise LockBusy(str(error)) from None
         except PipelineError as error:
             self._finish_failed("failed", str(error))
             raise PipelineError(str(error)) from error

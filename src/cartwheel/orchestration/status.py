@@ -10,6 +10,7 @@ from cartwheel.config import Settings
 from cartwheel.engines import connect_reader
 from cartwheel.orchestration.history import last_runs
 from cartwheel.orchestration.lock import RunLock
+from cartwheel.terminal import plain
 
 COLOURS = {"success": "green", "failed": "red", "interrupted": "yellow"}
 
@@ -22,7 +23,7 @@ def render_status(settings: Settings, limit: int = 10) -> Group:
         runs = last_runs(engine, limit)
     finally:
         engine.close()
-    table = Table(title=f"cartwheel runs in {settings.data_dir}")
+    table = Table(title=plain(f"cartwheel runs in {settings.data_dir}"))
     for column, justify in (
         ("started (UTC)", "left"),
         ("run", "left"),
@@ -40,17 +41,17 @@ def render_status(settings: Settings, limit: int = 10) -> Group:
         table.add_row(
             run["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
             run["run_id"][:8],
-            run["trigger"] or "",
-            Text(run["status"], style=colour),
+            plain(run["trigger"] or ""),
+            plain(run["status"], colour),
             "" if run["duration_seconds"] is None else f"{run['duration_seconds']:.3f}",
             "" if run["rows_in"] is None else f"{run['rows_in']:,}",
             "" if run["rows_out"] is None else f"{run['rows_out']:,}",
             str(run["retry_count"] or 0),
-            run["error_message"] or "",
+            plain(run["error_message"] or ""),
         )
     lines: list = [table]
     if not runs:
         lines.append(Text("no runs recorded yet"))
     if holder is not None:
-        lines.append(Text(f"running now: {holder.describe()}", style="bold"))
+        lines.append(plain(f"running now: {holder.describe()}", "bold"))
     return Group(*lines)

@@ -1,71 +1,80 @@
--- Production (3NF) tables with their constraints. Portable DDL: DuckDB and PostgreSQL.
+-- Production (3NF) tables with their NOT NULL and CHECK rules. Portable DDL: DuckDB and
+-- PostgreSQL. Keys and indexes are not declared here: PostgreSQL adds them after the first
+-- bulk load (keys.sql), and DuckDB, whose per-row index maintenance is the cost of a bulk
+-- load, has the same rules proven set-based after every merge (integrity.py).
 create table if not exists production.customers (
-    customer_id varchar primary key,
+    customer_id varchar not null,
     first_name varchar not null,
     last_name varchar not null,
     -- Not UNIQUE: customers change their email (SCD2 feed), and DuckDB refuses any update
     -- of an indexed column in a row that a foreign key references. Duplicate emails
     -- are a quality check instead.
-    email varchar not null,
+    -- Optional fields are NULL when the shop's data lacks them. Vocabularies (age
+    -- groups, categories, payment methods) are the shop's own, so no CHECK lists them.
+    email varchar,
     phone varchar,
-    registration_date date not null,
+    registration_date date,
     city varchar,
     state varchar,
     country varchar,
-    age_group varchar not null
-        check (age_group in ('18-25', '26-35', '36-45', '46-60', '60+')),
+    age_group varchar,
     created_at timestamp not null,
     updated_at timestamp not null
 );
 
 create table if not exists production.products (
-    product_id varchar primary key,
+    product_id varchar not null,
     product_name varchar not null,
-    category varchar not null
-        check (category in ('Electronics', 'Clothing', 'Home & Kitchen', 'Books', 'Sports', 'Beauty')),
+    category varchar not null,
     sub_category varchar,
     price decimal(12, 2) not null check (price > 0),
-    cost decimal(12, 2) not null check (cost >= 0),
+    cost decimal(12, 2) check (cost >= 0),
     brand varchar,
-    stock_quantity integer not null check (stock_quantity >= 0),
+    stock_quantity integer check (stock_quantity >= 0),
     supplier_id varchar,
-    profit_margin decimal(7, 2) not null,
-    price_category varchar not null check (price_category in ('Budget', 'Mid-range', 'Premium')),
+    -- NULL where the cost is unknown.
+    profit_margin decimal(7, 2),
+    -- The configured price bands (ops.bands).
+    price_category varchar not null,
     created_at timestamp not null,
     updated_at timestamp not null,
     check (cost < price)
 );
 
 create table if not exists production.transactions (
-    transaction_id varchar primary key,
-    customer_id varchar not null references production.customers (customer_id),
+    transaction_id varchar not null,
+    customer_id varchar not null,
     transaction_date date not null,
-    transaction_time varchar not null,
-    payment_method varchar not null
-        check (payment_method in ('Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking')),
+    transaction_time varchar,
+    payment_method varchar,
     shipping_address varchar,
-    total_amount decimal(14, 2) not null check (total_amount >= 0),
+    total_amount decimal(16, 4) not null check (total_amount >= 0),
+    shipping_city varchar,
+    shipping_state varchar,
+    shipping_postal_code varchar,
+    shipping_country varchar,
     created_at timestamp not null,
     updated_at timestamp not null
 );
 
 create table if not exists production.transaction_items (
-    item_id varchar primary key,
-    transaction_id varchar not null references production.transactions (transaction_id),
-    product_id varchar not null references production.products (product_id),
+    item_id varchar not null,
+    transaction_id varchar not null,
+    product_id varchar not null,
     quantity integer not null check (quantity >= 1),
-    unit_price decimal(12, 2) not null check (unit_price > 0),
+    unit_price decimal(12, 4) not null check (unit_price > 0),
     discount_percentage decimal(5, 2) not null
         check (discount_percentage >= 0 and discount_percentage <= 100),
-    line_total decimal(14, 2) not null check (line_total >= 0),
+    line_total decimal(14, 4) not null check (line_total >= 0),
     created_at timestamp not null,
     updated_at timestamp not null
 );
 
-create index if not exists idx_transactions_customer_id on production.transactions (customer_id);
-create index if not exists idx_transactions_transaction_date on production.transactions (transaction_date);
-create index if not exists idx_transaction_items_transaction_id on production.transaction_items (transaction_id);
-create index if not exists idx_transaction_items_product_id on production.transaction_items (product_id);
+-- Databases created before the ship-to columns existed get them.
+alter table production.transactions add column if not exists shipping_city varchar;
+alter table production.transactions add column if not exists shipping_state varchar;
+alter table production.transactions add column if not exists shipping_postal_code varchar;
+alter table production.transactions add column if not exists shipping_country varchar;
 
 -- Every accepted version of a customer or product, one row per key and business date
 -- (the batch's date). production.customers/products hold the latest of these, the
@@ -83,8 +92,7 @@ create table if not exists production.customer_history (
     country varchar,
     age_group varchar,
     batch_id varchar not null,
-    loaded_at timestamp not null,
-    primary key (customer_id, business_date)
+    loaded_at timestamp not null
 );
 
 create table if not exists production.product_history (
@@ -101,6 +109,5 @@ create table if not exists production.product_history (
     profit_margin decimal(7, 2),
     price_category varchar,
     batch_id varchar not null,
-    loaded_at timestamp not null,
-    primary key (product_id, business_date)
+    loaded_at timestamp not null
 );

@@ -25,6 +25,8 @@ import pyarrow as pa
 
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine
+from cartwheel.sqltext import string_literal
+from cartwheel.vocabulary import CATEGORIES, PAYMENT_METHODS
 
 # Our reason codes, as the ledger's defect kinds (for precision).
 REASON_KINDS_SQL = """
@@ -47,18 +49,24 @@ case
 end
 """
 
-# Is the promoted value of a repaired column in canonical form?
-REPAIRED_SQL = """
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(string_literal(value) for value in values) + ")"
+
+
+# Is the promoted value of a repaired column in canonical form? (The generator writes the
+# default vocabulary's canonical values.)
+REPAIRED_SQL = f"""
 case
     when l.kind = 'padded_text' then v.value = trim(v.value)
     when l.kind = 'phone_punctuation' then regexp_full_match(v.value, '[0-9]+')
     when l.kind = 'miscased_text' and l."column" in ('first_name', 'last_name')
         then v.value = upper(v.value[1]) || lower(v.value[2:])
     when l.kind = 'miscased_text' and l."column" = 'email' then v.value = lower(v.value)
-    when l.kind = 'miscased_text' and l."column" = 'category' then v.value in (
-        'Electronics', 'Clothing', 'Home & Kitchen', 'Books', 'Sports', 'Beauty')
-    when l.kind = 'miscased_text' and l."column" = 'payment_method' then v.value in (
-        'Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking')
+    when l.kind = 'miscased_text' and l."column" = 'category'
+        then v.value in {_sql_list(CATEGORIES)}
+    when l.kind = 'miscased_text' and l."column" = 'payment_method'
+        then v.value in {_sql_list(PAYMENT_METHODS)}
     when l.kind = 'miscased_text' then v.value = trim(v.value)
     when l.kind in ('wrong_line_total', 'wrong_total_amount') then v.consistent
     else false

@@ -7,52 +7,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cartwheel.contract import PRIMARY_KEYS, RAW_COLUMNS
+from cartwheel.contract import OPTIONAL_COLUMNS, PRIMARY_KEYS, RAW_COLUMNS, core_columns
 from cartwheel.engines import Engine
-from cartwheel.engines.base import check_identifier
-
-# Portable DDL (DuckDB and PostgreSQL). `stage` says who rejected the row: `ingest`
-# (the record could not be parsed) or `quality` (a row-level rule failed).
-QUARANTINE_DDL = """
-create table if not exists ops.quarantine (
-    entity varchar not null,
-    batch_id varchar not null,
-    source_file varchar,
-    source_line bigint,
-    record_key varchar,
-    raw_content varchar,
-    reason varchar not null,
-    stage varchar not null,
-    run_id varchar,
-    quarantined_at timestamp not null,
-    released_at timestamp,
-    released_run_id varchar
-)
-"""
+from cartwheel.sqltext import check_identifier
 
 # Entities whose rows depend on other entities (a late customer or product can make an
 # orphan valid): their quarantined rows are examined again on every run.
 RETRYABLE = ("transactions", "transaction_items")
 
 
-def ensure_quarantine(engine: Engine) -> None:
-    """Create `ops.quarantine` if it does not exist yet."""
-    engine.execute("create schema if not exists ops")
-    engine.execute(engine.translate(QUARANTINE_DDL))
+def _csv_field_sql(ref: str) -> str:
+    return (
+        f"case when {ref} is null then '' "
+        f"when {ref} like '%,%' or {ref} like '%\"%' or {ref} like '%' || chr(10) || '%' "
+        f"or {ref} like '%' || chr(13) || '%' "
+        f"then '\"' || replace({ref}, '\"', '\"\"') || '\"' else {ref} end"
+    )
 
 
-def csv_line_sql(columns: tuple[str, ...], alias: str) -> str:
-    """SQL rebuilding a CSV line from text columns (quoted where CSV needs quotes)."""
-    fields = []
-    for column in columns:
-        ref = f"{alias}.{check_identifier(column)}"
-        fields.append(
-            f"case when {ref} is null then '' "
-            f"when {ref} like '%,%' or {ref} like '%\"%' or {ref} like '%' || chr(10) || '%' "
-            f"or {ref} like '%' || chr(13) || '%' "
-            f"then '\"' || replace({ref}, '\"', '\"\"') || '\"' else {ref} end"
-        )
-    return " || ',' || ".join(fields)
+def csv_line_sql(entity: str, alias: str) -> str:
+    """SQL rebuilding an entity's CSV line from its text columns (quoted where CSV needs
+    quotes). Optional columns are appended only when the row has one of them."""
+    optional = OPTIONAL_COLUMNS.get(entity, ())
+    refs = {column: f"{alias}.{check_identifier(column)}" for column in RAW_COLUMNS[entity]}
+    line = " || ',' || ".join(_csv_field_sql(refs[c]) for c in core_columns(entity))
+    if not optional:
+        return line
+    tail = "".join(f" || ',' || {_csv_field_sql(refs[c])}" for c in optional)
+    present = " or ".join(f"{refs[c]} is not null" for c in optional)
+    return f"{line} || case when {present} then ''{tail} else '' end"
 
 
 def record_rejects(engine: Engine, run_id: str) -> dict[str, int]:
@@ -63,7 +46,7 @@ def record_rejects(engine: Engine, run_id: str) -> dict[str, int]:
     """
     counts = {}
     rejected, existing = _reject_probe(engine)
-    for entity, columns in RAW_COLUMNS.items():
+    for entity in RAW_COLUMNS:
         counts[entity] = rejected[entity]
         if not rejected[entity] and not existing.get(entity):
             # Nothing to release, replace or add: the statements below would change no row
@@ -109,7 +92,7 @@ def record_rejects(engine: Engine, run_id: str) -> dict[str, int]:
             "insert into ops.quarantine (entity, batch_id, source_file, source_line, "
             "record_key, raw_content, reason, stage, run_id, quarantined_at) "
             f"select ?, v.batch_id, v.source_file, v.source_line, s.{key}, "
-            f"{csv_line_sql(columns, 's')}, v.reject_reason, 'quality', ?, "
+            f"{csv_line_sql(entity, 's')}, v.reject_reason, 'quality', ?, "
             "coalesce(k.first_at, current_timestamp) "
             f"from {validated} v "
             f"join staging.{entity} s on s.batch_id = v.batch_id "
@@ -197,20 +180,24 @@ def render_quarantine(engine: Engine, entity: str | None, samples: int) -> list:
     """Rich tables for `cartwheel quarantine`: counts by entity and reason, samples."""
     from rich.table import Table
 
+    from cartwheel.terminal import plain
+
     summary = summarise(engine, entity, samples)
     counts = Table(title="quarantined rows (held now)")
     for name in ("entity", "stage", "reason"):
         counts.add_column(name)
     counts.add_column("rows", justify="right")
     for row_entity, stage, reason, rows in summary.by_reason:
-        counts.add_row(row_entity, stage, reason, f"{rows:,}")
+        counts.add_row(plain(row_entity), plain(stage), plain(reason), f"{rows:,}")
     counts.add_row("total", "", "", f"{sum(r[3] for r in summary.by_reason):,}")
     sample_table = Table(title=f"sample rows (up to {samples} per entity and reason)")
     for name in ("entity", "reason", "batch", "file:line", "raw content"):
         sample_table.add_column(name, overflow="fold")
     for row_entity, reason, batch_id, source_file, line, raw in summary.samples:
         name = (source_file or "").rsplit("/", 1)[-1]
-        sample_table.add_row(row_entity, reason, batch_id, f"{name}:{line}", raw or "")
+        sample_table.add_row(
+            *(plain(value) for value in (row_entity, reason, batch_id, f"{name}:{line}", raw or ""))
+        )
     released = (
         f"{summary.released:,} row(s) released so far: examined again by a later run "
         "and promoted (orders and items are re-checked on every run)."

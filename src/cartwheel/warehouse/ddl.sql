@@ -1,5 +1,12 @@
 -- Warehouse tables kept incrementally (dim_date and dim_payment_method are rebuilt from
--- their models). Portable DDL: DuckDB and PostgreSQL.
+-- their models, and dim_payment_method reads its own keys back). Portable DDL: DuckDB and
+-- PostgreSQL.
+create table if not exists warehouse.dim_payment_method (
+    payment_method_key bigint not null,
+    payment_method_name varchar not null,
+    payment_type varchar not null
+);
+
 create table if not exists warehouse.dim_customers (
     customer_key bigint not null,
     customer_id varchar not null,
@@ -36,37 +43,51 @@ create table if not exists warehouse.fact_sales (
     date_key integer not null,
     customer_key bigint not null,
     product_key bigint not null,
-    payment_method_key bigint not null,
+    -- NULL when the order's payment method is not in the data.
+    payment_method_key bigint,
     transaction_id varchar not null,
     item_id varchar not null,
     quantity integer not null,
-    unit_price decimal(12, 2) not null,
-    discount_amount decimal(14, 2) not null,
-    line_total decimal(14, 2) not null,
-    profit decimal(14, 2) not null,
+    -- Amounts keep the input's precision (up to 4 decimals), reports round at the end.
+    unit_price decimal(12, 4) not null,
+    discount_amount decimal(16, 4) not null,
+    line_total decimal(14, 4) not null,
+    -- NULL when the product's cost is not in the data.
+    profit decimal(16, 4),
+    -- Where the order went: the transaction's ship-to fields (NULL when the data has none).
+    shipping_city varchar,
+    shipping_state varchar,
+    shipping_postal_code varchar,
+    shipping_country varchar,
     created_at timestamp not null
 );
+
+-- Databases created before the ship-to columns existed get them.
+alter table warehouse.fact_sales add column if not exists shipping_city varchar;
+alter table warehouse.fact_sales add column if not exists shipping_state varchar;
+alter table warehouse.fact_sales add column if not exists shipping_postal_code varchar;
+alter table warehouse.fact_sales add column if not exists shipping_country varchar;
 
 create table if not exists warehouse.agg_daily_sales (
     date_key integer not null,
     total_transactions bigint not null,
-    total_revenue decimal(18, 2) not null,
-    total_profit decimal(18, 2) not null,
+    total_revenue decimal(18, 4) not null,
+    total_profit decimal(18, 4),
     unique_customers bigint not null
 );
 
 create table if not exists warehouse.agg_product_performance (
     product_key bigint not null,
     total_quantity_sold bigint not null,
-    total_revenue decimal(18, 2) not null,
-    total_profit decimal(18, 2) not null,
+    total_revenue decimal(18, 4) not null,
+    total_profit decimal(18, 4),
     avg_discount_percentage decimal(7, 2) not null
 );
 
 create table if not exists warehouse.agg_customer_metrics (
     customer_key bigint not null,
     total_transactions bigint not null,
-    total_spent decimal(18, 2) not null,
+    total_spent decimal(18, 4) not null,
     avg_order_value decimal(18, 2) not null,
     last_purchase_date date not null
 );
@@ -78,8 +99,8 @@ create table if not exists ops.product_sales_totals (
     item_count bigint not null,
     discount_sum decimal(18, 2) not null,
     total_quantity_sold bigint not null,
-    total_revenue decimal(18, 2) not null,
-    total_profit decimal(18, 2) not null
+    total_revenue decimal(18, 4) not null,
+    total_profit decimal(18, 4)
 );
 
 create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);

@@ -29,7 +29,11 @@ NEW_ITEMS = """
         items.line_total,
         transactions.customer_id,
         transactions.transaction_date,
-        transactions.payment_method
+        transactions.payment_method,
+        transactions.shipping_city,
+        transactions.shipping_state,
+        transactions.shipping_postal_code,
+        transactions.shipping_country
     from production.transaction_items as items
     inner join production.transactions as transactions
         on items.transaction_id = transactions.transaction_id
@@ -45,7 +49,8 @@ NEW_ITEMS = """
 INSERT_FACTS = """
     insert into warehouse.fact_sales (
         sales_key, date_key, customer_key, product_key, payment_method_key, transaction_id,
-        item_id, quantity, unit_price, discount_amount, line_total, profit, created_at
+        item_id, quantity, unit_price, discount_amount, line_total, profit, shipping_city,
+        shipping_state, shipping_postal_code, shipping_country, created_at
     )
     select
         (select first_sales_key from wh_batch) - 1
@@ -60,8 +65,13 @@ INSERT_FACTS = """
         new_items.unit_price,
         new_items.quantity * new_items.unit_price - new_items.line_total as discount_amount,
         new_items.line_total,
-        -- Profit uses the cost of the product version valid when the item was sold.
+        -- Profit uses the cost of the product version valid when the item was sold
+        -- (NULL when the cost is not in the data).
         new_items.line_total - products.cost * new_items.quantity as profit,
+        new_items.shipping_city,
+        new_items.shipping_state,
+        new_items.shipping_postal_code,
+        new_items.shipping_country,
         current_timestamp as created_at
     from wh_new_items as new_items
     inner join warehouse.dim_date as dates on new_items.transaction_date = dates.full_date
@@ -73,7 +83,7 @@ INSERT_FACTS = """
         on new_items.product_id = products.product_id
         and new_items.transaction_date >= products.effective_date
         and (products.end_date is null or new_items.transaction_date < products.end_date)
-    inner join warehouse.dim_payment_method as payment_methods
+    left join warehouse.dim_payment_method as payment_methods
         on new_items.payment_method = payment_methods.payment_method_name
 """
 
@@ -111,7 +121,8 @@ def _moved_sql(dim: Dimension, date_key: int) -> str:
             on candidates.{k} = versions.{k}
             and dates.full_date >= versions.effective_date
             and (versions.end_date is null or dates.full_date < versions.end_date)
-        where versions.{dim.key} <> candidates.old_key or {profit} <> candidates.profit
+        where versions.{dim.key} <> candidates.old_key
+            or {profit} is distinct from candidates.profit
     """
 
 

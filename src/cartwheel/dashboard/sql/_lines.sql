@@ -30,9 +30,11 @@ joined as (
         coalesce(products.category, 'Unknown') as category_name,
         coalesce(products.sub_category, 'Unknown') as sub_category,
         customers.customer_id,
-        coalesce(customers.state, 'Unknown') as state_name,
+        -- The order's ship-to state where the data has one, else where the customer lived.
+        coalesce(sales.shipping_state, customers.state, 'Unknown') as state_name,
         coalesce(customers.customer_segment, 'Unknown') as customer_segment,
-        payment_methods.payment_method_name as payment_method_name,
+        -- Orders whose payment method is not in the data.
+        coalesce(payment_methods.payment_method_name, 'Unknown') as payment_method_name,
         sales.transaction_id,
         sales.quantity,
         sales.line_total,
@@ -41,7 +43,7 @@ joined as (
     inner join dates on sales.date_key = dates.date_key
     inner join products on sales.product_key = products.product_key
     inner join customers on sales.customer_key = customers.customer_key
-    inner join payment_methods on sales.payment_method_key = payment_methods.payment_method_key
+    left join payment_methods on sales.payment_method_key = payment_methods.payment_method_key
 ),
 
 -- Revenue per category, state and payment method: a few hundred rows that the three

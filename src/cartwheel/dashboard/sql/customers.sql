@@ -1,4 +1,4 @@
--- Customers by lifetime spend band and state, with the bands of SPEC query 3.
+-- Customers by lifetime spend band (the configured bands of query 3, ops.bands) and state.
 with per_customer as (
     select * from dashboard_customers
 ),
@@ -9,16 +9,15 @@ current_customers as (
 
 select
     coalesce(current_customers.state, 'Unknown') as state,
-    case
-        when per_customer.total_spent < 1000 then 1
-        when per_customer.total_spent < 5000 then 2
-        when per_customer.total_spent < 10000 then 3
-        else 4
-    end as band,
+    bands.position as band,
     count(*) as customer_count,
-    cast(round(sum(per_customer.total_spent), 2) as double) as revenue,
+    cast(round(sum(per_customer.total_spent), 4) as double) as revenue,
     cast(sum(per_customer.transaction_count) as bigint) as orders
 from per_customer
 left join current_customers on per_customer.customer_id = current_customers.customer_id
+inner join ops.bands as bands
+    on bands.band_set = 'spending_segment'
+    and (per_customer.total_spent >= bands.lower_bound or bands.lower_bound is null)
+    and (per_customer.total_spent < bands.upper_bound or bands.upper_bound is null)
 group by 1, 2
 order by 1, 2

@@ -11,7 +11,7 @@ select
     payment_method,
     customer_segment,
     count(distinct transaction_id) as orders,
-    cast(round(sum(line_total), 2) as double) as revenue
+    cast(round(sum(line_total), 4) as double) as revenue
 from lines
 group by month_key, state, payment_method, customer_segment
 order by month_key, state, payment_method, customer_segment

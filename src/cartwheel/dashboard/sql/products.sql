@@ -51,8 +51,8 @@ select
     cast(current_products.price as double) as price,
     cast(current_products.cost as double) as cost,
     per_month.month_key,
-    cast(round(per_month.revenue, 2) as double) as revenue,
-    cast(round(per_month.profit, 2) as double) as profit,
+    cast(round(per_month.revenue, 4) as double) as revenue,
+    cast(round(per_month.profit, 4) as double) as profit,
     per_month.units
 from per_month
 inner join current_products on per_month.product_id = current_products.product_id

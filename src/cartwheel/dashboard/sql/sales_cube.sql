@@ -1,6 +1,7 @@
 -- The main cube: month × category × state × payment method. Every filter applies to it.
 -- `orders` counts distinct transactions within a cell; it adds up across months, states
--- and payment methods (a transaction has one of each) but not across categories.
+-- and payment methods (a transaction has one of each) but not across categories. Money keeps
+-- 4 decimals: the page adds cells up and rounds the total to the cent at the end.
 with lines as (
     select * from dashboard_lines
 )
@@ -10,8 +11,8 @@ select
     category,
     state,
     payment_method,
-    cast(round(sum(line_total), 2) as double) as revenue,
-    cast(round(sum(profit), 2) as double) as profit,
+    cast(round(sum(line_total), 4) as double) as revenue,
+    cast(round(sum(profit), 4) as double) as profit,
     cast(sum(quantity) as bigint) as units,
     count(*) as order_lines,
     count(distinct transaction_id) as orders

@@ -21,8 +21,8 @@ select
             then lines.sub_category
         else 'Other'
     end as sub_category,
-    cast(round(sum(lines.line_total), 2) as double) as revenue,
-    cast(round(sum(lines.profit), 2) as double) as profit,
+    cast(round(sum(lines.line_total), 4) as double) as revenue,
+    cast(round(sum(lines.profit), 4) as double) as profit,
     cast(sum(lines.quantity) as bigint) as units
 from lines
 inner join sub_category_ranks

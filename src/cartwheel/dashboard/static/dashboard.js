@@ -595,6 +595,40 @@
       (v) => int0.format(v) + " rows", empty);
   };
 
+  V.revenue_forecast = () => {
+    const F = PAYLOAD.forecast || { series: {} };
+    const name = f.category >= 0 ? dims.categories[f.category] : "All";
+    const s = F.series[name];
+    if (!s || !(s.forecast || []).length) {
+      return showEmpty(document.getElementById("box-revenue_forecast"), "revenue_forecast",
+        F.note || "No forecast for this category");
+    }
+    const past = F.history_dates.length;
+    const gap = (n) => new Array(n).fill(null);
+    const ahead = (values) => gap(past).concat(values);
+    draw("revenue_forecast", {
+      type: "line",
+      data: {
+        labels: F.history_dates.concat(F.forecast_dates),
+        datasets: [
+          { label: "Revenue", data: s.history.concat(gap(F.forecast_dates.length)),
+            borderColor: "#3559e0", backgroundColor: "#3559e0", pointRadius: 0, borderWidth: 1.5 },
+          { label: "Forecast", data: ahead(s.forecast), borderColor: "#f59e0b",
+            backgroundColor: "#f59e0b", pointRadius: 0, borderWidth: 2 },
+          { label: "80% band", data: ahead(s.upper_80), borderColor: "transparent",
+            backgroundColor: "#f59e0b33", pointRadius: 0, fill: "+1" },
+          { label: "80% band (low)", data: ahead(s.lower_80), borderColor: "transparent",
+            pointRadius: 0, fill: false },
+        ],
+      },
+      options: {
+        interaction: { mode: "index", intersect: false },
+        plugins: { legend: { labels: { filter: (item) => item.text !== "80% band (low)" } } },
+        scales: { x: { ticks: { maxTicksLimit: 12 } }, y: { ...moneyAxis, beginAtZero: true } },
+      },
+    }, past + s.forecast.length);
+  };
+
   V.quality_history = () => {
     const rows = Q.history || [];
     draw("quality_history", {
@@ -670,7 +704,7 @@
     monthly_trend: 8, revenue_by_category: 4, payment_mix: 5, revenue_by_state: 7,
     top_products: 6, subcategory_breakdown: 6, price_vs_profit: 12, product_table: 12,
     spend_segments: 5, acquisition: 7, top_customers: 6, segment_mix: 6,
-    state_performance: 12, day_of_week: 5, category_trend: 7,
+    state_performance: 12, day_of_week: 5, category_trend: 7, revenue_forecast: 12,
     quality_score: 6, checks_by_dimension: 6, quarantine_by_reason: 6, quality_history: 6,
     monitor_status: 5, last_runs: 7, step_durations: 5, run_table: 7,
   };

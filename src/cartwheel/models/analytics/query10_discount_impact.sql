@@ -8,33 +8,27 @@ items as (
 ),
 
 banded as (
+    -- The configured discount bands (ops.bands), in their order.
     select
         sales.quantity,
         sales.line_total,
         items.discount_percentage,
-        case
-            when items.discount_percentage = 0 then 1
-            when items.discount_percentage <= 10 then 2
-            when items.discount_percentage <= 25 then 3
-            when items.discount_percentage <= 50 then 4
-            else 5
-        end as band
+        bands.position as band,
+        bands.name as band_name
     from sales
     inner join items on sales.item_id = items.item_id
+    inner join ops.bands as bands
+        on bands.band_set = 'discount_range'
+        and (items.discount_percentage >= bands.lower_bound or bands.lower_bound is null)
+        and (items.discount_percentage < bands.upper_bound or bands.upper_bound is null)
 )
 
 select
-    case band
-        when 1 then '0%'
-        when 2 then '1-10%'
-        when 3 then '11-25%'
-        when 4 then '26-50%'
-        else '50%+'
-    end as discount_range,
+    band_name as discount_range,
     cast(round(avg(discount_percentage), 2) as decimal(18, 2)) as avg_discount_pct,
     sum(quantity) as total_quantity_sold,
     cast(round(sum(line_total), 2) as decimal(18, 2)) as total_revenue,
     cast(round(avg(line_total), 2) as decimal(18, 2)) as avg_line_total
 from banded
-group by band
+group by band, band_name
 order by band

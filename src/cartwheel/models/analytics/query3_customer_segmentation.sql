@@ -18,28 +18,21 @@ per_customer as (
 ),
 
 banded as (
-    select
-        *,
-        case
-            when total_spent < 1000 then 1
-            when total_spent < 5000 then 2
-            when total_spent < 10000 then 3
-            else 4
-        end as band
+    -- The configured spend bands (ops.bands), in their order.
+    select per_customer.*, bands.position as band, bands.name as band_name
     from per_customer
+    inner join ops.bands as bands
+        on bands.band_set = 'spending_segment'
+        and (per_customer.total_spent >= bands.lower_bound or bands.lower_bound is null)
+        and (per_customer.total_spent < bands.upper_bound or bands.upper_bound is null)
 )
 
 select
-    case band
-        when 1 then '$0-$1,000'
-        when 2 then '$1,000-$5,000'
-        when 3 then '$5,000-$10,000'
-        else '$10,000+'
-    end as spending_segment,
+    band_name as spending_segment,
     count(*) as customer_count,
     cast(round(sum(total_spent), 2) as decimal(18, 2)) as total_revenue,
     cast(round(sum(total_spent) / sum(transaction_count), 2) as decimal(18, 2))
         as avg_transaction_value
 from banded
-group by band
+group by band, band_name
 order by band

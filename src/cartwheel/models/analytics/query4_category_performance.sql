@@ -11,7 +11,8 @@ per_category as (
     select
         products.category,
         sum(sales.line_total) as total_revenue,
-        sum(sales.profit) as total_profit,
+        -- NULL unless every line's cost is known: no profit from an invented cost.
+        case when count(sales.profit) = count(*) then sum(sales.profit) end as total_profit,
         sum(sales.quantity) as units_sold
     from sales
     inner join products on sales.product_key = products.product_key

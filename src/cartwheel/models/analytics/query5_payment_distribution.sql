@@ -13,7 +13,8 @@ per_method as (
         count(distinct sales.transaction_id) as transaction_count,
         sum(sales.line_total) as total_revenue
     from sales
-    inner join methods on sales.payment_method_key = methods.payment_method_key
+    -- Orders without a payment method in the data form one row with an empty name.
+    left join methods on sales.payment_method_key = methods.payment_method_key
     group by methods.payment_method_name
 ),
 
@@ -32,4 +33,4 @@ select
         as pct_of_revenue
 from per_method
 cross join totals
-order by per_method.total_revenue desc, per_method.payment_method
+order by per_method.total_revenue desc, per_method.payment_method nulls last

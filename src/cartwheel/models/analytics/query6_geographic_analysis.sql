@@ -1,4 +1,5 @@
--- Revenue per state, by where the customer lived when they bought (point in time).
+-- Revenue per state: the order's ship-to state where the data has one, else where the
+-- customer lived when they bought (the customer version valid on the sale's date).
 with sales as (
     select * from warehouse.fact_sales
 ),
@@ -9,12 +10,12 @@ customers as (
 
 per_state as (
     select
-        customers.state,
+        coalesce(sales.shipping_state, customers.state) as state,
         sum(sales.line_total) as total_revenue,
         count(distinct customers.customer_id) as total_customers
     from sales
     inner join customers on sales.customer_key = customers.customer_key
-    group by customers.state
+    group by coalesce(sales.shipping_state, customers.state)
 )
 
 select

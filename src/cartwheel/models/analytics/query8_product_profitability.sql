@@ -14,7 +14,8 @@ current_products as (
 per_product as (
     select
         products.product_id,
-        sum(sales.profit) as total_profit,
+        -- NULL unless every line's cost is known: no profit from an invented cost.
+        case when count(sales.profit) = count(*) then sum(sales.profit) end as total_profit,
         sum(sales.line_total) as revenue,
         sum(sales.quantity) as units_sold
     from sales
@@ -32,4 +33,4 @@ select
     per_product.units_sold
 from per_product
 inner join current_products on per_product.product_id = current_products.product_id
-order by per_product.total_profit desc, per_product.product_id
+order by per_product.total_profit desc nulls last, per_product.product_id

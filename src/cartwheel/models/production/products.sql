@@ -4,21 +4,22 @@ with validated as (
 )
 
 select
-    product_id,
-    product_name,
-    category,
-    sub_category,
-    price,
-    cost,
-    brand,
-    stock_quantity,
-    supplier_id,
-    round((price - cost) / price * 100, 2) as profit_margin,
-    -- Bands used by the analytics: Budget < 50 <= Mid-range < 200 <= Premium.
-    case
-        when price < 50 then 'Budget'
-        when price < 200 then 'Mid-range'
-        else 'Premium'
-    end as price_category
+    validated.product_id,
+    validated.product_name,
+    validated.category,
+    validated.sub_category,
+    validated.price,
+    validated.cost,
+    validated.brand,
+    validated.stock_quantity,
+    validated.supplier_id,
+    -- NULL without a cost: a margin is never computed from an invented cost.
+    round((validated.price - validated.cost) / validated.price * 100, 2) as profit_margin,
+    -- The configured price bands (Budget < 50 <= Mid-range < 200 <= Premium by default).
+    bands.name as price_category
 from validated
-where reject_reason is null and version_rank = 1
+inner join ops.bands as bands
+    on bands.band_set = 'price_category'
+    and (validated.price >= bands.lower_bound or bands.lower_bound is null)
+    and (validated.price < bands.upper_bound or bands.upper_bound is null)
+where validated.reject_reason is null and validated.version_rank = 1

@@ -21,7 +21,11 @@ select
     validated.transaction_time,
     validated.payment_method,
     validated.shipping_address,
-    item_totals.total_amount
+    item_totals.total_amount,
+    validated.shipping_city,
+    validated.shipping_state,
+    validated.shipping_postal_code,
+    validated.shipping_country
 from validated
 inner join item_totals on validated.transaction_id = item_totals.transaction_id
 where validated.reject_reason is null and validated.version_rank = 1

@@ -8,22 +8,29 @@ with source as (
     where batch_id in (select batch_id from ops.run_batches)
 ),
 
-cleansed as (
+trimmed as (
+    -- Blank is absent: every optional field is NULL rather than an empty string.
     select
-        upper(trim(customer_id)) as customer_id,
-        -- Title case for single-word names; the raw value stays in staging.
-        upper(substr(trim(first_name), 1, 1)) || lower(substr(trim(first_name), 2)) as first_name,
-        upper(substr(trim(last_name), 1, 1)) || lower(substr(trim(last_name), 2)) as last_name,
-        lower(trim(email)) as email,
-        -- Digits only: punctuation in phone numbers is repaired, not rejected.
-        regexp_replace(trim(phone), '[^0-9]', '', 'g') as phone,
-        try_cast(trim(registration_date) as date) as registration_date,
-        trim(city) as city,
-        upper(trim(state)) as state,
-        trim(country) as country,
-        trim(age_group) as age_group,
-        trim(phone) as raw_phone,
-        trim(registration_date) as raw_registration_date,
+        nullif(trim(customer_id), '') as customer_id,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(email), '') as email,
+        nullif(trim(phone), '') as raw_phone,
+        nullif(trim(registration_date), '') as raw_registration_date,
+        nullif(trim(city), '') as city,
+        nullif(trim(state), '') as state,
+        nullif(trim(country), '') as country,
+        nullif(trim(age_group), '') as raw_age_group,
+        -- 1 when any value lost padding (counted in transformation_summary.json).
+        case when concat_ws(
+            chr(31), customer_id, first_name, last_name, email, phone, registration_date, city,
+            state, country, age_group
+        )
+            <> concat_ws(
+                chr(31), trim(customer_id), trim(first_name), trim(last_name), trim(email), trim(phone),
+                trim(registration_date), trim(city), trim(state), trim(country), trim(age_group)
+            )
+            then 1 else 0 end as repaired_padding,
         batch_id,
         source_file,
         source_line,
@@ -31,30 +38,77 @@ cleansed as (
     from source
 ),
 
+cleansed as (
+    select
+        -- Ids, cities, states and countries keep their spelling and case.
+        trimmed.customer_id,
+        -- A name is re-cased only when it is entirely upper or lower case (initcap:
+        -- o'donnell -> O'Donnell, mary-jane -> Mary-Jane); MacDonald stays MacDonald.
+        case
+            when trimmed.first_name in (upper(trimmed.first_name), lower(trimmed.first_name))
+                then initcap(trimmed.first_name)
+            else trimmed.first_name
+        end as first_name,
+        case
+            when trimmed.last_name in (upper(trimmed.last_name), lower(trimmed.last_name))
+                then initcap(trimmed.last_name)
+            else trimmed.last_name
+        end as last_name,
+        lower(trimmed.email) as email,
+        -- Digits only: punctuation in phone numbers is repaired, not rejected.
+        regexp_replace(trimmed.raw_phone, '[^0-9]', '', 'g') as phone,
+        try_cast(trimmed.raw_registration_date as date) as registration_date,
+        trimmed.city,
+        trimmed.state,
+        trimmed.country,
+        -- Known age groups in their canonical spelling; any other passes unchanged.
+        coalesce(spellings.canonical, trimmed.raw_age_group) as age_group,
+        trimmed.first_name as raw_first_name,
+        trimmed.last_name as raw_last_name,
+        trimmed.email as raw_email,
+        trimmed.raw_phone,
+        trimmed.raw_registration_date,
+        trimmed.raw_age_group,
+        trimmed.raw_age_group is not null and spellings.canonical is null as unknown_age_group,
+        trimmed.repaired_padding,
+        trimmed.batch_id,
+        trimmed.source_file,
+        trimmed.source_line,
+        trimmed.loaded_at
+    from trimmed
+    left join ops.vocabulary as spellings
+        on spellings.vocabulary = 'age_group'
+        and spellings.spelling = lower(regexp_replace(trimmed.raw_age_group, '[\s_]+', ' ', 'g'))
+),
+
 checked as (
     select
         *,
         case
-            when customer_id is null or customer_id = '' then 'missing_customer_id'
-            when not regexp_matches(customer_id, '^CUST[0-9]+$') then 'invalid_customer_id'
-            when first_name is null or first_name = '' then 'missing_first_name'
-            when last_name is null or last_name = '' then 'missing_last_name'
-            when email is null or email = '' then 'missing_email'
-            when not regexp_matches(email, '^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$')
-                then 'invalid_email'
-            -- A phone may be absent; present, it is digits and punctuation, 7-15 digits.
-            when raw_phone is not null and raw_phone <> '' and (
+            when customer_id is null then 'missing_customer_id'
+            -- Any text is an id, except one with control characters (a damaged record).
+            when regexp_matches(customer_id, '[[:cntrl:]]') then 'invalid_customer_id'
+            when first_name is null then 'missing_first_name'
+            when last_name is null then 'missing_last_name'
+            -- Email, phone, registration date and age group are optional; present,
+            -- they must be well formed.
+            when email is not null and not regexp_matches(
+                email, '^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$'
+            ) then 'invalid_email'
+            -- A phone is digits and punctuation, 7-15 digits.
+            when raw_phone is not null and (
                 not regexp_matches(raw_phone, '^[0-9 ()+.-]+$')
                 or length(phone) < 7 or length(phone) > 15
             ) then 'invalid_phone'
-            when raw_registration_date is null or raw_registration_date = ''
-                then 'missing_registration_date'
-            when registration_date is null then 'unparseable_registration_date'
+            when raw_registration_date is not null and registration_date is null
+                then 'unparseable_registration_date'
             when registration_date > current_date then 'future_registration_date'
-            when age_group is null or age_group = '' then 'missing_age_group'
-            when age_group not in ('18-25', '26-35', '36-45', '46-60', '60+')
-                then 'invalid_age_group'
-        end as reject_reason
+        end as reject_reason,
+        case when first_name <> raw_first_name then 1 else 0 end
+        + case when last_name <> raw_last_name then 1 else 0 end as repaired_name_case,
+        case when email <> raw_email then 1 else 0 end as repaired_email_case,
+        case when phone <> raw_phone then 1 else 0 end as repaired_phone,
+        case when age_group <> raw_age_group then 1 else 0 end as repaired_spelling
     from cleansed
 ),
 
@@ -98,13 +152,14 @@ ranked as (
 email_holders as (
     -- Who holds each email once this run is merged: this run's latest versions, and
     -- the production customers this run leaves unchanged (they keep their email).
+    -- Blank emails belong to nobody: customers without one are not duplicates.
     select customer_id, email, 0 as from_production
     from ranked
-    where disposition = 'promoted' and version_rank = 1
+    where disposition = 'promoted' and version_rank = 1 and email is not null
     union all
     select customer_id, email, 1 as from_production
     from production.customers
-    where customer_id not in (
+    where email is not null and customer_id not in (
         select customer_id from ranked where disposition = 'promoted' and version_rank = 1
     )
 ),
@@ -152,6 +207,13 @@ select
     source_file,
     source_line,
     loaded_at,
+    -- What cleansing changed, for the repair counts (transformation_summary.json).
+    repaired_padding,
+    repaired_name_case,
+    repaired_email_case,
+    repaired_phone,
+    repaired_spelling,
+    unknown_age_group,
     final_reason as reject_reason,
     case when final_reason is null then disposition else 'quarantined' end as disposition,
     version_rank

@@ -6,29 +6,28 @@ with source as (
     where batch_id in (select batch_id from ops.run_batches)
 ),
 
-cleansed as (
+trimmed as (
+    -- Blank is absent: every optional field is NULL rather than an empty string.
     select
-        upper(trim(product_id)) as product_id,
-        trim(product_name) as product_name,
-        -- Canonical spellings: exports mis-case and pad category names.
-        case lower(trim(category))
-            when 'electronics' then 'Electronics'
-            when 'clothing' then 'Clothing'
-            when 'home & kitchen' then 'Home & Kitchen'
-            when 'books' then 'Books'
-            when 'sports' then 'Sports'
-            when 'beauty' then 'Beauty'
-            else trim(category)
-        end as category,
-        trim(sub_category) as sub_category,
-        try_cast(trim(price) as decimal(12, 2)) as price,
-        try_cast(trim(cost) as decimal(12, 2)) as cost,
-        trim(brand) as brand,
-        try_cast(trim(stock_quantity) as integer) as stock_quantity,
-        upper(trim(supplier_id)) as supplier_id,
-        trim(price) as raw_price,
-        trim(cost) as raw_cost,
-        trim(stock_quantity) as raw_stock_quantity,
+        nullif(trim(product_id), '') as product_id,
+        nullif(trim(product_name), '') as product_name,
+        nullif(trim(category), '') as raw_category,
+        nullif(trim(sub_category), '') as sub_category,
+        nullif(trim(price), '') as raw_price,
+        nullif(trim(cost), '') as raw_cost,
+        nullif(trim(brand), '') as brand,
+        nullif(trim(stock_quantity), '') as raw_stock_quantity,
+        nullif(trim(supplier_id), '') as supplier_id,
+        -- 1 when any value lost padding (counted in transformation_summary.json).
+        case when concat_ws(
+            chr(31), product_id, product_name, category, sub_category, price, cost, brand,
+            stock_quantity, supplier_id
+        )
+            <> concat_ws(
+                chr(31), trim(product_id), trim(product_name), trim(category), trim(sub_category),
+                trim(price), trim(cost), trim(brand), trim(stock_quantity), trim(supplier_id)
+            )
+            then 1 else 0 end as repaired_padding,
         batch_id,
         source_file,
         source_line,
@@ -36,29 +35,56 @@ cleansed as (
     from source
 ),
 
+cleansed as (
+    select
+        -- Ids keep their spelling and case.
+        trimmed.product_id,
+        trimmed.product_name,
+        -- Known categories in their canonical spelling; any other passes unchanged.
+        coalesce(spellings.canonical, trimmed.raw_category) as category,
+        trimmed.sub_category,
+        try_cast(trimmed.raw_price as decimal(12, 2)) as price,
+        try_cast(trimmed.raw_cost as decimal(12, 2)) as cost,
+        trimmed.brand,
+        try_cast(trimmed.raw_stock_quantity as integer) as stock_quantity,
+        trimmed.supplier_id,
+        trimmed.raw_category,
+        trimmed.raw_price,
+        trimmed.raw_cost,
+        trimmed.raw_stock_quantity,
+        trimmed.raw_category is not null and spellings.canonical is null as unknown_category,
+        trimmed.repaired_padding,
+        trimmed.batch_id,
+        trimmed.source_file,
+        trimmed.source_line,
+        trimmed.loaded_at
+    from trimmed
+    left join ops.vocabulary as spellings
+        on spellings.vocabulary = 'category'
+        and spellings.spelling = lower(regexp_replace(trimmed.raw_category, '[\s_]+', ' ', 'g'))
+),
+
 checked as (
     select
         *,
         case
-            when product_id is null or product_id = '' then 'missing_product_id'
-            when not regexp_matches(product_id, '^PROD[0-9]+$') then 'invalid_product_id'
-            when product_name is null or product_name = '' then 'missing_product_name'
-            when category is null or category = '' then 'missing_category'
-            when category not in (
-                'Electronics', 'Clothing', 'Home & Kitchen', 'Books', 'Sports', 'Beauty'
-            ) then 'invalid_category'
-            when raw_price is null or raw_price = '' then 'missing_price'
+            when product_id is null then 'missing_product_id'
+            -- Any text is an id, except one with control characters (a damaged record).
+            when regexp_matches(product_id, '[[:cntrl:]]') then 'invalid_product_id'
+            when product_name is null then 'missing_product_name'
+            when category is null then 'missing_category'
+            when raw_price is null then 'missing_price'
             when price is null then 'unparseable_price'
             when price <= 0 then 'non_positive_price'
-            when raw_cost is null or raw_cost = '' then 'missing_cost'
-            when cost is null then 'unparseable_cost'
+            -- Cost and stock are optional; present, they must parse and lie in range.
+            when raw_cost is not null and cost is null then 'unparseable_cost'
             when cost < 0 then 'negative_cost'
             when cost >= price then 'cost_not_below_price'
-            when raw_stock_quantity is null or raw_stock_quantity = ''
-                then 'missing_stock_quantity'
-            when stock_quantity is null then 'unparseable_stock_quantity'
+            when raw_stock_quantity is not null and stock_quantity is null
+                then 'unparseable_stock_quantity'
             when stock_quantity < 0 then 'negative_stock_quantity'
-        end as reject_reason
+        end as reject_reason,
+        case when category <> raw_category then 1 else 0 end as repaired_spelling
     from cleansed
 ),
 
@@ -111,6 +137,10 @@ select
     source_file,
     source_line,
     loaded_at,
+    -- What cleansing changed, for the repair counts (transformation_summary.json).
+    repaired_padding,
+    repaired_spelling,
+    unknown_category,
     reject_reason,
     disposition,
     version_rank

@@ -17,7 +17,7 @@ held_transactions as (
     -- by an earlier one.
     select transaction_id from transactions where disposition = 'quarantined'
     union
-    select upper(trim(record_key)) from ops.quarantine
+    select trim(record_key) from ops.quarantine
     where entity = 'transactions' and released_at is null and record_key is not null
 ),
 
@@ -33,9 +33,17 @@ checked as (
                 else 'orphan_transaction_id'
             end
         ) as final_reason,
-        -- line_total is recomputed from its parts (repairable): the contract's formula.
-        round(lines.quantity * lines.unit_price * (100 - lines.discount_percentage) * 0.01, 2)
-            as line_total
+        -- line_total as given (up to 4 decimals) when it agrees with the contract's formula
+        -- within 0.01; otherwise it is provably wrong and recomputed by the formula.
+        case
+            when abs(lines.raw_line_total - round(
+                lines.quantity * lines.unit_price * (100 - lines.discount_percentage) * 0.01, 2
+            )) <= 0.01
+                then lines.raw_line_total
+            else round(
+                lines.quantity * lines.unit_price * (100 - lines.discount_percentage) * 0.01, 2
+            )
+        end as line_total
     from lines
     left join promoted_transactions
         on lines.transaction_id = promoted_transactions.transaction_id

@@ -40,19 +40,20 @@ held_products as (
     -- Products held in quarantine: their items wait for them (not orphans).
     select product_id from staging.products_validated where disposition = 'quarantined'
     union
-    select upper(trim(record_key)) from ops.quarantine
+    select trim(record_key) from ops.quarantine
     where entity = 'products' and released_at is null and record_key is not null
 ),
 
 cleansed as (
     select
-        upper(trim(item_id)) as item_id,
-        upper(trim(transaction_id)) as transaction_id,
-        upper(trim(product_id)) as product_id,
+        -- Ids keep their spelling and case.
+        nullif(trim(item_id), '') as item_id,
+        nullif(trim(transaction_id), '') as transaction_id,
+        nullif(trim(product_id), '') as product_id,
         try_cast(trim(quantity) as integer) as quantity,
-        try_cast(trim(unit_price) as decimal(12, 2)) as unit_price,
+        try_cast(trim(unit_price) as decimal(12, 4)) as unit_price,
         try_cast(trim(discount_percentage) as decimal(5, 2)) as discount_percentage,
-        try_cast(trim(line_total) as decimal(14, 2)) as raw_line_total,
+        try_cast(trim(line_total) as decimal(14, 4)) as raw_line_total,
         trim(quantity) as raw_quantity,
         trim(unit_price) as raw_unit_price,
         trim(discount_percentage) as raw_discount_percentage,
@@ -68,12 +69,11 @@ checked as (
     select
         cleansed.*,
         case
-            when cleansed.item_id is null or cleansed.item_id = '' then 'missing_item_id'
-            when not regexp_matches(cleansed.item_id, '^ITEM[0-9]+$') then 'invalid_item_id'
-            when cleansed.transaction_id is null or cleansed.transaction_id = ''
-                then 'missing_transaction_id'
-            when cleansed.product_id is null or cleansed.product_id = ''
-                then 'missing_product_id'
+            when cleansed.item_id is null then 'missing_item_id'
+            -- Any text is an id, except one with control characters (a damaged record).
+            when regexp_matches(cleansed.item_id, '[[:cntrl:]]') then 'invalid_item_id'
+            when cleansed.transaction_id is null then 'missing_transaction_id'
+            when cleansed.product_id is null then 'missing_product_id'
             when cleansed.raw_quantity is null or cleansed.raw_quantity = ''
                 then 'missing_quantity'
             when cleansed.quantity is null then 'unparseable_quantity'

@@ -48,7 +48,7 @@ held_customers as (
     -- transaction of theirs waits for them instead of counting as an orphan.
     select customer_id from staging.customers_validated where disposition = 'quarantined'
     union
-    select upper(trim(record_key)) from ops.quarantine
+    select trim(record_key) from ops.quarantine
     where entity = 'customers' and released_at is null and record_key is not null
 ),
 
@@ -66,24 +66,30 @@ item_status as (
     group by transaction_id
 ),
 
-cleansed as (
+trimmed as (
+    -- Blank is absent: every optional field is NULL rather than an empty string.
     select
-        upper(trim(transaction_id)) as transaction_id,
-        upper(trim(customer_id)) as customer_id,
-        try_cast(trim(transaction_date) as date) as transaction_date,
-        trim(transaction_time) as transaction_time,
-        case lower(trim(payment_method))
-            when 'credit card' then 'Credit Card'
-            when 'debit card' then 'Debit Card'
-            when 'upi' then 'UPI'
-            when 'cash on delivery' then 'Cash on Delivery'
-            when 'net banking' then 'Net Banking'
-            else trim(payment_method)
-        end as payment_method,
-        trim(shipping_address) as shipping_address,
-        try_cast(trim(total_amount) as decimal(14, 2)) as raw_total_amount,
-        trim(transaction_date) as raw_transaction_date,
-        trim(total_amount) as raw_total_amount_text,
+        nullif(trim(transaction_id), '') as transaction_id,
+        nullif(trim(customer_id), '') as customer_id,
+        nullif(trim(transaction_date), '') as raw_transaction_date,
+        nullif(trim(transaction_time), '') as transaction_time,
+        nullif(trim(payment_method), '') as raw_payment_method,
+        nullif(trim(shipping_address), '') as shipping_address,
+        nullif(trim(shipping_city), '') as shipping_city,
+        nullif(trim(shipping_state), '') as shipping_state,
+        nullif(trim(shipping_postal_code), '') as shipping_postal_code,
+        nullif(trim(shipping_country), '') as shipping_country,
+        nullif(trim(total_amount), '') as raw_total_amount_text,
+        -- 1 when any value lost padding (counted in transformation_summary.json).
+        case when concat_ws(
+            chr(31), transaction_id, customer_id, transaction_date, transaction_time,
+            payment_method, shipping_address, total_amount
+        )
+            <> concat_ws(
+                chr(31), trim(transaction_id), trim(customer_id), trim(transaction_date),
+                trim(transaction_time), trim(payment_method), trim(shipping_address), trim(total_amount)
+            )
+            then 1 else 0 end as repaired_padding,
         batch_id,
         source_file,
         source_line,
@@ -91,34 +97,57 @@ cleansed as (
     from source
 ),
 
+cleansed as (
+    select
+        -- Ids keep their spelling and case.
+        trimmed.transaction_id,
+        trimmed.customer_id,
+        try_cast(trimmed.raw_transaction_date as date) as transaction_date,
+        trimmed.transaction_time,
+        -- Known payment methods in their canonical spelling; any other passes unchanged.
+        coalesce(spellings.canonical, trimmed.raw_payment_method) as payment_method,
+        trimmed.shipping_address,
+        trimmed.shipping_city,
+        trimmed.shipping_state,
+        trimmed.shipping_postal_code,
+        trimmed.shipping_country,
+        try_cast(trimmed.raw_total_amount_text as decimal(16, 4)) as raw_total_amount,
+        trimmed.raw_transaction_date,
+        trimmed.raw_total_amount_text,
+        trimmed.raw_payment_method,
+        trimmed.raw_payment_method is not null and spellings.canonical is null
+            as unknown_payment_method,
+        trimmed.repaired_padding,
+        trimmed.batch_id,
+        trimmed.source_file,
+        trimmed.source_line,
+        trimmed.loaded_at
+    from trimmed
+    left join ops.vocabulary as spellings
+        on spellings.vocabulary = 'payment_method'
+        and spellings.spelling
+        = lower(regexp_replace(trimmed.raw_payment_method, '[\s_]+', ' ', 'g'))
+),
+
 checked as (
     select
         cleansed.*,
         case
-            when cleansed.transaction_id is null or cleansed.transaction_id = ''
-                then 'missing_transaction_id'
-            when not regexp_matches(cleansed.transaction_id, '^TXN[0-9]+$')
+            when cleansed.transaction_id is null then 'missing_transaction_id'
+            -- Any text is an id, except one with control characters (a damaged record).
+            when regexp_matches(cleansed.transaction_id, '[[:cntrl:]]')
                 then 'invalid_transaction_id'
-            when cleansed.customer_id is null or cleansed.customer_id = ''
-                then 'missing_customer_id'
-            when cleansed.raw_transaction_date is null or cleansed.raw_transaction_date = ''
-                then 'missing_transaction_date'
+            when cleansed.customer_id is null then 'missing_customer_id'
+            when cleansed.raw_transaction_date is null then 'missing_transaction_date'
             when cleansed.transaction_date is null then 'unparseable_transaction_date'
             when cleansed.transaction_date > current_date then 'future_transaction_date'
-            when cleansed.transaction_time is null or cleansed.transaction_time = ''
-                then 'missing_transaction_time'
+            -- The time and the payment method are optional; a time present is HH:MM:SS.
             when not regexp_matches(
                 cleansed.transaction_time, '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$'
             ) then 'invalid_transaction_time'
-            when cleansed.payment_method is null or cleansed.payment_method = ''
-                then 'missing_payment_method'
-            when cleansed.payment_method not in (
-                'Credit Card', 'Debit Card', 'UPI', 'Cash on Delivery', 'Net Banking'
-            ) then 'invalid_payment_method'
             -- total_amount is reconciled with the items (a wrong one is repaired), but a
             -- missing or unreadable one means the row itself is damaged.
-            when cleansed.raw_total_amount_text is null or cleansed.raw_total_amount_text = ''
-                then 'missing_total_amount'
+            when cleansed.raw_total_amount_text is null then 'missing_total_amount'
             when cleansed.raw_total_amount is null then 'unparseable_total_amount'
             when valid_customers.customer_id is null and held_customers.customer_id is not null
                 then 'customer_rejected'
@@ -127,7 +156,9 @@ checked as (
                 then 'transaction_before_registration'
             when item_status.transaction_id is null then 'no_items'
             when item_status.rejected_items > 0 then 'rejected_items'
-        end as reject_reason
+        end as reject_reason,
+        case when cleansed.payment_method <> cleansed.raw_payment_method then 1 else 0 end
+            as repaired_spelling
     from cleansed
     left join valid_customers on cleansed.customer_id = valid_customers.customer_id
     left join item_status on cleansed.transaction_id = item_status.transaction_id
@@ -140,7 +171,8 @@ deduplicated as (
         row_number() over (
             partition by
                 transaction_id, customer_id, transaction_date, transaction_time,
-                payment_method, shipping_address, raw_total_amount
+                payment_method, shipping_address, raw_total_amount,
+                shipping_city, shipping_state, shipping_postal_code, shipping_country
             order by batch_id, source_line
         ) as copy_rank
     from checked
@@ -177,10 +209,18 @@ select
     payment_method,
     shipping_address,
     raw_total_amount,
+    shipping_city,
+    shipping_state,
+    shipping_postal_code,
+    shipping_country,
     batch_id,
     source_file,
     source_line,
     loaded_at,
+    -- What cleansing changed, for the repair counts (transformation_summary.json).
+    repaired_padding,
+    repaired_spelling,
+    unknown_payment_method,
     reject_reason,
     disposition,
     case when disposition = 'promoted' then 1 else 2 end as version_rank

@@ -1,0 +1,171 @@
+"""Revenue forecast: forecast_revenue.csv, its backtest against seasonal-naive, yearly and
+weekday seasonality, too little history, and the missing extra."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cartwheel.analytics import forecast
+from cartwheel.analytics.forecast import (
+    daily_revenue,
+    fit_predict,
+    revenue_forecast,
+    seasonal_naive,
+    smape,
+)
+from cartwheel.config import Settings
+from cartwheel.engines import connect_reader
+from cartwheel.orchestration import Pipeline
+
+pytest.importorskip("statsmodels", reason="statsmodels missing: pip install 'cartwheel[forecast]'")
+
+HEADER = "date,category,forecast,lower_80,upper_80,lower_95,upper_95"
+CATEGORIES = ["All", "Beauty", "Books", "Clothing", "Electronics", "Home & Kitchen", "Sports"]
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_forecast_file_has_90_days_for_the_total_and_each_category(sf1_run: Path, sf1_db) -> None:
+    path = sf1_run / "analytics" / "forecast_revenue.csv"
+    assert path.read_text().splitlines()[0] == HEADER
+    rows = rows_of(path)
+    assert len(rows) == 90 * 7
+    assert list(dict.fromkeys(r["category"] for r in rows)) == CATEGORIES
+    last_sale = sf1_db.execute(
+        "select max(full_date) from warehouse.fact_sales join warehouse.dim_date using (date_key)"
+    ).fetchall()[0][0]
+    expected = [str(last_sale + timedelta(days=d)) for d in range(1, 91)]
+    for category in CATEGORIES:
+        assert [r["date"] for r in rows if r["category"] == category] == expected
+    for r in rows:
+        low95, low80, mid, high80, high95 = (
+            float(r[k]) for k in ("lower_95", "lower_80", "forecast", "upper_80", "upper_95")
+        )
+        assert 0 <= low95 <= low80 <= mid <= high80 <= high95, r
+
+
+def test_backtest_beats_seasonal_naive_on_generated_data(sf1_run: Path) -> None:
+    summary = json.loads((sf1_run / "analytics" / "analytics_summary.json").read_text())
+    backtest = summary["forecast_backtest"]
+    assert backtest["status"] == "ok"
+    assert backtest["holdout_days"] == 60 and backtest["history_days"] == 731
+    assert "AutoReg" in backtest["model"] and "yearly" in backtest["model"]
+    assert 0 < backtest["smape"] < backtest["seasonal_naive_smape"]
+
+
+def test_model_carries_the_weekday_pattern_and_the_november_december_peak(sf1_run: Path) -> None:
+    engine = connect_reader(Settings(data_dir=sf1_run))
+    try:
+        series = daily_revenue(engine)
+    finally:
+        engine.close()
+    assert series is not None and series.first_day == np.datetime64("2024-01-01")
+    year = fit_predict(series.named()[0][1], 365)[0]  # 2026-01-01 ... 2026-12-31
+    days = np.datetime64("2026-01-01") + np.arange(365)
+    months = days.astype("datetime64[M]").astype(int) % 12 + 1
+    peak, autumn = year[months >= 11].mean(), year[(months >= 8) & (months <= 9)].mean()
+    assert peak > 1.3 * autumn  # the generator's Nov-Dec factors are 1.35-1.55
+    weekday = (days.astype("datetime64[D]").astype(int) + 3) % 7  # 0 = Monday
+    assert year[weekday >= 5].mean() > 1.1 * year[weekday < 5].mean()  # weekends sell more
+
+
+def test_horizon_is_configurable(sf1_run: Path) -> None:
+    engine = connect_reader(Settings(data_dir=sf1_run))
+    try:
+        table, backtest = revenue_forecast(engine, 14)
+    finally:
+        engine.close()
+    assert table is not None and table.num_rows == 14 * 7
+    assert backtest["horizon_days"] == 14
+
+
+def test_smape_and_seasonal_naive_by_hand() -> None:
+    actual = np.array([100.0, 0.0, 50.0])
+    predicted = np.array([110.0, 0.0, 100.0])
+    assert smape(actual, predicted) == pytest.approx(100 / 3 * (20 / 210 + 0 + 100 / 150))
+    history = np.arange(1.0, 15.0)  # two weeks: 1..14
+    assert seasonal_naive(history, 9).tolist() == [8, 9, 10, 11, 12, 13, 14, 8, 9]
+
+
+def short_run(tmp_path: Path, end: str) -> Path:
+    data_dir = tmp_path / "data"
+    settings = Settings(
+        data_dir=data_dir,
+        scale=0.05,
+        generator={"start": "2025-01-01", "end": end},
+    )
+    Pipeline(settings).run(steps=["generate", "ingest", "quality", "production", "warehouse"])
+    Pipeline(settings).run(steps=["analytics"])
+    return data_dir
+
+
+def test_under_eight_weeks_of_history_says_so_and_writes_no_forecast(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="cartwheel"):
+        data_dir = short_run(tmp_path, "2025-02-14")  # 45 days
+    assert not (data_dir / "analytics" / "forecast_revenue.csv").exists()
+    summary = json.loads((data_dir / "analytics" / "analytics_summary.json").read_text())
+    backtest = summary["forecast_backtest"]
+    assert backtest["status"] == "insufficient_history"
+    assert backtest["history_days"] == (date(2025, 2, 14) - date(2025, 1, 1)).days + 1
+    assert backtest["smape"] is None and backtest["seasonal_naive_smape"] is None
+    assert "at least 56 (8 weeks) needed; no forecast written" in backtest["message"]
+    assert [r.getMessage() for r in caplog.records if "forecast" in r.getMessage()] == [
+        backtest["message"]
+    ]
+
+
+def test_eight_weeks_forecast_without_yearly_terms_and_without_backtest(tmp_path: Path) -> None:
+    data_dir = short_run(tmp_path, "2025-03-01")  # 60 days: enough to forecast, not to hold out
+    rows = rows_of(data_dir / "analytics" / "forecast_revenue.csv")
+    assert len(rows) == 90 * 7
+    backtest = json.loads((data_dir / "analytics" / "analytics_summary.json").read_text())[
+        "forecast_backtest"
+    ]
+    assert backtest["status"] == "ok" and backtest["smape"] is None
+    assert "yearly" not in backtest["model"]
+
+
+def test_missing_extra_degrades_with_one_line(
+    sf1_run: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(forecast, "_extra_missing", lambda: True)
+    engine = connect_reader(Settings(data_dir=sf1_run))
+    try:
+        with caplog.at_level(logging.WARNING, logger="cartwheel"):
+            table, backtest = revenue_forecast(engine, 90)
+    finally:
+        engine.close()
+    assert table is None and backtest["status"] == "skipped"
+    assert [r.getMessage() for r in caplog.records] == [
+        "forecast skipped: statsmodels is not installed (pip install 'cartwheel[forecast]')"
+    ]
+
+
+def test_dashboard_view_holds_history_and_the_forecast_band(sf1_run: Path) -> None:
+    from cartwheel.analytics.forecast import dashboard_view
+
+    engine = connect_reader(Settings(data_dir=sf1_run))
+    try:
+        view = dashboard_view(engine, (sf1_run,))
+    finally:
+        engine.close()
+    assert view["note"] is None
+    assert len(view["history_dates"]) == 182 and view["history_dates"][-1] == "2025-12-31"
+    assert view["forecast_dates"][0] == "2026-01-01" and len(view["forecast_dates"]) == 90
+    assert list(view["series"]) == CATEGORIES
+    rows = [r for r in rows_of(sf1_run / "analytics" / "forecast_revenue.csv")]
+    books = view["series"]["Books"]
+    assert books["upper_80"] == [float(r["upper_80"]) for r in rows if r["category"] == "Books"]
+    assert len(books["history"]) == 182
