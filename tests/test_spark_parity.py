@@ -58,9 +58,9 @@ def local_spark():
 
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three daily batches with defects (SCD2 changes, incremental facts, quarantine)."""
+    """Two daily batches with defects (SCD2 changes, incremental facts, quarantine)."""
     raw = tmp_path_factory.mktemp("spark_batches")
-    generate_batches(raw, days=3, scale=1, seed=5, defect_rate=0.02)
+    generate_batches(raw, days=2, scale=1, seed=5, defect_rate=0.02)
     return raw
 
 

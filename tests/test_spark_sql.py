@@ -198,3 +198,24 @@ def test_merge_keeps_unmatched_rows_updates_changed_and_inserts_new() -> None:
         "string) as full_name, cast(CURRENT_TIMESTAMP() as timestamp) as updated_at "
         f"from latest AS incoming left anti join cw_v5 as target {on}",
     ]
+
+
+def test_without_pyspark_the_engine_says_in_one_line_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    from cartwheel.cli import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a)
+    )
+    result = CliRunner().invoke(app, ["run", "--engine", "spark", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: engine 'spark' needs PySpark: pip install 'cartwheel[spark]'"
+    ]
+    assert not (tmp_path / "raw").exists()  # stopped before generating anything

@@ -91,9 +91,11 @@ def _require_engine_driver(settings: Settings) -> None:
     import importlib.util
 
     if settings.engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        from rich.markup import escape
+
         from cartwheel.engines.spark import INSTALL_HINT
 
-        err_console.print(f"[red]error:[/red] {INSTALL_HINT}")
+        err_console.print(f"[red]error:[/red] {escape(INSTALL_HINT)}")
         raise typer.Exit(2)
 
 

@@ -591,16 +591,15 @@ class SparkEngine(Engine):
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Read with DuckDB (the same rows and ingest rejects as every engine), then replace
         the batch in `staging.<table>` and in the quarantine."""
-        from cartwheel.quality.quarantine import QUARANTINE_DDL
+        from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
 
         target = f"staging.{check_identifier(table)}"
         scratch = DuckDBEngine(":memory:")
         try:
             scratch.create_schemas()
-            scratch.execute(QUARANTINE_DDL)
-            scratch.load_staging(table, columns, source, batch_id)
+            stage_file(scratch.con, table, columns, source, batch_id)
             staged = scratch.query_arrow(f"select * from {target}")
-            rejects = scratch.query_arrow("select * from ops.quarantine")
+            rejects = scratch.query_arrow(f"select * from {INGEST_REJECTS}")
         finally:
             scratch.close()
         self._temps["cw_staged"] = self._register(self._arrow_frame(staged), cache=True)
@@ -614,7 +613,8 @@ class SparkEngine(Engine):
             )
             if rejects.num_rows:
                 self._temps["cw_rejects"] = self._register(self._arrow_frame(rejects), cache=True)
-                self.execute("insert into ops.quarantine select * from cw_rejects")
+                names = ", ".join(check_identifier(name) for name in rejects.schema.names)
+                self.execute(f"insert into ops.quarantine ({names}) select {names} from cw_rejects")
         return staged.num_rows
 
     def _arrow_frame(self, table: pa.Table) -> Any:
