@@ -180,7 +180,39 @@ def _is_double(node: exp.Expression) -> bool:
     return False
 
 
+# PostgreSQL's (and cartwheel's DuckDB macro's) initcap: a word is a run of letters and
+# digits (`o'donnell` -> `O'Donnell`); Spark's own splits at white space only.
+_INITCAP = sqlglot.parse_one(
+    r"array_join(transform(regexp_extract_all(lower(cw_value), "
+    r"'[\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]+', 0), "
+    r"word -> concat(upper(substr(word, 1, 1)), substr(word, 2))), '')",
+    read="spark",
+)
+
+
+def _initcap(value: exp.Expression) -> exp.Expression:
+    tree = _INITCAP.copy()
+    for column in tree.find_all(exp.Column):
+        if column.name == "cw_value":
+            column.replace(value.copy())
+    return tree
+
+
+def _is_date(node: exp.Expression) -> bool:
+    """A DATE by its shape: a column named `...date`, current_date, or a cast to date."""
+    if isinstance(node, exp.Column):
+        return node.name.endswith("date")
+    if isinstance(node, exp.CurrentDate):
+        return True
+    return isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DATE
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Initcap):
+        return _initcap(node.this)
+    if isinstance(node, exp.Sub) and _is_date(node.this) and _is_date(node.expression):
+        # DuckDB: date - date is a number of days; Spark: an interval.
+        return exp.Anonymous(this="datediff", expressions=[node.this, node.expression])
     if isinstance(node, exp.Round) and _is_double(node.this):
         places = node.args.get("decimals") or exp.Literal.number(0)
         return _exact_round(node.this, places)
