@@ -5,13 +5,14 @@
 create table if not exists production.customers (
     customer_id varchar not null,
     first_name varchar not null,
-    last_name varchar not null,
+    last_name varchar,
     -- Not UNIQUE: customers change their email (SCD2 feed), and DuckDB refuses any update
     -- of an indexed column in a row that a foreign key references. Duplicate emails
     -- are a quality check instead.
     -- Optional fields are NULL when the shop's data lacks them. Vocabularies (age
     -- groups, categories, payment methods) are the shop's own, so no CHECK lists them.
-    email varchar,
+    -- Cleansing lower-cases emails (NULL where the shop's data has none).
+    email varchar check (email = lower(email)),
     phone varchar,
     registration_date date,
     city varchar,
@@ -25,7 +26,7 @@ create table if not exists production.customers (
 create table if not exists production.products (
     product_id varchar not null,
     product_name varchar not null,
-    category varchar not null,
+    category varchar,
     sub_category varchar,
     price decimal(12, 2) not null check (price > 0),
     cost decimal(12, 2) check (cost >= 0),
