@@ -457,6 +457,11 @@ class SparkEngine(Engine):
             table.set("catalog", None)
             table.set("this", exp.to_identifier(view))
             table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+        # `schema.table.column` names the table by its alias (its own name) now.
+        for column in tree.find_all(exp.Column):
+            if column.args.get("db") is not None:
+                column.set("db", None)
+                column.set("catalog", None)
         return tree
 
     def _spark_sql(self, tree: exp.Expression) -> str:
