@@ -242,6 +242,13 @@ class Pipeline:
 
     def warehouse(self) -> StepResult:
         rows = build_warehouse(self.engine)
+        ingested = sum(r.rows_in or 0 for r in self.results if r.name == "ingest")
+        if ingested and not rows["warehouse.fact_sales"]:
+            # Never publish an empty warehouse from non-empty input as a success.
+            raise PipelineError(
+                f"the warehouse would be empty: {ingested:,} rows read, no sale promoted "
+                "(see quality_report.json: quarantined_rows)"
+            )
         return StepResult("warehouse", records=rows["warehouse.fact_sales"], detail=rows)
 
     def analytics(self) -> StepResult:
