@@ -334,3 +334,14 @@ def test_a_file_without_a_mandatory_column_fails_at_ingest(tmp_path: Path) -> No
     ).fetchall()
     con.close()
     assert tables == [(0,)]
+
+
+def test_completeness_of_optional_fields_is_reported_not_enforced(shop_run: Path) -> None:
+    import json
+
+    report = json.loads((shop_run / "quality_report.json").read_text())
+    customers = report["optional_completeness"]["customers"]
+    assert customers["email"] == {"present": 0, "rows": 7, "complete_pct": 0.0}
+    assert customers["phone"] == {"present": 3, "rows": 7, "complete_pct": 42.86}
+    products = report["optional_completeness"]["products"]
+    assert products["cost"] == {"present": 3, "rows": 4, "complete_pct": 75.0}

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cartwheel.contract import ENTITIES, MANDATORY_COLUMNS, RAW_COLUMNS
 from cartwheel.engines import Engine
 from cartwheel.quality.checks import (
     CheckResult,
@@ -83,6 +84,27 @@ def _dimension_summary(results: list[CheckResult]) -> dict:
             for r in results
         ],
     }
+
+
+def optional_completeness(engine: Engine) -> dict[str, dict[str, dict]]:
+    """How complete each optional field is among this run's promoted rows (one query):
+    reported, never a reason to quarantine."""
+    parts = [
+        f"select '{entity}', '{column}', count({column}), count(*) "
+        f"from staging.{entity}_validated where disposition = 'promoted' "
+        "and batch_id in (select batch_id from ops.run_batches)"
+        for entity in ENTITIES
+        for column in RAW_COLUMNS[entity]
+        if column not in MANDATORY_COLUMNS[entity]
+    ]
+    report: dict[str, dict[str, dict]] = {}
+    for entity, column, present, rows in engine.query(" union all ".join(parts)):
+        report.setdefault(entity, {})[column] = {
+            "present": int(present),
+            "rows": int(rows),
+            "complete_pct": round(100.0 * present / rows, 2) if rows else None,
+        }
+    return report
 
 
 def _top_reasons(reasons: dict[str, int], shown: int = 3) -> str:
@@ -163,6 +185,7 @@ def run_quality(
         "gate": {"passed": not reasons, "reasons": reasons},
         "checked_at_utc": checked_at.isoformat(),
         "quarantined_rows": held,
+        "optional_completeness": optional_completeness(engine),
         "conservation": [{**row, "equation": equation(row)} for row in balance],
         "reprocessed_from_earlier_batches": reprocessed(engine),
     }
