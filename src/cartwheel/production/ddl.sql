@@ -1,6 +1,7 @@
 -- Production (3NF) tables with their constraints. Portable DDL: DuckDB and PostgreSQL.
 create table if not exists production.customers (
-    customer_id varchar primary key,
+    -- An id is any non-blank text (the shop's own spelling and case).
+    customer_id varchar primary key check (customer_id <> ''),
     first_name varchar not null,
     last_name varchar not null,
     -- Not UNIQUE: customers change their email (SCD2 feed), and DuckDB refuses any update
