@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from cartwheel.engines.base import string_literal
+from cartwheel.sqltext import string_literal
 
 EXPORT_SQL = """
 copy (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cartwheel.config import load_settings
-from cartwheel.engines.base import check_identifier
+from cartwheel.sqltext import check_identifier
 
 
 def test_yaml_then_environment_then_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

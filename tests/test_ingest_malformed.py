@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from cartwheel.engines.base import SourceError
 from cartwheel.engines.duckdb import DuckDBEngine
+from cartwheel.errors import SourceError
 from cartwheel.ingest import ingest
 from cartwheel.ingest.loader import InputError
 from cartwheel.quality.report import run_quality

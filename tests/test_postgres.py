@@ -21,9 +21,9 @@ from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.engines.postgres import PostgresEngine
 from cartwheel.engines.translation import TranslationError
 from cartwheel.generate import generate
+from cartwheel.ingest.quarantine_table import QUARANTINE_DDL
 from cartwheel.orchestration import Pipeline
 from cartwheel.orchestration.retry import is_transient
-from cartwheel.quality.quarantine import QUARANTINE_DDL
 from tests.pg_server import PostgresServer, binaries_available, new_database, shared_server
 
 pytestmark = [

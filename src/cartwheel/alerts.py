@@ -34,7 +34,7 @@ from tenacity import (
 )
 
 from cartwheel.config import AlertSettings, Settings
-from cartwheel.orchestration.monitor import write_atomically
+from cartwheel.files import write_atomically
 
 PASSWORD_ENV = "CARTWHEEL_ALERTS__SMTP_PASSWORD"
 #: The monitor's last health, so that only a change alerts (kept in the data folder).

@@ -201,15 +201,33 @@ def _generate(
     return generate_batches(out or settings.data_dir / "batches", first, days, **options)
 
 
+def _preset_help() -> str:
+    from cartwheel.importing.mapping import preset_titles
+
+    return "Built-in mapping: " + "; ".join(
+        f"{name} ({title})" for name, title in preset_titles().items()
+    )
+
+
 @app.command("import")
 def import_(
     export_file: Annotated[Path, typer.Argument(help="The shop's order-line export (CSV).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the four raw files.")],
-    preset: Annotated[
-        str | None, typer.Option("--preset", help="Built-in mapping, e.g. shopify.")
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the four raw files.")
     ] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help=_preset_help())] = None,
     mapping_file: Annotated[
         Path | None, typer.Option("--mapping", help="Column mapping YAML (docs/import.md).")
+    ] = None,
+    inspect: Annotated[
+        bool,
+        typer.Option(
+            "--inspect", help="Show the header, a proposed mapping and what it lacks; no import."
+        ),
+    ] = False,
+    write_mapping: Annotated[
+        Path | None,
+        typer.Option("--write-mapping", help="With --inspect: save the proposal to this YAML."),
     ] = None,
 ) -> None:
     """Turn a shop's order-line export into the four raw files (then: run --input OUT)."""
@@ -221,8 +239,13 @@ def import_(
         load_preset,
     )
 
+    if inspect or write_mapping:
+        _inspect_export(export_file, write_mapping)
+        return
     if (preset is None) == (mapping_file is None):
-        raise fail("give exactly one of --preset or --mapping", EXIT_USAGE)
+        raise fail("give exactly one of --preset or --mapping (or --inspect)", EXIT_USAGE)
+    if out is None:
+        raise fail("--out is required to import", EXIT_USAGE)
     try:
         mapping = load_preset(preset) if preset else load_mapping(mapping_file)  # type: ignore[arg-type]
         result = import_export(export_file, mapping, out)
@@ -237,12 +260,39 @@ def import_(
     console.print(
         plain(
             f"{result.rows_read:,} export rows; line sales after discount {result.written_total}"
-            f" (export: {result.export_net_total}); conflicts resolved (latest order wins): "
-            f"{sum(result.conflicts.values())}; ids: {out / 'ids.csv'}"
+            f" (export: {result.export_net_total}); conflicts: {sum(result.conflicts.values())}"
+            f" (conflicts.csv); ids: {out / 'ids.csv'}"
         )
     )
+    if result.ignored_columns:
+        console.print(plain("ignored columns: " + ", ".join(result.ignored_columns)))
+    if result.unknown_fields:
+        console.print(plain("unknown (not in the export): " + ", ".join(result.unknown_fields)))
     for warning in result.warnings():
         err_console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}", highlight=False)
+
+
+def _inspect_export(export_file: Path, write_mapping: Path | None) -> None:
+    """Print the export's header, a proposed mapping and the fields it still lacks."""
+    import duckdb
+
+    from cartwheel.importing.inspection import propose
+
+    if not export_file.is_file():
+        raise fail(f"{export_file}: export file not found (or not a file)", EXIT_USAGE)
+    try:
+        proposal = propose(export_file)
+    except duckdb.Error as error:
+        raise fail(f"{export_file}: cannot read as CSV ({error})", EXIT_USAGE) from None
+    console.print(plain("header: " + ", ".join(proposal.header)))
+    console.print("proposed mapping:")
+    for line in proposal.as_yaml().splitlines():
+        console.print(plain(line), highlight=False)
+    if proposal.missing:
+        console.print(plain("missing (map these by hand): " + ", ".join(proposal.missing)))
+    if write_mapping is not None:
+        write_mapping.write_text(proposal.as_yaml(), encoding="utf-8")
+        console.print(plain(f"mapping written to {write_mapping}"))
 
 
 @app.command()

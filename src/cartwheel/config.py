@@ -19,7 +19,11 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from cartwheel.engines import ENGINES, location
 from cartwheel.vocabulary import VocabularySettings
+
+#: Exactly the registered engines.
+EngineName = Literal[tuple(ENGINES)]
 
 CONFIG_FILE_ENV = "CARTWHEEL_CONFIG"
 DEFAULT_CONFIG_FILE = "cartwheel.yaml"
@@ -117,13 +121,19 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
-    engine: Literal["duckdb", "postgres", "spark"] = Field(
+    engine: EngineName = Field(
         "duckdb",
         description="Where the warehouse is built: a DuckDB file in the data folder, or a "
         "PostgreSQL database (needs database_url).",
     )
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
+    )
+    duckdb_memory_limit: str | None = Field(
+        None,
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
+        description="DuckDB memory_limit, e.g. 4GB (default: DuckDB's, 80% of RAM); beyond it "
+        "joins and sorts spill to a temporary folder beside the database file.",
     )
     scale: float = Field(
         1.0, gt=0, le=100_000, description="Generator scale factor (1 = classic size)."
@@ -169,10 +179,10 @@ class Settings(BaseSettings):
     lineage: LineageSettings = Field(default_factory=lambda: LineageSettings())
 
     @model_validator(mode="after")
-    def _postgres_needs_url(self) -> Settings:
-        if self.engine == "postgres" and self.database_url is None:
+    def _engine_has_its_url(self) -> Settings:
+        if ENGINES[self.engine].needs_database_url and self.database_url is None:
             raise ValueError(
-                "engine 'postgres' needs --database-url postgresql://user@host:port/db "
+                f"engine {self.engine!r} needs --database-url postgresql://user@host:port/db "
                 "(or CARTWHEEL_DATABASE_URL; the password may come from PGPASSWORD)"
             )
         return self
@@ -245,17 +255,9 @@ class Settings(BaseSettings):
         return self.data_dir / "analytics"
 
     @property
-    def duckdb_path(self) -> Path:
-        # Named after the product, not a schema: `warehouse.duckdb` would make
-        # `warehouse.fact_sales` ambiguous for everyone who opens the file.
-        return self.data_dir / "cartwheel.duckdb"
-
-    @property
     def warehouse_location(self) -> str:
         """Where the warehouse lives, safe to print: a PostgreSQL URL loses its password."""
-        if self.engine != "postgres" or self.database_url is None:
-            return str(self.duckdb_path)
-        return safe_dsn(self.database_url.get_secret_value())
+        return location(self)
 
 
 _KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)

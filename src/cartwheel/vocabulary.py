@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-if TYPE_CHECKING:  # engines import the settings, which import this module
+if TYPE_CHECKING:
     from cartwheel.engines.base import Engine
 
 CATEGORIES = ("Electronics", "Clothing", "Home & Kitchen", "Books", "Sports", "Beauty")

@@ -13,8 +13,8 @@ import pyarrow.compute as pc
 
 from cartwheel.analytics.forecast import FORECAST_FILE, revenue_forecast
 from cartwheel.engines import Engine
-from cartwheel.engines.base import string_literal
 from cartwheel.models import load_models, render
+from cartwheel.sqltext import string_literal
 
 QUERIES = tuple(
     sorted(

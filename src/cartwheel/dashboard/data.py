@@ -96,7 +96,8 @@ def warehouse_data(engine: Engine) -> WarehouseData:
             engine.execute(f"drop table if exists {table}")
 
     sales = tables["sales_cube"]
-    months = sorted(set(sales["month_key"]))
+    # Every month of the sales period, also one without sales (the calendar has it).
+    months = sorted(set(sales["month_key"]) | set(tables["weekdays"]["month_key"]))
     dims = {
         "months": months,
         "categories": _by_revenue(sales["category"], sales["revenue"]),

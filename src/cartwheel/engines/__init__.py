@@ -1,57 +1,99 @@
-"""Engines: the one small interface behind which every engine-specific statement lives."""
+"""Engines as plug-ins: the registry of engine names, and opening the one settings name.
+
+Each engine is a subclass of `Engine` in a module of its own, imported on first use (its
+driver may be an optional extra). Adding an engine = its module + one `ENGINES` entry.
+"""
 
 from __future__ import annotations
 
-from cartwheel.config import Settings
-from cartwheel.engines.base import Engine
+import importlib
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cartwheel.engines.base import Capabilities, Engine
+
+if TYPE_CHECKING:
+    from cartwheel.config import Settings
 
 
-def connect(settings: Settings, path_override: str | None = None) -> Engine:
+@dataclass(frozen=True)
+class EngineEntry:
+    """Where an engine's class lives, its driver, and what settings must give it."""
+
+    module: str
+    class_name: str
+    driver: str
+    needs_database_url: bool
+
+    def engine_class(self) -> type[Engine]:
+        return getattr(importlib.import_module(self.module), self.class_name)
+
+    def loaded_class(self) -> type[Engine] | None:
+        """The class if its driver was imported already (no driver is imported here)."""
+        return self.engine_class() if self.driver in sys.modules else None
+
+
+ENGINES: dict[str, EngineEntry] = {
+    "duckdb": EngineEntry(
+        "cartwheel.engines.duckdb", "DuckDBEngine", driver="duckdb", needs_database_url=False
+    ),
+    "postgres": EngineEntry(
+        "cartwheel.engines.postgres", "PostgresEngine", driver="psycopg", needs_database_url=True
+    ),
+}
+
+
+def engine_class(settings: Settings) -> type[Engine]:
+    return ENGINES[settings.engine].engine_class()
+
+
+def connect(settings: Settings) -> Engine:
     """Open the engine the settings name."""
-    if settings.engine == "duckdb":
-        from cartwheel.engines.duckdb import DuckDBEngine
-
-        return DuckDBEngine(path_override or str(settings.duckdb_path))
-    if settings.engine == "postgres":
-        from cartwheel.engines.postgres import PostgresEngine
-
-        return PostgresEngine(settings)
-    raise NotImplementedError(f"engine {settings.engine!r} is not available yet")
+    return engine_class(settings).open(settings)
 
 
 def connect_for_run(settings: Settings) -> Engine:
-    """Open the engine for a run whose changes readers see only after `Engine.publish()`.
-
-    DuckDB copies its published file to a private next file; readers holding the
-    published file are neither blocked nor shown a half-built warehouse.
-    """
-    if settings.engine == "duckdb":
-        from cartwheel.engines.duckdb import DuckDBEngine
-
-        return DuckDBEngine.for_run(settings.duckdb_path)
-    return connect(settings)
+    """Open the engine for a run whose changes readers see only after `Engine.publish()`."""
+    return engine_class(settings).open_for_run(settings)
 
 
 def connect_reader(settings: Settings) -> Engine:
     """Open the published database for reading only (status, monitor, dashboard).
 
-    Raises FileNotFoundError when DuckDB has nothing published yet.
+    Raises FileNotFoundError when nothing has been published yet.
     """
-    if settings.engine == "duckdb":
-        from cartwheel.engines.duckdb import DuckDBEngine
-
-        if not settings.duckdb_path.exists():
-            raise FileNotFoundError(f"{settings.duckdb_path}: no warehouse yet (run cartwheel run)")
-        return DuckDBEngine(str(settings.duckdb_path), read_only=True)
-    return connect(settings)
+    return engine_class(settings).open_reader(settings)
 
 
 def recover_publish(settings: Settings) -> None:
     """Finish a publish that a killed run had begun (called with the run lock held)."""
-    if settings.engine == "duckdb":
-        from cartwheel.engines.duckdb import finish_publish
-
-        finish_publish(settings.duckdb_path)
+    engine_class(settings).recover_publish(settings)
 
 
-__all__ = ["Engine", "connect", "connect_for_run", "connect_reader", "recover_publish"]
+def location(settings: Settings) -> str:
+    """Where the configured database lives, safe to print."""
+    return engine_class(settings).location(settings)
+
+
+def is_transient_driver_error(error: BaseException) -> bool:
+    """Whether a driver exception is one its engine declares transient."""
+    for entry in ENGINES.values():
+        engine = entry.loaded_class()
+        if engine is not None and engine.is_transient_error(error):
+            return True
+    return False
+
+
+__all__ = [
+    "ENGINES",
+    "Capabilities",
+    "Engine",
+    "connect",
+    "connect_for_run",
+    "connect_reader",
+    "engine_class",
+    "is_transient_driver_error",
+    "location",
+    "recover_publish",
+]

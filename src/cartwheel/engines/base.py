@@ -3,54 +3,98 @@ each engine translates them and owns the few statements that cannot be shared.""
 
 from __future__ import annotations
 
-import os
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import pyarrow as pa
 
+from cartwheel.sqltext import check_identifier
+
+if TYPE_CHECKING:
+    from cartwheel.config import Settings
+
 SCHEMAS = ("staging", "production", "warehouse", "ops")
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def check_identifier(name: str) -> str:
-    """Identifiers reach SQL only after this check (they come from files and config)."""
-    for part in name.split("."):
-        if not _IDENTIFIER.match(part):
-            raise ValueError(f"not a safe SQL identifier: {name!r}")
-    return name
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do. Shared code asks these, never an engine's name."""
 
-
-def fsync_path(path: Path) -> None:
-    """Flush a file, or a folder's entries (after a rename), to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def string_literal(value: object) -> str:
-    """A SQL string literal for statements that take no parameters (COPY ... TO 'path')."""
-    return "'" + str(value).replace("'", "''") + "'"
+    #: Statements inside `Engine.transaction()` commit together or not at all.
+    transactions: bool
+    #: Production keys and references are declared constraints (added after the first
+    #: bulk load); if not, they are proven set-based after every merge.
+    constraints: bool
+    #: Secondary indexes pay for themselves (the warehouse keys get indexes).
+    indexes: bool
+    #: `create or replace table ... as` replaces a table in one statement.
+    replace_table: bool
+    #: A run works on a private copy that `publish()` makes visible in one step.
+    private_run_copy: bool
 
 
 class WriterBusy(Exception):
     """Another cartwheel run writes to the same database (from another data folder)."""
 
 
-class SourceError(Exception):
-    """A raw file cannot be read at all; the one-line message names the file and why."""
-
-
 class Engine(ABC):
     """What the pipeline needs from a database."""
 
-    name: str = "engine"
-    dialect: str = "duckdb"
+    #: The name settings use for this engine (`engine: duckdb`).
+    name: ClassVar[str]
+    #: sqlglot's name of the SQL this engine speaks.
+    dialect: ClassVar[str] = "duckdb"
+    capabilities: ClassVar[Capabilities]
+
+    # Opening ---------------------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def open(cls, settings: Settings) -> Engine:
+        """A connection to the database the settings name."""
+
+    @classmethod
+    def open_for_run(cls, settings: Settings) -> Engine:
+        """A connection for a run whose changes readers see only after `publish()`."""
+        return cls.open(settings)
+
+    @classmethod
+    def open_reader(cls, settings: Settings) -> Engine:
+        """The published database, for reading (status, monitor, dashboard).
+
+        Raises FileNotFoundError when nothing has been published yet.
+        """
+        return cls.open(settings)
+
+    @classmethod  # noqa: B027 - an engine without a private run copy has nothing to finish
+    def recover_publish(cls, settings: Settings) -> None:
+        """Finish a publish that a killed run had begun (called with the run lock held)."""
+
+    @classmethod
+    @abstractmethod
+    def location(cls, settings: Settings) -> str:
+        """Where the database lives, safe to print (no password)."""
+
+    @classmethod
+    @abstractmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        """OpenLineage's (namespace, name) of one of this engine's tables."""
+
+    @classmethod
+    @abstractmethod
+    def is_transient_error(cls, error: BaseException) -> bool:
+        """Whether an exception of this engine's driver may pass if tried again."""
+
+    @property
+    @abstractmethod
+    def database_name(self) -> str:
+        """The name a reader (a BI tool, the dashboard's metadata) knows the database by."""
+
+    # Statements ------------------------------------------------------------------------
 
     def translate(self, sql: str) -> str:
         """Model SQL (DuckDB dialect) in this engine's dialect."""
@@ -124,7 +168,7 @@ class Engine(ABC):
         for schema in SCHEMAS:
             self.execute(f"drop schema if exists {schema} cascade")
 
-    # A run's changes reach readers all at once (SPEC §7): seal() makes them durable and
+    # A run's changes reach readers all at once: seal() makes them durable and
     # closes, publish() makes them visible in one step and may be repeated after a crash
     # (see engines.recover_publish). Engines that isolate a run (DuckDB works on a private
     # copy of its file) override these; the defaults suit an engine that commits as it goes.

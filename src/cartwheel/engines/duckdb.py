@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from cartwheel.engines.base import Engine, check_identifier, fsync_path
+from cartwheel.engines.base import Capabilities, Engine
+from cartwheel.files import fsync_path
+from cartwheel.sqltext import check_identifier, string_literal
+
+if TYPE_CHECKING:
+    from cartwheel.config import Settings
+
+# Nothing of a run's private file matters until seal() fsyncs it whole (a run that dies
+# before is discarded), so its commits and checkpoints skip their own fsyncs.
+PRIVATE_FILE_SETTINGS = "set fsync_mode = 'none'"
 
 # PostgreSQL's initcap (first letter of each word upper, the rest lower; a word is a run
 # of letters and digits), for the models that re-case all-upper or all-lower names. Each
@@ -52,24 +63,57 @@ def finish_publish(published: Path) -> None:
         fsync_path(published.parent)
 
 
+def database_file(settings: Settings) -> Path:
+    """The published database file in the data folder.
+
+    Named after the product, not a schema: `warehouse.duckdb` would make
+    `warehouse.fact_sales` ambiguous for everyone who opens the file.
+    """
+    return settings.data_dir / "cartwheel.duckdb"
+
+
 class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
+    capabilities = Capabilities(
+        transactions=True,
+        # Per-row index maintenance is the cost: keys and references are proven set-based.
+        constraints=False,
+        # ART indexes slow bulk inserts and updates; set-based checks prove the keys.
+        indexes=False,
+        replace_table=True,
+        private_run_copy=True,
+    )
 
-    def __init__(self, path: str, read_only: bool = False) -> None:
+    def __init__(self, path: str, read_only: bool = False, memory_limit: str | None = None) -> None:
         if path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.memory_limit = memory_limit
         self.con = _connect(path, read_only)
+        self._configure()
 
     published: Path | None = None
 
-    @classmethod
-    def for_run(cls, published: Path) -> DuckDBEngine:
-        """An engine on a private copy of `published`; `publish()` renames it back.
+    def _configure(self) -> None:
+        """This engine's own settings, on top of every connection's (`_connect`)."""
+        if self.memory_limit is not None:
+            self.con.execute(f"set memory_limit = {string_literal(self.memory_limit)}")
+        if self.published is not None:
+            self.con.execute(PRIVATE_FILE_SETTINGS)
 
-        A next file left by a killed run is discarded: it was never published.
+    @classmethod
+    def open(cls, settings: Settings) -> DuckDBEngine:
+        return cls(str(database_file(settings)), memory_limit=settings.duckdb_memory_limit)
+
+    @classmethod
+    def open_for_run(cls, settings: Settings) -> DuckDBEngine:
+        """An engine on a private copy of the published file; `publish()` renames it back.
+
+        Readers holding the published file are neither blocked nor shown a half-built
+        warehouse. A next file left by a killed run is discarded: it was never published.
         """
+        published = database_file(settings)
         pending = next_path(published)
         published.parent.mkdir(parents=True, exist_ok=True)
         copying = pending.with_name(pending.name + ".copy")
@@ -80,9 +124,38 @@ class DuckDBEngine(Engine):
             if _wal(published).exists():
                 shutil.copyfile(_wal(published), _wal(pending))
             os.replace(copying, pending)
-        engine = cls(str(pending))
+        engine = cls(str(pending), memory_limit=settings.duckdb_memory_limit)
         engine.published = published
+        engine.con.execute(PRIVATE_FILE_SETTINGS)
         return engine
+
+    @classmethod
+    def open_reader(cls, settings: Settings) -> DuckDBEngine:
+        published = database_file(settings)
+        if not published.exists():
+            raise FileNotFoundError(f"{published}: no warehouse yet (run cartwheel run)")
+        return cls(str(published), read_only=True)
+
+    @classmethod
+    def recover_publish(cls, settings: Settings) -> None:
+        finish_publish(database_file(settings))
+
+    @classmethod
+    def location(cls, settings: Settings) -> str:
+        return str(database_file(settings))
+
+    @classmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        return f"duckdb://{socket.gethostname()}{database_file(settings).resolve()}", table
+
+    @classmethod
+    def is_transient_error(cls, error: BaseException) -> bool:
+        # A file lock held elsewhere, an I/O hiccup, a lost connection.
+        return isinstance(error, duckdb.IOException | duckdb.ConnectionException)
+
+    @property
+    def database_name(self) -> str:
+        return (self.published or Path(self.path)).name
 
     def seal(self) -> None:
         if self.published is None:
@@ -103,6 +176,7 @@ class DuckDBEngine(Engine):
     def reconnect(self) -> None:
         self.close()
         self.con = _connect(self.path)
+        self._configure()
 
     def discard(self) -> None:
         self.close()
@@ -131,10 +205,17 @@ class DuckDBEngine(Engine):
 
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         # The reading itself (header matching, rejects, physical lines) is in its own module.
-        from cartwheel.engines.duckdb_staging import load_staging
+        from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
 
         with self.transaction():
-            return load_staging(self.con, table, columns, source, batch_id)
+            rows = stage_file(self.con, table, columns, source, batch_id)
+            self.execute(
+                "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
+                [table, batch_id],
+            )
+            self.execute(f"insert into ops.quarantine by name select * from {INGEST_REJECTS}")
+            self.execute(f"drop table {INGEST_REJECTS}")
+        return rows
 
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)

@@ -4,7 +4,7 @@ CSV files are read with DuckDB's parallel reader in strict mode, every column as
 with rejected records stored instead of raised. Columns are matched by header name, so a
 missing column loads as NULL and an extra one is ignored. Every record gets the physical
 line it starts on (header = line 1), also when quoted values span lines or records were
-rejected; rejected records go to `ops.quarantine` with their raw text and a reason.
+rejected; rejected records are kept with their raw text and a reason, for quarantine.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ import duckdb
 import pyarrow as pa
 
 from cartwheel.contract import MANDATORY_COLUMNS
-from cartwheel.engines.base import SourceError, check_identifier, string_literal
-from cartwheel.ingest.sniff import (
+from cartwheel.csv_layout import (
     CsvLayout,
     blank_lines,
     inspect_csv,
     scan_line_breaks,
     with_uniform_line_breaks,
 )
+from cartwheel.errors import SourceError
+from cartwheel.sqltext import check_identifier, string_literal
 
 READ = "staging_read"
+#: The rejected records of the last `stage_file`, as rows of `ops.quarantine`.
+INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
 REJECT_SCANS = "staging_reject_scans"
 
@@ -267,14 +270,16 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     return header
 
 
-def load_staging(
+def stage_file(
     con: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[str],
     source: Path,
     batch_id: str,
 ) -> int:
-    """See `Engine.load_staging`. Runs inside the caller's transaction."""
+    """Stage one raw file as `Engine.load_staging` describes; its rejected records are
+    left in the temporary table INGEST_REJECTS for the engine to quarantine. Runs inside
+    the caller's transaction; returns rows staged."""
     check_identifier(table)
     for column in columns:
         check_identifier(column)
@@ -336,33 +341,27 @@ def load_staging(
         con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
     con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
     con.execute(f"insert into {target} by name {select}", params).fetchall()
+    joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
     con.execute(
-        "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
-        [table, batch_id],
+        f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
+        f"'CONTROL CHARACTER' as error_type from {READ} where {has_nul}"
     ).fetchall()
-    rejected = con.execute(
-        f"select (select count(*) from {READ}_bad) + (select count(*) from {READ} where {has_nul})"
-    ).fetchall()[0][0]
-    if rejected:
-        joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
-        con.execute(
-            f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
-            f"'CONTROL CHARACTER' as error_type from {READ} where {has_nul}"
-        ).fetchall()
-        reasons = " ".join(
-            f"when {string_literal(kind)} then {string_literal(reason)}"
-            for kind, reason in REJECT_REASONS.items()
-        )
-        con.execute(
-            "insert into ops.quarantine (entity, batch_id, source_file, source_line, "
-            "record_key, raw_content, reason, stage, quarantined_at) "
-            # The key as written, best effort: the field at the key's header position.
-            f"select ?, ?, ?, source_line, nullif(trim(split_part(raw_content, ',', "
-            f"{header.index(columns[0]) + 1}), '\" '), ''), raw_content, "
-            f"case error_type {reasons} else 'malformed_csv_line' end, 'ingest', "
-            f"current_timestamp from {READ}_bad",
-            [table, batch_id, str(source)],
-        ).fetchall()
+    reasons = " ".join(
+        f"when {string_literal(kind)} then {string_literal(reason)}"
+        for kind, reason in REJECT_REASONS.items()
+    )
+    con.execute(f"drop table if exists {INGEST_REJECTS}").fetchall()
+    con.execute(
+        f"create temporary table {INGEST_REJECTS} as select cast(? as varchar) as entity, "
+        "cast(? as varchar) as batch_id, cast(? as varchar) as source_file, source_line, "
+        # The key as written, best effort: the field at the key's header position.
+        f"nullif(trim(split_part(raw_content, ',', {header.index(columns[0]) + 1}), '\" '), '') "
+        f"as record_key, raw_content, "
+        f"case error_type {reasons} else 'malformed_csv_line' end as reason, "
+        "'ingest' as stage, cast(current_timestamp as timestamp) as quarantined_at "
+        f"from {READ}_bad",
+        [table, batch_id, str(source)],
+    ).fetchall()
     for name in (READ, f"{READ}_bad", REJECTS, REJECT_SCANS):
         con.execute(f"drop table if exists {name}").fetchall()
     return int(

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import psycopg
@@ -28,15 +29,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from cartwheel.config import Settings, redact
+from cartwheel.config import Settings, redact, safe_dsn
 from cartwheel.contract import WAREHOUSE_KEYS
-from cartwheel.engines.base import Engine, WriterBusy, check_identifier
+from cartwheel.engines.base import Capabilities, Engine, WriterBusy
 from cartwheel.engines.translation import (
     HELPER_FUNCTIONS,
     HELPERS_VERSION,
     PostgresTranslator,
     key_statements,
 )
+from cartwheel.sqltext import check_identifier
 
 ROWS_PER_COPY_CHUNK = 100_000
 
@@ -116,6 +118,37 @@ def _pg_type(arrow_type: pa.DataType) -> str:
 class PostgresEngine(Engine):
     name = "postgres"
     dialect = "postgres"
+    capabilities = Capabilities(
+        transactions=True,
+        constraints=True,
+        indexes=True,
+        replace_table=False,
+        private_run_copy=False,
+    )
+
+    @classmethod
+    def open(cls, settings: Settings) -> PostgresEngine:
+        return cls(settings)
+
+    @classmethod
+    def location(cls, settings: Settings) -> str:
+        if settings.database_url is None:
+            return "postgresql (no database URL set)"
+        return safe_dsn(settings.database_url.get_secret_value())
+
+    @classmethod
+    def lineage_dataset(cls, settings: Settings, table: str) -> tuple[str, str]:
+        url = urlsplit(settings.database_url.get_secret_value() if settings.database_url else "")
+        return f"postgres://{url.hostname}:{url.port or 5432}", f"{url.path.lstrip('/')}.{table}"
+
+    @classmethod
+    def is_transient_error(cls, error: BaseException) -> bool:
+        # A lost or refused connection, a server shutting down, a lock timeout.
+        return isinstance(error, psycopg.OperationalError)
+
+    @property
+    def database_name(self) -> str:
+        return self.conn.info.dbname
 
     def __init__(self, settings: Settings) -> None:
         if settings.database_url is None:
@@ -274,17 +307,16 @@ class PostgresEngine(Engine):
 
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Read with DuckDB (identical staging rows and ingest rejects), COPY in bulk."""
-        # Imported here: the DuckDB reader and the quarantine layout are only needed to load.
+        # Imported here: the DuckDB reader is only needed to load.
         from cartwheel.engines.duckdb import DuckDBEngine
-        from cartwheel.quality.quarantine import QUARANTINE_DDL
+        from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
 
         target = f"staging.{check_identifier(table)}"
         scratch = DuckDBEngine(":memory:")
         try:
             scratch.create_schemas()
-            scratch.execute(QUARANTINE_DDL)
-            scratch.load_staging(table, columns, source, batch_id)
-            rejects = scratch.con.sql("select * from ops.quarantine").to_arrow_table()
+            stage_file(scratch.con, table, columns, source, batch_id)
+            rejects = scratch.con.sql(f"select * from {INGEST_REJECTS}").to_arrow_table()
             staged = scratch.con.sql(f"select * from {target}").to_arrow_reader(ROWS_PER_COPY_CHUNK)
             with self.transaction():
                 self._ensure_table(target, staged.schema)

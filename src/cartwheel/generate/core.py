@@ -30,12 +30,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cartwheel.contract import ENTITIES, core_columns
-from cartwheel.engines.base import string_literal
 from cartwheel.generate import draws
 from cartwheel.generate.defects import LEDGER_COLUMNS, Context, inject
 from cartwheel.generate.profile import Profile
 from cartwheel.generate.world import DAY_DEFECTS, World
 from cartwheel.generate.writer import FileSink, arrow_orders, format_sql, remove_scratch
+from cartwheel.sqltext import string_literal
 
 DEFAULT_START = Profile.start
 DEFAULT_END = Profile.end

@@ -30,7 +30,8 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {
         "duplicate_row": WHOLE_ROW,
         # Only mandatory fields: a blank email or registration date is valid (optional).
-        "missing_value": ("first_name", "last_name"),
+        # Mandatory fields only (a last name and a category are optional).
+        "missing_value": ("first_name",),
         "malformed_email": ("email",),
         "phone_punctuation": ("phone",),
         "malformed_phone": ("phone",),
@@ -42,7 +43,7 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "products": {
         "duplicate_row": WHOLE_ROW,
-        "missing_value": ("product_name", "category", "price"),
+        "missing_value": ("product_name", "price"),
         "miscased_text": ("category",),
         "padded_text": ("product_name", "category", "brand"),
         "cost_above_price": ("cost",),

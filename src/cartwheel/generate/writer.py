@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cartwheel.contract import core_columns
-from cartwheel.engines.base import check_identifier, string_literal
 from cartwheel.generate import vocab
+from cartwheel.sqltext import check_identifier, string_literal
 
 
 def _pad(column: str, prefix: str, width: int) -> str:

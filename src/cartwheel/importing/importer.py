@@ -1,32 +1,26 @@
-"""Turn a flat order-line export into the four raw entity files (SPEC §5).
+"""Turn a flat order-line export into the four raw entity files.
 
 All the work is DuckDB SQL over `read_csv(all_varchar)`: lines are mapped, order fields
-filled down from an order's first line, conflicts resolved (the latest order wins), amounts
-represented exactly, ids assigned, and the four CSVs plus ids.csv written. docs/import.md
-describes every rule.
+filled down from an order's first line, unit prices and costs derived where the export
+gives line amounts and profits, conflicts resolved (the latest order wins) and reported,
+amounts kept exact (4 decimals), ids assigned, and the four CSVs plus ids.csv and
+conflicts.csv written. docs/import.md describes every rule.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from cartwheel.contract import RAW_COLUMNS
-from cartwheel.engines.base import string_literal
-from cartwheel.importing.mapping import (
-    CATEGORIES,
-    DEFAULTABLE,
-    LINE_FIELDS,
-    ORDER_FIELDS,
-    PAYMENT_METHODS,
-    Mapping,
-    Source,
-)
+from cartwheel.contract import OPTIONAL_COLUMNS, RAW_COLUMNS
+from cartwheel.importing.mapping import LINE_FIELDS, ORDER_FIELDS, Mapping, Source
+from cartwheel.sqltext import string_literal
 
 CUSTOMER_ATTRIBUTES = (
     "email",
@@ -52,6 +46,16 @@ class ImportInputError(ValueError):
 
 
 @dataclass
+class Conflict:
+    """Keys of one attribute that had more than one value, with up to five examples."""
+
+    attribute: str
+    keys: int
+    rule: str
+    examples: list[str]
+
+
+@dataclass
 class ImportResult:
     out_dir: Path
     rows_read: int
@@ -59,37 +63,47 @@ class ImportResult:
     conflicts: dict[str, int]
     export_net_total: str
     written_total: str
+    derived_unit_prices: int
     adjusted_unit_prices: int
     orders_without_customer: int
     subtotal_mismatches: int | None
-    products_with_default_category: int = 0
+    export_profit_total: str | None = None
+    export_subtotal_total: str | None = None
     order_discounts_spread: int = 0
+    products_without_usable_cost: int = 0
     seconds: float = 0.0
-    defaults_used: list[str] = field(default_factory=list)
+    conflict_details: list[Conflict] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    unknown_fields: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         """What a user should look at before running the pipeline on the files."""
-        notes = []
+        notes = [
+            f"{c.attribute}: {c.keys} with more than one value ({c.rule}), e.g. "
+            + "; ".join(c.examples)
+            for c in self.conflict_details
+        ]
         if self.orders_without_customer:
             notes.append(
-                f"{self.orders_without_customer} order(s) without a customer key: their "
-                "customers have no email, so the pipeline will quarantine those orders"
+                f"{self.orders_without_customer} order(s) without a customer key: they get a "
+                "placeholder customer key ('order <id>') with no email"
             )
         if self.subtotal_mismatches:
             notes.append(
                 f"{self.subtotal_mismatches} order(s) whose lines do not add up to the "
                 "export's subtotal (see docs/import.md, order_discount)"
             )
-        if self.products_with_default_category:
+        if self.products_without_usable_cost:
             notes.append(
-                f"{self.products_with_default_category} product(s) got the default category "
-                "(add their vendor / type to the mapping's categories:)"
+                f"{self.products_without_usable_cost} product(s) whose derived cost is not "
+                "between 0 and the price: their cost is unknown (NULL)"
             )
         return notes
 
     def as_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["out_dir"] = str(self.out_dir)
+        data["conflict_details"] = [c.__dict__ for c in self.conflict_details]
         data["warnings"] = self.warnings()
         return data
 
@@ -108,8 +122,23 @@ def _expression(source: Source | None) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _literal(value: str | None) -> str:
-    return "cast(null as varchar)" if value is None else string_literal(value)
+def _raw_expression(source: Source) -> str:
+    """The first non-blank of the columns exactly as written (for ids.csv)."""
+    parts = [
+        f"case when nullif(trim({_quote(c)}), '') is not null then {_quote(c)} end"
+        for c in source.columns
+    ]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _number(column: str, scale: int = 4) -> str:
+    """A decimal from export text; a thousands separator or currency sign is refused."""
+    return f"try_cast({column} as decimal(18, {scale}))"
+
+
+# How conflicting values are resolved (docs/import.md, Conflicts).
+CONFLICT_RULE = "the latest order wins"
+SHARED_EMAIL_RULE = "kept by the customer whose latest order used it; the others get none"
 
 
 class _Importer:
@@ -132,28 +161,17 @@ class _Importer:
         try:
             self.con.execute(
                 "create table export as select * from read_csv(?, all_varchar = true, "
-                "header = true, auto_detect = true, sample_size = -1, encoding = ?)",
+                "header = true, auto_detect = true, encoding = ?)",
                 [str(self.export), self.mapping.encoding],
             )
         except duckdb.Error as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
             hint = "; not UTF-8? set options.encoding" if "Line" in first else ""
             raise self.fail(f"cannot read as CSV ({first}{hint})") from None
-        header = [row[0] for row in self.con.execute("describe export").fetchall()]
-        # Match header names exactly, else ignoring case and surrounding spaces.
-        folded = {name.strip().lower(): name for name in header}
-        resolved: dict[str, Source] = {}
-        for key, source in self.mapping.columns.items():
-            columns = []
-            for column in source.columns:
-                real = column if column in header else folded.get(column.strip().lower())
-                if real is None:
-                    raise self.fail(
-                        f"column {column!r} (mapped to {key}) is not in the export's header"
-                    )
-                columns.append(real)
-            resolved[key] = Source(tuple(columns), source.join)
-        self.sources = resolved
+        self.header = [row[0] for row in self.con.execute("describe export").fetchall()]
+        self.sources = resolve_columns(self.header, self.mapping, self.fail)
+        used = {column for source in self.sources.values() for column in source.columns}
+        self.ignored = [column for column in self.header if column not in used]
         return int(self.scalar("select count(*) from export"))
 
     def source_name(self, key: str) -> str:
@@ -172,11 +190,15 @@ class _Importer:
     def build_lines(self) -> None:
         fields = ORDER_FIELDS + LINE_FIELDS + ("transaction_id",)
         mapped = ",\n".join(f"{_expression(self.sources.get(f))} as {f}" for f in fields)
+        raw = ",\n".join(
+            f"{_raw_expression(self.sources[f])} as {f}_as_written"
+            for f in ("transaction_id", "customer_id", "product_id")
+        )
         self.con.execute(f"""
             create table lines as
             with mapped as (
                 -- record = data row number in the export (1 = first row after the header)
-                select rowid + 1 as record, {mapped} from export
+                select rowid + 1 as record, {mapped}, {raw} from export
             )
             select
                 *,
@@ -191,38 +213,54 @@ class _Importer:
             f"{{count}} row(s) before the first order id in {self.source_name('transaction_id')}"
             " (first: record {record})",
         )
-        for key in ("product_id", "quantity", "unit_price"):
+        amount = "unit_price" if "unit_price" in self.sources else "line_total"
+        for key in ("product_id", "quantity", amount):
             self.check_none(
                 f"select record, null as value from lines where {key} is null",
                 f"{{count}} row(s) without a value in {self.source_name(key)} (first: record"
                 " {record})",
             )
 
-    def build_orders(self) -> None:
+    def _moment(self) -> tuple[str, str, str]:
+        """SQL for the order's timestamp, the field it comes from and the format shown."""
         m = self.mapping
+        if "transaction_datetime" in self.sources:
+            formats = list(m.datetime_format)
+            value = "transaction_datetime"
+            if any(f.rstrip().endswith("%z") for f in formats):
+                # Keep the shop's wall-clock time: drop the UTC offset from format and value.
+                formats = [f.rstrip().removesuffix("%z").rstrip() for f in formats]
+                value = r"regexp_replace(transaction_datetime, '\s*(Z|[+-]\d{2}:?\d{2})$', '')"
+            listed = "[" + ", ".join(string_literal(f) for f in formats) + "]"
+            return (
+                f"try_strptime({value}, {listed})",
+                "transaction_datetime",
+                " or ".join(m.datetime_format),
+            )
+        time_text = "coalesce(transaction_time, '00:00:00')"
+        time_format = m.time_format if "transaction_time" in self.sources else "%H:%M:%S"
+        moment = (
+            f"cast(try_strptime(transaction_date, {string_literal(m.date_format)}) as date)"
+            f" + cast(try_strptime({time_text}, {string_literal(time_format)}) as time)"
+        )
+        return moment, "transaction_date", m.date_format
+
+    def build_orders(self) -> None:
         picks = ",\n".join(
             f"arg_min({f}, record) filter (where {f} is not null) as {f}, "
             f"count(distinct {f}) as {f}__values"
             for f in ORDER_FIELDS
         )
-        if "transaction_datetime" in self.sources:
-            fmt, value = m.datetime_format, "transaction_datetime"
-            if fmt.rstrip().endswith("%z"):
-                # Keep the shop's wall-clock time: drop the UTC offset from format and value.
-                fmt = fmt.rstrip()[:-2].rstrip()
-                value = r"regexp_replace(transaction_datetime, '\s*(Z|[+-]\d{2}:?\d{2})$', '')"
-            moment = f"try_strptime({value}, {string_literal(fmt)})"
-            source_key, shown = "transaction_datetime", m.datetime_format
-        else:
-            time_text = f"coalesce(transaction_time, {_literal(m.default('transaction_time'))})"
-            moment = (
-                f"cast(try_strptime(transaction_date, {string_literal(m.date_format)}) as date)"
-                f" + cast(try_strptime({time_text}, {string_literal(m.time_format)}) as time)"
-            )
-            source_key, shown = "transaction_date", m.date_format
+        moment, source_key, shown = self._moment()
+        has_time = "transaction_datetime" in self.sources or "transaction_time" in self.sources
         self.con.execute(f"""
             create table orders_raw as
-            select order_key, min(record) as record, {picks}
+            select
+                order_key, min(record) as record,
+                arg_min(transaction_id_as_written, record) as order_as_written,
+                arg_min(customer_id_as_written, record)
+                    filter (where customer_id is not null) as customer_as_written,
+                {picks}
             from lines group by order_key
         """)
         self.con.execute(f"""
@@ -232,6 +270,9 @@ class _Importer:
             )
             select
                 *,
+                -- The time is known when the export gives one (a date alone has none).
+                {"true" if has_time else "false"} and (contains(transaction_datetime, ':')
+                    or transaction_time is not null) as time_known,
                 -- Transactions are numbered by time, then by the shop's own order id.
                 row_number() over (order by ordered_at, order_key) as order_rank,
                 coalesce(lower(customer_id), 'order ' || order_key) as customer_key
@@ -243,27 +284,42 @@ class _Importer:
             f"{shown!r} (first: {{value!r}} at record {{record}})",
         )
 
-    def build_items(self) -> None:
+    def _amount_sql(self) -> tuple[str, str]:
+        """SQL for a line's net amount (after discount) and its unit price before discount,
+        from what the export gives (docs/import.md, Amounts)."""
         m = self.mapping
         q, p = "quantity", "unit_price"
-        gross_from_net = {
-            "amount": "net_raw + discount_value",
-            "fraction": "net_raw / nullif(1 - discount_value, 0)",
-            "percentage": "net_raw / nullif(1 - discount_value * 0.01, 0)",
+        # The discount as the share of the gross kept: amount, fraction or percentage.
+        kept = {
+            "amount": None,
+            "fraction": "(1 - discount_value)",
+            "percentage": "(1 - discount_value / 100)",
         }[m.discount]
-        net_from_gross = {
-            "amount": "gross - discount_value",
-            "fraction": "gross * (1 - discount_value)",
-            "percentage": "gross * (1 - discount_value * 0.01)",
-        }[m.discount]
-        if m.price == "before_discount":
-            gross = f"{q} * {p}"
-            net = net_from_gross.replace("gross", f"({gross})")
+        if "unit_price" in self.sources:
+            line_gross = {
+                "before_discount": f"{q} * {p}",
+                "line_before_discount": p,
+                "after_discount": (
+                    f"({q} * {p} + discount_value)" if kept is None else f"{q} * {p} / {kept}"
+                ),
+            }[m.price]
+            net = (
+                f"{q} * {p}"
+                if m.price == "after_discount"
+                else (
+                    f"{line_gross} - discount_value" if kept is None else f"{line_gross} * {kept}"
+                )
+            )
         else:
-            gross = gross_from_net.replace("net_raw", f"({q} * {p})")
-            net = f"{q} * {p}"
+            net = "line_total_value"
+            line_gross = "net + discount_value" if kept is None else f"net / nullif({kept}, 0)"
         if "line_total" in self.sources:
             net = "line_total_value"
+        return net, line_gross
+
+    def build_items(self) -> None:
+        m = self.mapping
+        net, line_gross = self._amount_sql()
         self.con.execute(f"""
             create table item_values as
             select
@@ -273,19 +329,26 @@ class _Importer:
                 orders.customer_key,
                 orders.ordered_at,
                 lines.product_id as product_key,
+                lines.product_id_as_written,
                 lines.product_name, lines.category, lines.sub_category, lines.brand,
                 lines.supplier_id,
-                try_cast(lines.cost as decimal(18, 2)) as cost_value,
                 lines.cost as cost_text,
+                lines.line_profit as line_profit_text,
+                lines.margin as margin_text,
+                lines.stock_quantity as stock_text,
+                {_number("lines.cost")} as cost_value,
+                {_number("lines.line_profit")} as profit_value,
+                {_number("lines.margin", 6)} as margin_value,
                 try_cast(lines.stock_quantity as bigint) as stock_value,
                 lines.quantity as quantity_text,
                 lines.unit_price as unit_price_text,
                 lines.discount as discount_text,
                 lines.line_total as line_total_text,
-                try_cast(lines.quantity as integer) as {q},
-                try_cast(lines.unit_price as decimal(18, 4)) as {p},
-                try_cast(coalesce(lines.discount, '0') as decimal(18, 6)) as discount_value,
-                try_cast(lines.line_total as decimal(18, 4)) as line_total_value,
+                try_cast(lines.quantity as integer) as quantity,
+                {_number("lines.unit_price")} as unit_price,
+                -- A discount amount written as negative (-5.00) is the same discount.
+                abs({_number("coalesce(lines.discount, '0')", 6)}) as discount_value,
+                {_number("lines.line_total")} as line_total_value,
                 row_number() over (order by orders.order_rank, lines.record) as line_rank
             from lines
             inner join orders on lines.order_key = orders.order_key
@@ -296,11 +359,15 @@ class _Importer:
             ("unit_price", "unit_price is null", "not a number"),
             ("unit_price", "unit_price < 0", "negative"),
             ("discount", "discount_value is null", "not a number"),
+            ("line_total", "line_total_value is null", "not a number"),
+            ("line_total", "line_total_value < 0", "negative"),
+            ("cost", "cost_text is not null and cost_value is null", "not a number"),
             (
-                "line_total",
-                "line_total_text is not null and line_total_value is null",
+                "line_profit",
+                "line_profit_text is not null and profit_value is null",
                 "not a number",
             ),
+            ("margin", "margin_text is not null and margin_value is null", "not a number"),
         ]
         for key, condition, what in checks:
             if key in self.sources:
@@ -309,25 +376,32 @@ class _Importer:
                     f"{{count}} value(s) in {self.source_name(key)} {what} "
                     f"(first: {{value!r}} at record {{record}})",
                 )
+        # Amounts stay exact decimals with 4 places (an export's own precision): divisions
+        # (derived prices) go through doubles, 6 places first to drop binary noise.
         self.con.execute(f"""
             create table item_amounts as
+            with netted as (
+                select *, cast({net} as decimal(18, 4)) as net from item_values
+            )
             select
                 *,
-                -- Divisions give doubles: 6 dp first drops binary noise (20.00499.. -> 20.005),
-                -- then money is rounded to the cent as a decimal.
-                round(cast(round(cast({net} as double), 6) as decimal(18, 6)), 2) as net,
-                -- The unit price as exported (before discount).
-                round(cast(round(cast({gross} as double) / quantity, 6) as decimal(18, 6)), 2)
-                    as export_unit_price
-            from item_values
+                cast(round(round(cast({line_gross} as double) / quantity, 6), 4)
+                    as decimal(18, 4)) as export_unit_price
+            from netted
         """)
         self.check_none(
             "select record, cast(net as varchar) as value from item_amounts "
-            "where net < 0 or net is null or export_unit_price is null",
+            "where net < 0 or net is null",
             "{count} line(s) whose discount exceeds the line (first: net {value} at record "
             "{record})",
         )
-        if self.mapping.order_discount == "to_subtotal":
+        self.check_none(
+            "select record, cast(net as varchar) as value from item_amounts "
+            "where export_unit_price is null",
+            "{count} line(s) whose unit price cannot be derived (a 100 % discount and no unit "
+            "price; first: net {value} at record {record})",
+        )
+        if m.order_discount == "to_subtotal":
             self._spread_order_discounts()
         self._represent_exactly()
 
@@ -383,66 +457,62 @@ class _Importer:
         """)
 
     def _represent_exactly(self) -> None:
-        """Choose unit_price and discount_percentage (2 dp each) so that the pipeline's
-        `round(quantity * unit_price * (100 - discount) * 0.01, 2)` equals the export's
-        net line exactly; the exported unit price is kept whenever a discount fits."""
-        recompute = "round(quantity * u * (100 - d) * 0.01, 2)"
+        """Choose unit_price (4 dp) and discount_percentage (2 dp) so that the pipeline's
+        `round(quantity * unit_price * (100 - discount) * 0.01, 2)` is within 0.01 of the
+        line's net amount, which the pipeline then keeps as given (4 dp): the export's unit
+        price with the discount nearest the real one (most lines), else the unit price that
+        gives the net at that discount, else the best of the neighbouring discounts."""
+        formula = "round(quantity * u * (100 - d) * 0.01, 2)"
+        real_discount = (
+            "least(greatest(100 * (1 - cast(net as double) "
+            "/ (quantity * cast(greatest(export_unit_price, 0.01) as double))), 0), 100)"
+        )
         tiers = [
-            # 1. The export's own unit price, with the discounts nearest the real one.
-            ("greatest(export_unit_price, 0.01)", "range(0, 1)", "range(-3, 4)", "abs(step)"),
-            # 2. Big lines where no 0.01 % discount step lands on the cent: the nearest unit
-            #    price that does, with about the real discount (counted as adjusted).
-            #    Widening windows: most lines find one within a few cents.
-            *(
-                (
-                    "export_unit_price + j * 0.01",
-                    f"range({-width}, {width + 1})",
-                    "range(-1, 2)",
-                    "1000 + abs(j) * 10 + abs(step)",
-                )
-                for width in (8, 100, 1000)
-            ),
-            # 3. Still none: the smallest unit price above net / quantity that does.
+            # 1. The export's unit price (a free item: 0.01 at 100 %).
+            ("greatest(export_unit_price, 0.01)", "range(0, 1)", "0"),
+            # 2. The unit price that gives the net at about the real discount.
             (
-                "(greatest(ceil(net * 100 / quantity), 1) + j) / 100.0",
-                "range(0, 5000)",
-                "range(-1, 2)",
-                "100000 + j * 10 + abs(step)",
+                "round(cast(net as double) / (quantity * (1 - cast(d as double) / 100)), 4)",
+                "range(-3, 4)",
+                "1 + abs(step)",
             ),
         ]
         self.con.execute(
-            "create table item_prices (record bigint, unit_price decimal(12, 2), "
+            "create table item_prices (record bigint, unit_price decimal(12, 4), "
             "discount_percentage decimal(5, 2), price_adjusted boolean)"
         )
-        for price, tries, steps, preference in tiers:
+        for price, steps, preference in tiers:
             self.con.execute(f"""
                 insert into item_prices
                 with open_lines as (
-                    select * from item_amounts
+                    select record, quantity, net, export_unit_price,
+                        cast(round({real_discount}, 2) as decimal(5, 2)) as d0
+                    from item_amounts
                     where record not in (select record from item_prices)
-                ),
-                prices as (
-                    select record, quantity, net, cast({price} as decimal(12, 2)) as u, j
-                    from open_lines, {tries} as tries(j)
                 ),
                 candidates as (
                     select
-                        record, quantity, net, u,
-                        -- the discount that would give net, then its 0.01 neighbours
-                        cast(round(100 * (1 - cast(net as double)
-                            / (quantity * cast(u as double))), 2) + step * 0.01
-                            as decimal(5, 2)) as d,
-                        {preference} as preference
-                    from prices, {steps} as steps(step)
-                    where u >= 0.01 and quantity * u >= net
+                        record, quantity, net, export_unit_price,
+                        cast(d0 + step * 0.01 as decimal(5, 2)) as d,
+                        {preference} as preference,
+                        step
+                    from open_lines, {steps} as steps(step)
+                    where d0 + step * 0.01 between 0 and 100
+                        and (d0 + step * 0.01 < 100 or net = 0)
+                ),
+                priced as (
+                    select *, cast({price.replace("d0 + step * 0.01", "d")} as decimal(12, 4))
+                        as u
+                    from candidates
                 )
                 select
                     record,
-                    arg_min(u, preference),
-                    arg_min(d, preference),
-                    min(preference) >= 1000
-                from candidates
-                where d between 0 and 100 and {recompute} = net
+                    arg_min(u, abs({formula} - net) * 1000 + preference),
+                    arg_min(d, abs({formula} - net) * 1000 + preference),
+                    arg_min(u, abs({formula} - net) * 1000 + preference)
+                        <> any_value(export_unit_price)
+                from priced
+                where u > 0 and abs({formula} - net) <= 0.01
                 group by record
             """)
         self.check_none(
@@ -452,20 +522,39 @@ class _Importer:
             "record {record})",
         )
 
+    def _cost_sql(self) -> str:
+        """SQL (over the product's lines) for its cost per unit: the quantity-weighted
+        average of the export's unit costs, or of (net - profit) / quantity from line
+        profits or margins, so that each product's profit adds up to the export's."""
+        m = self.mapping
+        line_cost = {
+            "cost": "v.cost_value * v.quantity",
+            "line_profit": "a.net - v.profit_value",
+            "margin": "a.net - a.net * v.margin_value"
+            + (" / 100" if m.margin == "percentage" else ""),
+        }
+        for key, total in line_cost.items():
+            if key in self.sources:
+                known = {"cost": "v.cost_value", "line_profit": "v.profit_value"}.get(
+                    key, "v.margin_value"
+                )
+                return (
+                    f"sum({total}) filter (where {known} is not null) / "
+                    f"nullif(sum(v.quantity) filter (where {known} is not null), 0)"
+                )
+        return "cast(null as double)"
+
     def build_entities(self) -> None:
         m = self.mapping
-        # transaction_time's default is applied where the order time is parsed.
-        d = {key: _literal(m.default(key)) for key in DEFAULTABLE if key != "transaction_time"}
-        self.con.execute("create table category_map (source varchar, category varchar)")
-        self.con.executemany(
-            "insert into category_map values (lower(trim(?)), ?)",
-            [*m.categories.items(), *((c, c) for c in CATEGORIES if c not in m.categories)],
-        )
-        self.con.execute("create table payment_map (source varchar, method varchar)")
-        self.con.executemany(
-            "insert into payment_map values (lower(trim(?)), ?)",
-            [*m.payment_methods.items(), *((p, p) for p in PAYMENT_METHODS)],
-        )
+        for table, column, translation in (
+            ("category_map", "category", m.categories),
+            ("payment_map", "method", m.payment_methods),
+        ):
+            self.con.execute(f"create table {table} (source varchar, {column} varchar)")
+            if translation:
+                self.con.executemany(
+                    f"insert into {table} values (lower(trim(?)), ?)", list(translation.items())
+                )
         if "full_name" in self.sources and "first_name" not in self.sources:
             first = "split_part(full_name, ' ', 1)"
             last = "nullif(trim(substr(full_name, length(split_part(full_name, ' ', 1)) + 2)), '')"
@@ -486,7 +575,7 @@ class _Importer:
             create table customers_resolved as
             with per_order as (
                 select
-                    customer_key, order_rank, record, ordered_at,
+                    customer_key, order_rank, record, customer_as_written,
                     lower(email) as email,
                     {first} as first_name, {last} as last_name,
                     phone, city, state, country, age_group,
@@ -497,14 +586,28 @@ class _Importer:
                 customer_key,
                 min(order_rank) as first_rank,
                 min(record) as record,
-                -- Registration: the first order's day unless the export says (earlier).
-                least(
-                    coalesce(min(registration_value), min(cast(ordered_at as date))),
-                    min(cast(ordered_at as date))
-                ) as registration_date,
+                arg_min(customer_as_written, order_rank) as customer_as_written,
+                -- The export's registration date (the earliest it gives), else unknown.
+                min(registration_value) as registration_date,
+                max(order_rank) as last_rank,
                 {latest}
             from per_order
             group by customer_key
+        """)
+        # One email, several customers: the customer whose latest order is the most recent
+        # keeps it; the others get none (the email stays in conflicts.csv).
+        self.con.execute("""
+            create table shared_emails as
+            select
+                customer_key, email,
+                row_number() over (partition by email order by last_rank desc) as email_rank,
+                count(*) over (partition by email) as sharing
+            from customers_resolved where email is not null
+        """)
+        self.con.execute("""
+            update customers_resolved set email = null
+            from shared_emails as s
+            where customers_resolved.customer_key = s.customer_key and s.email_rank > 1
         """)
         product_latest = ",\n".join(
             f"arg_max(v.{a}, v.line_rank) filter (where v.{a} is not null) as {a}, "
@@ -518,17 +621,31 @@ class _Importer:
                 v.product_key,
                 min(v.line_rank) as first_rank,
                 min(v.record) as record,
-                -- The exported unit price of the latest line (a free item: 0.01).
-                arg_max(greatest(a.export_unit_price, 0.01), v.line_rank) as price,
-                count(distinct a.export_unit_price) as price__values,
-                arg_max(v.cost_value, v.line_rank) filter (where v.cost_value is not null)
-                    as cost,
+                arg_min(v.product_id_as_written, v.line_rank) as product_as_written,
+                -- The exported unit price of the latest line, in cents (a free item: 0.01).
+                cast(greatest(round(arg_max(a.export_unit_price, v.line_rank), 2), 0.01)
+                    as decimal(12, 2)) as price,
+                count(distinct round(a.export_unit_price, 2)) as price__values,
+                cast(round({self._cost_sql()}, 2) as decimal(12, 2)) as derived_cost,
+                count(distinct v.cost_value) as cost__values,
                 arg_max(v.stock_value, v.line_rank) filter (where v.stock_value is not null)
                     as stock_quantity,
                 {product_latest}
             from item_values as v
             inner join item_amounts as a on v.record = a.record
             group by v.product_key
+        """)
+        if m.cost_ratio is not None:
+            # Asked for explicitly: cost = a share of the price, rounded down (cost < price).
+            ratio = string_literal(repr(m.cost_ratio))
+            self.con.execute(
+                "update products_resolved set derived_cost = "
+                f"cast(floor(price * cast({ratio} as double) * 100) / 100 as decimal(12, 2))"
+            )
+        self.con.execute("""
+            alter table products_resolved add column cost decimal(12, 2);
+            update products_resolved set cost = derived_cost
+            where derived_cost >= 0 and derived_cost < price;
         """)
 
         def ident(entity: str, number: str, count: int) -> str:
@@ -560,44 +677,32 @@ class _Importer:
             create table product_ids as
             select product_key, {product_id} as product_id from products_resolved
         """)
-        self.con.execute(f"""
+        # Unknown stays unknown: a field the export lacks is NULL (an empty CSV value).
+        self.con.execute("""
             create table out_customers as
             select
-                ids.customer_id,
-                coalesce(c.first_name, {d["first_name"]}) as first_name,
-                coalesce(c.last_name, {d["last_name"]}) as last_name,
-                c.email,
-                c.phone,
-                c.registration_date,
-                coalesce(c.city, {d["city"]}) as city,
-                coalesce(c.state, {d["state"]}) as state,
-                coalesce(c.country, {d["country"]}) as country,
-                coalesce(c.age_group, {d["age_group"]}) as age_group
+                ids.customer_id, c.first_name, c.last_name, c.email, c.phone,
+                c.registration_date, c.city, c.state, c.country, c.age_group
             from customers_resolved as c
             inner join customer_ids as ids on c.customer_key = ids.customer_key
             order by ids.customer_id
         """)
-        ratio = string_literal(repr(self.mapping.cost_ratio))
-        self.con.execute(f"""
+        self.con.execute("""
             create table out_products as
             select
                 ids.product_id,
+                -- The shop's product id names a product the export gives no name for.
                 coalesce(p.product_name, p.product_key) as product_name,
                 coalesce(
                     (select category from category_map where source = lower(trim(p.category))),
-                    {d["category"]}
+                    p.category
                 ) as category,
-                coalesce(p.sub_category, {d["sub_category"]}) as sub_category,
+                p.sub_category,
                 p.price,
-                -- No cost in the export: a share of the price, rounded down (cost < price).
-                coalesce(
-                    p.cost,
-                    cast(floor(p.price * cast({ratio} as double) * 100) / 100 as decimal(12, 2))
-                ) as cost,
-                coalesce(p.brand, {d["brand"]}) as brand,
-                coalesce(cast(p.stock_quantity as varchar), {d["stock_quantity"]})
-                    as stock_quantity,
-                coalesce(p.supplier_id, {d["supplier_id"]}) as supplier_id
+                p.cost,
+                p.brand,
+                cast(p.stock_quantity as varchar) as stock_quantity,
+                p.supplier_id
             from products_resolved as p
             inner join product_ids as ids on p.product_key = ids.product_key
             order by ids.product_id
@@ -630,13 +735,14 @@ class _Importer:
                 {transaction_id} as transaction_id,
                 ids.customer_id,
                 cast(o.ordered_at as date) as transaction_date,
-                strftime(o.ordered_at, '%H:%M:%S') as transaction_time,
+                case when o.time_known then strftime(o.ordered_at, '%H:%M:%S') end
+                    as transaction_time,
                 coalesce(
                     (select method from payment_map
                      where source = lower(trim(o.payment_method))),
-                    {d["payment_method"]}
+                    o.payment_method
                 ) as payment_method,
-                coalesce(o.shipping_address, '') as shipping_address,
+                o.shipping_address,
                 totals.total_amount,
                 o.shipping_city,
                 o.shipping_state,
@@ -644,6 +750,7 @@ class _Importer:
                 o.shipping_country,
                 o.order_rank,
                 o.order_key,
+                o.order_as_written,
                 o.record
             from orders as o
             inner join customer_ids as ids on o.customer_key = ids.customer_key
@@ -651,8 +758,101 @@ class _Importer:
                 on totals.transaction_id = {transaction_id}
         """)
 
+    # -- conflicts ---------------------------------------------------------------------
+    def _conflict_lineage(self) -> None:
+        """`conflict_lines`: every line (product attributes) or order (customer attributes)
+        whose value differs from the one kept, with the value it was sold under."""
+        parts = []
+        for a in PRODUCT_ATTRIBUTES:
+            parts.append(f"""
+                select 'transaction_items' as entity, i.item_id as id,
+                    v.product_id_as_written as source_id, 'products.{a}' as attribute,
+                    v.{a} as value, r.{a} as kept, v.record as source_record
+                from item_values as v
+                inner join products_resolved as r on v.product_key = r.product_key
+                inner join out_items as i on v.record = i.record
+                where r.{a}__values > 1 and v.{a} is not null and v.{a} <> r.{a}
+            """)
+        for a in CUSTOMER_ATTRIBUTES:
+            value = "lower(o.email)" if a == "email" else f"o.{a}"
+            parts.append(f"""
+                select 'transactions', t.transaction_id, o.order_as_written,
+                    'customers.{a}', {value}, r.{a}, o.record
+                from orders as o
+                inner join customers_resolved as r on o.customer_key = r.customer_key
+                inner join out_transactions as t on o.order_key = t.order_key
+                where r.{a}__values > 1 and {value} is not null
+                    and {value} is distinct from r.{a}
+            """)
+        self.con.execute(
+            "create table conflict_lines as " + " union all ".join(parts) + " order by all"
+        )
+
+    def _examples(self, sql: str) -> list[str]:
+        return [row[0] for row in self.con.execute(sql + " limit 5").fetchall()]
+
+    def conflicts(self) -> list[Conflict]:
+        """Per attribute: keys with more than one value, and up to five examples."""
+        found: list[Conflict] = []
+        tables = {
+            "customers": ("customers_resolved", "customer_as_written", CUSTOMER_ATTRIBUTES),
+            "products": (
+                "products_resolved",
+                "product_as_written",
+                (*PRODUCT_ATTRIBUTES, "price", "cost"),
+            ),
+        }
+        for entity, (table, key, attributes) in tables.items():
+            for a in attributes:
+                keys = int(self.scalar(f"select count(*) from {table} where {a}__values > 1"))
+                if not keys:
+                    continue
+                kept = "derived_cost" if a == "cost" else a
+                examples = self._examples(f"""
+                    select {key} || ': kept ' || coalesce(cast({kept} as varchar), 'unknown')
+                        || ' (' || {a}__values || ' values)'
+                    from {table} where {a}__values > 1 order by {key}
+                """)
+                if a in PRODUCT_ATTRIBUTES:
+                    examples = self._examples(f"""
+                        select r.product_as_written || ': '
+                            || string_agg(distinct v.{a}, ' | ' order by v.{a})
+                            || ' -> ' || r.{a}
+                        from products_resolved as r
+                        inner join item_values as v on v.product_key = r.product_key
+                        where r.{a}__values > 1 and v.{a} is not null
+                        group by r.product_as_written, r.{a} order by r.product_as_written
+                    """)
+                found.append(Conflict(f"{entity}.{a}", keys, CONFLICT_RULE, examples))
+        shared = int(
+            self.scalar("select count(distinct email) from shared_emails where sharing > 1")
+        )
+        if shared:
+            examples = self._examples("""
+                select s.email || ': ' || string_agg(c.customer_as_written, ' | '
+                    order by s.email_rank) || ' -> '
+                    || arg_min(c.customer_as_written, s.email_rank)
+                from shared_emails as s
+                inner join customers_resolved as c on s.customer_key = c.customer_key
+                where s.sharing > 1 group by s.email order by s.email
+            """)
+            found.append(Conflict("customers.shared_email", shared, SHARED_EMAIL_RULE, examples))
+        for a in ORDER_FIELDS:
+            if a in self.sources:
+                keys = int(self.scalar(f"select count(*) from orders where {a}__values > 1"))
+                if keys:
+                    examples = self._examples(
+                        f"select order_as_written || ': kept ' || {a} from orders "
+                        f"where {a}__values > 1 order by order_as_written"
+                    )
+                    found.append(
+                        Conflict(f"orders.{a}", keys, "the order's first line wins", examples)
+                    )
+        return found
+
     # -- writing -----------------------------------------------------------------------
     def write(self, out: Path) -> None:
+        self._conflict_lineage()
         out.mkdir(parents=True, exist_ok=True)
         for entity, columns in RAW_COLUMNS.items():
             table = {"transaction_items": "out_items"}.get(entity, f"out_{entity}")
@@ -664,79 +864,109 @@ class _Importer:
                 f"copy (select {', '.join(columns)} from {table} order by {order}) "
                 f"to {string_literal(target)} (header, delimiter ',')"
             )
+        # The shop's ids exactly as written (the spelling where each first appears).
         self.con.execute(f"""
             copy (
                 select 'customers' as entity, ids.customer_id as id,
-                       c.customer_key as source_id, c.record as source_record
+                       coalesce(c.customer_as_written, c.customer_key) as source_id,
+                       c.record as source_record
                 from customer_ids as ids
                 inner join customers_resolved as c on ids.customer_key = c.customer_key
                 union all
-                select 'products', ids.product_id, p.product_key, p.record
+                select 'products', ids.product_id, p.product_as_written, p.record
                 from product_ids as ids
                 inner join products_resolved as p on ids.product_key = p.product_key
                 union all
-                select 'transactions', transaction_id, order_key, record from out_transactions
+                select 'transactions', transaction_id, order_as_written, record
+                from out_transactions
                 union all
-                select 'transaction_items', item_id, order_key, record from out_items
+                select 'transaction_items', i.item_id, t.order_as_written, i.record
+                from out_items as i
+                inner join out_transactions as t on i.transaction_id = t.transaction_id
                 order by entity, id
             ) to {string_literal(out / "ids.csv")} (header, delimiter ',')
         """)
+        self.con.execute(
+            f"copy conflict_lines to {string_literal(out / 'conflicts.csv')} "
+            "(header, delimiter ',')"
+        )
+
+    def _export_profit(self) -> str | None:
+        """The export's own profit total (from its profit, margin or unit-cost column)."""
+        profit = {
+            "line_profit": "v.profit_value",
+            "margin": "a.net * v.margin_value"
+            + (" / 100" if self.mapping.margin == "percentage" else ""),
+            "cost": "a.net - v.cost_value * v.quantity",
+        }
+        for key, expression in profit.items():
+            if key in self.sources:
+                return str(
+                    self.scalar(
+                        f"select sum({expression}) from item_values as v "
+                        "inner join item_amounts as a on v.record = a.record"
+                    )
+                )
+        return None
+
+    def _unknown_fields(self) -> list[str]:
+        """Contract fields the mapping does not give: unknown (NULL) in every row."""
+        given = set(self.sources) | {"customer_id"}
+        if "full_name" in self.sources:
+            given |= {"first_name", "last_name"}
+        if "transaction_datetime" in self.sources:
+            given.add("transaction_time")
+        if self.mapping.cost_ratio is not None or given & {"line_profit", "margin"}:
+            given.add("cost")
+        candidates = (
+            *RAW_COLUMNS["customers"],
+            *(c for c in RAW_COLUMNS["products"] if c not in ("product_id", "price")),
+            "payment_method",
+            "transaction_time",
+            "shipping_address",
+            *OPTIONAL_COLUMNS["transactions"],
+        )
+        return [f for f in candidates if f not in given]
 
     def summary(self, out: Path, rows: int) -> ImportResult:
-        conflicts: dict[str, int] = {}
-        for attribute in CUSTOMER_ATTRIBUTES:
-            conflicts[f"customers.{attribute}"] = int(
-                self.scalar(
-                    f"select count(*) from customers_resolved where {attribute}__values > 1"
-                )
-            )
-        for attribute in (*PRODUCT_ATTRIBUTES, "price"):
-            conflicts[f"products.{attribute}"] = int(
-                self.scalar(f"select count(*) from products_resolved where {attribute}__values > 1")
-            )
-        for attribute in ORDER_FIELDS:
-            if attribute in self.sources:
-                conflicts[f"orders.{attribute}"] = int(
-                    self.scalar(f"select count(*) from orders where {attribute}__values > 1")
-                )
-        subtotal = None
+        details = self.conflicts()
+        subtotal = subtotal_total = None
         if "order_subtotal" in self.sources:
+            # The export's own order subtotals (items after all discounts), as written.
+            subtotal_total = str(
+                self.scalar("select sum(try_cast(order_subtotal as decimal(18, 4))) from orders")
+            )
             subtotal = int(
                 self.scalar("""
                 select count(*) from orders as o
                 inner join (select order_key, sum(net) as net from item_amounts
                             group by order_key) as n on o.order_key = n.order_key
-                where try_cast(o.order_subtotal as decimal(18, 2)) is distinct from n.net
+                where try_cast(o.order_subtotal as decimal(18, 4)) is distinct from n.net
             """)
             )
-        defaults_used = sorted(
-            key
-            for key in (
-                "age_group",
-                "sub_category",
-                "brand",
-                "stock_quantity",
-                "supplier_id",
-                "category",
-                "payment_method",
-                "cost",
-            )
-            if key not in self.sources
-        )
+        # The export's own total of line sales after discount, from its raw values.
+        net = self._amount_sql()[0]
+        export_total = self.scalar(f"select sum(cast({net} as decimal(18, 4))) from item_values")
+        priced = "unit_price" in self.sources
         return ImportResult(
             out_dir=out,
             rows_read=rows,
             record_counts=self.counts,
-            conflicts={k: v for k, v in conflicts.items() if v},
-            export_net_total=str(self.scalar("select sum(net) from item_amounts")),
+            conflicts={c.attribute: c.keys for c in details},
+            export_net_total=str(export_total),
             written_total=str(self.scalar("select sum(line_total) from out_items")),
+            derived_unit_prices=0 if priced else self.counts["transaction_items"],
             adjusted_unit_prices=int(
                 self.scalar("select count(*) from item_prices where price_adjusted")
-            ),
+            )
+            if priced
+            else 0,
             orders_without_customer=int(
                 self.scalar("select count(*) from orders where customer_id is null")
             ),
             subtotal_mismatches=subtotal,
+            export_profit_total=self._export_profit(),
+            export_subtotal_total=subtotal_total,
             order_discounts_spread=int(
                 self.scalar(
                     "select count(distinct order_key) from item_values where record in "
@@ -745,14 +975,34 @@ class _Importer:
                 if self.mapping.order_discount == "to_subtotal"
                 else 0
             ),
-            products_with_default_category=int(
+            products_without_usable_cost=int(
                 self.scalar(
-                    "select count(*) from products_resolved where category is null or "
-                    "lower(trim(category)) not in (select source from category_map)"
+                    "select count(*) from products_resolved "
+                    "where derived_cost is not null and cost is null"
                 )
             ),
-            defaults_used=defaults_used,
+            conflict_details=details,
+            ignored_columns=self.ignored,
+            unknown_fields=self._unknown_fields(),
         )
+
+
+def resolve_columns(
+    header: list[str], mapping: Mapping, fail: Callable[[str], Exception]
+) -> dict[str, Source]:
+    """The mapping's columns as named in the header: exactly, else ignoring case and
+    surrounding spaces; a column the header lacks raises `fail(message)`."""
+    folded = {name.strip().lower(): name for name in header}
+    resolved: dict[str, Source] = {}
+    for key, source in mapping.columns.items():
+        columns = []
+        for column in source.columns:
+            real = column if column in header else folded.get(column.strip().lower())
+            if real is None:
+                raise fail(f"column {column!r} (mapped to {key}) is not in the export's header")
+            columns.append(real)
+        resolved[key] = Source(tuple(columns), source.join)
+    return resolved
 
 
 def import_export(export: Path, mapping: Mapping, out: Path) -> ImportResult:

@@ -1,5 +1,5 @@
-"""The column mapping of an export: which export column feeds which contract field, how
-amounts are given, and the defaults for fields an export does not have (docs/import.md)."""
+"""The column mapping of an export: which export column feeds which contract field and
+how amounts are given (docs/import.md). A field the mapping does not give is unknown."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from cartwheel.vocabulary import AGE_GROUPS, CATEGORIES, PAYMENT_METHODS
 
 # Fields read once per order (first non-blank line of the order) and once per line.
 ORDER_FIELDS = (
@@ -47,40 +45,17 @@ LINE_FIELDS = (
     "sub_category",
     "brand",
     "cost",
+    "line_profit",
+    "margin",
     "stock_quantity",
     "supplier_id",
 )
 # Fields a mapping may name.
 FIELDS = ("transaction_id", *ORDER_FIELDS, *LINE_FIELDS)
-REQUIRED = ("transaction_id", "customer_id", "product_id", "quantity", "unit_price")
-DEFAULTABLE = (
-    "age_group",
-    "category",
-    "sub_category",
-    "brand",
-    "stock_quantity",
-    "supplier_id",
-    "payment_method",
-    "last_name",
-    "first_name",
-    "country",
-    "city",
-    "state",
-    "transaction_time",
-)
-BUILT_IN_DEFAULTS: dict[str, str] = {
-    "age_group": "26-35",
-    "category": "Electronics",
-    "sub_category": "General",
-    "brand": "Unknown",
-    "stock_quantity": "0",
-    "supplier_id": "UNKNOWN",
-    "payment_method": "Credit Card",
-    "first_name": "Unknown",
-    "last_name": "Unknown",
-    "country": "Unknown",
-    "transaction_time": "00:00:00",
-}
+REQUIRED = ("transaction_id", "customer_id", "product_id", "quantity")
+# Where a product's cost comes from: at most one of these (or options.cost_ratio).
+COST_SOURCES = ("cost", "line_profit", "margin")
+SECTIONS = ("title", "columns", "options", "categories", "payment_methods")
 
 
 class MappingError(ValueError):
@@ -99,20 +74,20 @@ class Source:
 class Mapping:
     columns: dict[str, Source]
     discount: str = "amount"  # amount (off the whole line) | fraction (0-1) | percentage
-    price: str = "before_discount"  # the unit price is before | after the discount
+    # The unit_price column: the unit price before | after the discount, or the whole
+    # line's amount before the discount (all units, as Amazon's item-price).
+    price: str = "before_discount"
+    margin: str = "fraction"  # the margin column: profit / line amount, fraction | percentage
     order_discount: str = "none"  # none | to_subtotal (spread the rest of an order's discount)
-    datetime_format: str = "%Y-%m-%d %H:%M:%S"
+    datetime_format: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S",)  # tried in order
     date_format: str = "%Y-%m-%d"
     time_format: str = "%H:%M:%S"
-    cost_ratio: float = 0.6
+    cost_ratio: float | None = None  # only when asked for: cost = price x ratio
     encoding: str = "utf-8"  # utf-8 | utf-16 | latin-1 (DuckDB's built-in encodings)
-    defaults: dict[str, str] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)
     payment_methods: dict[str, str] = field(default_factory=dict)
     name: str = "mapping"
-
-    def default(self, name: str) -> str | None:
-        return self.defaults.get(name, BUILT_IN_DEFAULTS.get(name))
+    title: str = ""
 
 
 def preset_names() -> list[str]:
@@ -120,6 +95,11 @@ def preset_names() -> list[str]:
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
     )
+
+
+def preset_titles() -> dict[str, str]:
+    """Each built-in preset's name and the export it reads (its `title:`)."""
+    return {name: load_preset(name).title for name in preset_names()}
 
 
 def load_preset(name: str) -> Mapping:
@@ -161,27 +141,31 @@ def _choice(options: dict[str, Any], key: str, allowed: tuple[str, ...], origin:
     return value
 
 
-def _translation(
-    data: dict[str, Any], key: str, allowed: tuple[str, ...], origin: str
-) -> dict[str, str]:
+def _translation(data: dict[str, Any], key: str, origin: str) -> dict[str, str]:
+    """export value -> the shop's own value (any non-blank text)."""
     table = data.get(key) or {}
-    if not isinstance(table, dict):
+    if not isinstance(table, dict) or any(not str(v).strip() for v in table.values()):
         raise MappingError(f"{origin}: {key} must be a mapping of export value -> value")
-    for source, target in table.items():
-        if target not in allowed:
-            raise MappingError(
-                f"{origin}: {key}.{source} = {target!r} is not one of {', '.join(allowed)}"
-            )
     return {str(k): str(v) for k, v in table.items()}
+
+
+def _formats(value: Any, origin: str) -> tuple[str, ...]:
+    formats = value if isinstance(value, list) else [value]
+    if not formats or not all(isinstance(f, str) and f for f in formats):
+        raise MappingError(f"{origin}: options.datetime_format must be a format or a list")
+    return tuple(formats)
 
 
 def parse_mapping(data: Any, origin: str) -> Mapping:
     """Check a mapping document and turn it into a Mapping (errors name the key)."""
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
         raise MappingError(f"{origin}: a mapping needs a 'columns:' section")
-    unknown = sorted(
-        set(data) - {"columns", "options", "defaults", "categories", "payment_methods"}
-    )
+    if "defaults" in data:
+        raise MappingError(
+            f"{origin}: 'defaults:' is gone: a value the export lacks is unknown (NULL), "
+            "never a constant (see docs/import.md)"
+        )
+    unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
         raise MappingError(f"{origin}: unknown section(s): {', '.join(unknown)}")
     columns: dict[str, Source] = {}
@@ -190,6 +174,8 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
             raise MappingError(f"{origin}: columns.{key} is not a field (see docs/import.md)")
         columns[key] = _source(value, key, origin)
     missing = [key for key in REQUIRED if key not in columns]
+    if "unit_price" not in columns and "line_total" not in columns:
+        missing.append("unit_price (or line_total)")
     if "transaction_datetime" not in columns and "transaction_date" not in columns:
         missing.append("transaction_datetime (or transaction_date)")
     if missing:
@@ -197,37 +183,35 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
     options = data.get("options") or {}
     if not isinstance(options, dict):
         raise MappingError(f"{origin}: options must be a mapping")
-    try:
-        ratio = float(options.get("cost_ratio", 0.6))
-    except (TypeError, ValueError):
-        raise MappingError(f"{origin}: options.cost_ratio must be a number") from None
-    if not 0 <= ratio < 1:
-        raise MappingError(f"{origin}: options.cost_ratio must be >= 0 and < 1 (cost < price)")
+    ratio = options.get("cost_ratio")
+    if ratio is not None:
+        try:
+            ratio = float(ratio)
+        except (TypeError, ValueError):
+            raise MappingError(f"{origin}: options.cost_ratio must be a number") from None
+        if not 0 <= ratio < 1:
+            raise MappingError(f"{origin}: options.cost_ratio must be >= 0 and < 1 (cost < price)")
+    costs = [key for key in COST_SOURCES if key in columns] + (["cost_ratio"] if ratio else [])
+    if len(costs) > 1:
+        raise MappingError(f"{origin}: give one cost source, not {' and '.join(costs)}")
     order_discount = _choice(options, "order_discount", ("none", "to_subtotal"), origin)
     if order_discount == "to_subtotal" and "order_subtotal" not in columns:
         raise MappingError(f"{origin}: options.order_discount: to_subtotal needs order_subtotal")
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict) or any(key not in DEFAULTABLE for key in defaults):
-        raise MappingError(f"{origin}: defaults may set only {', '.join(DEFAULTABLE)}")
-    defaults = {key: str(value) for key, value in defaults.items()}
-    checks = {"category": CATEGORIES, "payment_method": PAYMENT_METHODS, "age_group": AGE_GROUPS}
-    for key, allowed in checks.items():
-        if key in defaults and defaults[key] not in allowed:
-            raise MappingError(f"{origin}: defaults.{key} must be one of {', '.join(allowed)}")
-    if "stock_quantity" in defaults and not defaults["stock_quantity"].isdigit():
-        raise MappingError(f"{origin}: defaults.stock_quantity must be a whole number >= 0")
     return Mapping(
         columns=columns,
         discount=_choice(options, "discount", ("amount", "fraction", "percentage"), origin),
-        price=_choice(options, "price", ("before_discount", "after_discount"), origin),
+        price=_choice(
+            options, "price", ("before_discount", "after_discount", "line_before_discount"), origin
+        ),
+        margin=_choice(options, "margin", ("fraction", "percentage"), origin),
         order_discount=order_discount,
-        datetime_format=str(options.get("datetime_format", "%Y-%m-%d %H:%M:%S")),
+        datetime_format=_formats(options.get("datetime_format", "%Y-%m-%d %H:%M:%S"), origin),
         date_format=str(options.get("date_format", "%Y-%m-%d")),
         time_format=str(options.get("time_format", "%H:%M:%S")),
         cost_ratio=ratio,
         encoding=_choice(options, "encoding", ("utf-8", "utf-16", "latin-1"), origin),
-        defaults=defaults,
-        categories=_translation(data, "categories", CATEGORIES, origin),
-        payment_methods=_translation(data, "payment_methods", PAYMENT_METHODS, origin),
+        categories=_translation(data, "categories", origin),
+        payment_methods=_translation(data, "payment_methods", origin),
         name=origin,
+        title=str(data.get("title") or ""),
     )

@@ -11,10 +11,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cartwheel import progress
 from cartwheel.contract import ENTITIES, OPTIONAL_COLUMNS, RAW_COLUMNS
+from cartwheel.csv_layout import inspect_csv
 from cartwheel.engines import Engine
-from cartwheel.engines.base import SourceError
-from cartwheel.ingest.sniff import inspect_csv
+from cartwheel.errors import SourceError
+from cartwheel.ingest.quarantine_table import ensure_quarantine
 from cartwheel.vocabulary import VocabularySettings, write_vocabulary
 
 
@@ -123,14 +125,15 @@ def ingest(
 ) -> list[TableLoad]:
     """Load every entity of one batch; reloading the same batch replaces it. The
     configured vocabulary (canonical spellings, bands) is written for the later steps."""
-    # Imported here: the quality package imports production, which imports ingest.
-    from cartwheel.quality.quarantine import ensure_quarantine
-
     files = find_raw_files(folder)
     engine.create_schemas()
     ensure_quarantine(engine)
     write_vocabulary(engine, vocabulary or VocabularySettings())
-    loads = [load_entity(engine, entity, files[entity], batch_id) for entity in ENTITIES]
+    loads = []
+    for entity in ENTITIES:
+        load = load_entity(engine, entity, files[entity], batch_id)
+        progress.report("ingest", entity, load.rows_loaded, load.seconds)
+        loads.append(load)
     if run_id is not None:
         engine.execute(
             "update ops.quarantine set run_id = ? "

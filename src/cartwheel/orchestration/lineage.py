@@ -20,10 +20,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from cartwheel import __version__
 from cartwheel.contract import ENTITIES
+from cartwheel.engines import engine_class
 
 if TYPE_CHECKING:
     from cartwheel.orchestration.pipeline import Pipeline
@@ -91,12 +91,9 @@ class LineageEmitter(logging.Handler):
     # Datasets ----------------------------------------------------------------------
 
     def table(self, name: str) -> dict[str, Any]:
-        s = self.pipeline.settings
-        if s.engine == "postgres" and s.database_url is not None:
-            url = urlsplit(s.database_url.get_secret_value())
-            namespace = f"postgres://{url.hostname}:{url.port or 5432}"
-            return {"namespace": namespace, "name": f"{url.path.lstrip('/')}.{name}"}
-        return {"namespace": f"duckdb://{self.host}{s.duckdb_path.resolve()}", "name": name}
+        settings = self.pipeline.settings
+        namespace, qualified = engine_class(settings).lineage_dataset(settings, name)
+        return {"namespace": namespace, "name": qualified}
 
     def file(self, path: Path) -> dict[str, Any]:
         return {"namespace": f"file://{self.host}", "name": str(path.resolve())}

@@ -56,7 +56,11 @@ def console_logging(level: int = logging.INFO) -> None:
             rich_tracebacks=False,
             markup=False,
         )
-        handler.setLevel(level)
+        # Progress of long steps shows whatever the level (see cartwheel.progress).
+        handler.setLevel(min(level, logging.INFO))
+        handler.addFilter(
+            lambda record: record.levelno >= level or getattr(record, "event", "") == "progress"
+        )
         log.addHandler(handler)
 
 
@@ -74,11 +78,18 @@ class RunLog:
         self._handler = logging.FileHandler(self.path, encoding="utf-8")
         self._handler.setFormatter(JsonLines())
         self._handler.setLevel(logging.DEBUG)
+        self._handler.addFilter(self._with_run_id)
         log = logger()
         log.setLevel(logging.DEBUG)
         log.propagate = False
         log.addHandler(self._handler)
         return self
+
+    def _with_run_id(self, record: logging.LogRecord) -> bool:
+        """Every record in the file names the run, also those logged without it."""
+        if not hasattr(record, "run_id"):
+            record.run_id = self.run_id
+        return True
 
     def close(self) -> None:
         if self._handler is not None:

@@ -9,7 +9,6 @@ degraded with any warning, else healthy. Exit codes: 0 healthy, 1 degraded, 2 cr
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from rich.table import Table
 from cartwheel.config import MonitorSettings, Settings
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine, connect_reader
+from cartwheel.files import write_atomically
 from cartwheel.reports import now_iso
 from cartwheel.terminal import plain
 
@@ -292,14 +292,6 @@ def monitor(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
         "alerts": alerts,
         "overall_health_score": score,
     }
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Readers (and Prometheus' text-file collector) never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def prometheus_text(report: dict[str, Any]) -> str:

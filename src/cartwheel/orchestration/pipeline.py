@@ -274,7 +274,7 @@ class Pipeline:
             self.engine,
             self.output_dir,
             report_dirs=(self.output_dir, self.settings.data_dir),
-            source={"database": self.settings.duckdb_path.name},
+            source={"database": self.engine.database_name},
             this_run=this_run,
         )
         return StepResult("dashboard", records=result.visuals, detail={"bytes": result.bytes})
@@ -358,6 +358,7 @@ class Pipeline:
                 logging.INFO if error is None else logging.ERROR,
                 f"{name}: {row.status} in {seconds:.3f} s"
                 + (f", {row.rows_out:,} rows" if row.rows_out is not None else "")
+                + (f" ({row.rows_out / seconds:,.0f} rows/s)" if row.rows_out and seconds else "")
                 + (f" ({row.error_message})" if row.error_message else ""),
                 "step_attempt",
                 **{k: v for k, v in row.__dict__.items()},

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cartwheel.config import Settings
 from cartwheel.engines import Engine, recover_publish
-from cartwheel.engines.base import fsync_path
+from cartwheel.files import fsync_path
 
 WORK_DIR = ".work"
 MARKER = "PUBLISHING"

@@ -1,16 +1,15 @@
 """Which failures are worth retrying, and the retry policy (tenacity) built from settings.
 
-Transient: a lost connection, a lock that timed out, an I/O hiccup. Everything else —
-a constraint, a catalog or parser error, our own PipelineError — stops the run at once.
+Transient: a lost connection, a lock that timed out, an I/O hiccup (each engine names
+its driver's transient errors). Everything else — a constraint, a catalog or parser
+error, our own PipelineError — stops the run at once.
 """
 
 from __future__ import annotations
 
 import errno
-import sys
 from collections.abc import Callable
 
-import duckdb
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -18,6 +17,9 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+
+from cartwheel.engines import is_transient_driver_error
+from cartwheel.errors import FatalError, TransientError
 
 # OSErrors that go away when tried again; a missing file or a full disk does not.
 TRANSIENT_ERRNOS = frozenset(
@@ -37,24 +39,13 @@ TRANSIENT_ERRNOS = frozenset(
 )
 
 
-class TransientError(Exception):
-    """A failure that may pass if tried again (raised by engines, and by tests)."""
-
-
-class FatalError(Exception):
-    """A failure that no retry can fix."""
-
-
 def is_transient(error: BaseException) -> bool:
     """Whether a step that raised `error` should be tried again."""
     if isinstance(error, FatalError):
         return False
     if isinstance(error, TransientError):
         return True
-    if isinstance(error, duckdb.IOException | duckdb.ConnectionException):
-        return True
-    psycopg = sys.modules.get("psycopg")
-    if psycopg is not None and isinstance(error, psycopg.OperationalError):
+    if is_transient_driver_error(error):  # each engine says which of its driver's errors
         return True
     if isinstance(error, OSError) and error.errno in TRANSIENT_ERRNOS:
         return True

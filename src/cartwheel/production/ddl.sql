@@ -1,15 +1,18 @@
--- Production (3NF) tables with their constraints. Portable DDL: DuckDB and PostgreSQL.
+-- Production (3NF) tables with their NOT NULL and CHECK rules. Portable DDL: DuckDB and
+-- PostgreSQL. Keys and indexes are not declared here: PostgreSQL adds them after the first
+-- bulk load (keys.sql), and DuckDB, whose per-row index maintenance is the cost of a bulk
+-- load, has the same rules proven set-based after every merge (integrity.py).
 create table if not exists production.customers (
-    -- An id is any non-blank text (the shop's own spelling and case).
-    customer_id varchar primary key check (customer_id <> ''),
+    customer_id varchar not null,
     first_name varchar not null,
-    last_name varchar not null,
+    last_name varchar,
     -- Not UNIQUE: customers change their email (SCD2 feed), and DuckDB refuses any update
     -- of an indexed column in a row that a foreign key references. Duplicate emails
     -- are a quality check instead.
     -- Optional fields are NULL when the shop's data lacks them. Vocabularies (age
     -- groups, categories, payment methods) are the shop's own, so no CHECK lists them.
-    email varchar,
+    -- Cleansing lower-cases emails (NULL where the shop's data has none).
+    email varchar check (email = lower(email)),
     phone varchar,
     registration_date date,
     city varchar,
@@ -21,9 +24,9 @@ create table if not exists production.customers (
 );
 
 create table if not exists production.products (
-    product_id varchar primary key,
+    product_id varchar not null,
     product_name varchar not null,
-    category varchar not null,
+    category varchar,
     sub_category varchar,
     price decimal(12, 2) not null check (price > 0),
     cost decimal(12, 2) check (cost >= 0),
@@ -40,8 +43,8 @@ create table if not exists production.products (
 );
 
 create table if not exists production.transactions (
-    transaction_id varchar primary key,
-    customer_id varchar not null references production.customers (customer_id),
+    transaction_id varchar not null,
+    customer_id varchar not null,
     transaction_date date not null,
     transaction_time varchar,
     payment_method varchar,
@@ -56,9 +59,9 @@ create table if not exists production.transactions (
 );
 
 create table if not exists production.transaction_items (
-    item_id varchar primary key,
-    transaction_id varchar not null references production.transactions (transaction_id),
-    product_id varchar not null references production.products (product_id),
+    item_id varchar not null,
+    transaction_id varchar not null,
+    product_id varchar not null,
     quantity integer not null check (quantity >= 1),
     unit_price decimal(12, 4) not null check (unit_price > 0),
     discount_percentage decimal(5, 2) not null
@@ -68,16 +71,11 @@ create table if not exists production.transaction_items (
     updated_at timestamp not null
 );
 
-create index if not exists idx_transactions_customer_id on production.transactions (customer_id);
-create index if not exists idx_transactions_transaction_date on production.transactions (transaction_date);
 -- Databases created before the ship-to columns existed get them.
 alter table production.transactions add column if not exists shipping_city varchar;
 alter table production.transactions add column if not exists shipping_state varchar;
 alter table production.transactions add column if not exists shipping_postal_code varchar;
 alter table production.transactions add column if not exists shipping_country varchar;
-
-create index if not exists idx_transaction_items_transaction_id on production.transaction_items (transaction_id);
-create index if not exists idx_transaction_items_product_id on production.transaction_items (product_id);
 
 -- Every accepted version of a customer or product, one row per key and business date
 -- (the batch's date). production.customers/products hold the latest of these, the
@@ -95,8 +93,7 @@ create table if not exists production.customer_history (
     country varchar,
     age_group varchar,
     batch_id varchar not null,
-    loaded_at timestamp not null,
-    primary key (customer_id, business_date)
+    loaded_at timestamp not null
 );
 
 create table if not exists production.product_history (
@@ -113,6 +110,5 @@ create table if not exists production.product_history (
     profit_margin decimal(7, 2),
     price_category varchar,
     batch_id varchar not null,
-    loaded_at timestamp not null,
-    primary key (product_id, business_date)
+    loaded_at timestamp not null
 );

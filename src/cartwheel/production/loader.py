@@ -1,4 +1,4 @@
-"""Merge the production models into the constrained 3NF tables, one batch at a time.
+"""Merge the production models into the 3NF tables, one batch at a time.
 
 Customers and products: every accepted row is kept in `production.<entity>_history`
 under the batch's business date (one row per key and date: the batch's last row for the
@@ -10,14 +10,18 @@ changes nothing.
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 
+from cartwheel import progress
 from cartwheel.contract import ENTITIES, PRIMARY_KEYS
 from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
+from cartwheel.production.integrity import verify
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
 LATEST_VERSION = {"customers": "customer_history", "products": "product_history"}
@@ -31,30 +35,57 @@ class TableMerge:
     output: int
 
 
+def _statements(file_name: str) -> list[str]:
+    text = (resources.files("cartwheel") / "production" / file_name).read_text()
+    return [statement for statement in text.split(";") if statement.strip()]
+
+
 def create_tables(engine: Engine) -> None:
-    ddl = (resources.files("cartwheel") / "production" / "ddl.sql").read_text()
-    for statement in ddl.split(";"):
-        if statement.strip():
-            engine.execute(engine.translate(statement))
+    for statement in _statements("ddl.sql"):
+        engine.execute(engine.translate(statement))
 
 
-def _upsert_sql(table: str, source: str, columns: list[str]) -> str:
+_CONSTRAINT_NAME = re.compile(r"add constraint (\w+)")
+
+
+def add_keys(engine: Engine) -> None:
+    """Declare the keys and indexes of keys.sql that are still missing (PostgreSQL, after
+    the bulk load: the load itself maintains no index)."""
+    existing = {
+        row[0]
+        for row in engine.query(
+            "select conname from pg_constraint where connamespace = 'production'::regnamespace"
+        )
+    }
+    for statement in _statements("keys.sql"):
+        name = _CONSTRAINT_NAME.search(statement)
+        if name is None or name.group(1) not in existing:
+            engine.execute(statement)
+
+
+def _merge_sql(table: str, source: str, columns: list[str]) -> str:
+    """Append the rows whose key is new; for latest-version tables also update the rows
+    whose values changed. Set-based (an anti-join or a MERGE), no index needed."""
     key = PRIMARY_KEYS[table]
     names = ", ".join(columns)
-    insert = (
-        f"insert into production.{table} ({names}, created_at, updated_at) "
-        f"select {names}, current_timestamp, current_timestamp from {source} "
-    )
     if table not in LATEST_VERSION:
-        return insert + f"on conflict ({key}) do nothing"
+        return (
+            f"insert into production.{table} ({names}, created_at, updated_at) "
+            f"select {names}, current_timestamp, current_timestamp from {source} "
+            f"where not exists (select 1 from production.{table} as existing "
+            f"where existing.{key} = {source}.{key})"
+        )
     changeable = [c for c in columns if c != key]
-    assignments = ", ".join(f"{c} = excluded.{c}" for c in changeable)
-    changed = " or ".join(
-        f"production.{table}.{c} is distinct from excluded.{c}" for c in changeable
-    )
+    assignments = ", ".join(f"{c} = incoming.{c}" for c in changeable)
+    changed = " or ".join(f"target.{c} is distinct from incoming.{c}" for c in changeable)
+    values = ", ".join(f"incoming.{c}" for c in columns)
     return (
-        insert + f"on conflict ({key}) do update set {assignments}, "
-        f"updated_at = excluded.updated_at where {changed}"
+        f"merge into production.{table} as target using {source} as incoming "
+        f"on target.{key} = incoming.{key} "
+        f"when matched and ({changed}) then update set {assignments}, "
+        f"updated_at = current_timestamp "
+        f"when not matched then insert ({names}, created_at, updated_at) "
+        f"values ({values}, current_timestamp, current_timestamp)"
     )
 
 
@@ -101,6 +132,7 @@ def load_production(engine: Engine) -> list[TableMerge]:
     with engine.transaction():
         # Parents before children, so every foreign key finds its row.
         for table in ENTITIES:
+            began = time.perf_counter()
             incoming = f"incoming_{table}"
             before = engine.count(f"production.{table}")
             engine.execute(f"drop table if exists {incoming}")
@@ -109,9 +141,14 @@ def load_production(engine: Engine) -> list[TableMerge]:
             source = incoming
             if table in LATEST_VERSION:
                 source = _record_history(engine, table, columns, day)
-            engine.execute(_upsert_sql(table, source, columns))
+            engine.execute(_merge_sql(table, source, columns))
             after = engine.count(f"production.{table}")
             merges.append(TableMerge(table, engine.count(incoming), after - before, after))
+            progress.report("production", table, merges[-1].input, time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
+        if engine.capabilities.constraints:
+            add_keys(engine)
+        else:
+            verify(engine)
     return merges

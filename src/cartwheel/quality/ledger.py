@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine
-from cartwheel.engines.base import string_literal
+from cartwheel.sqltext import string_literal
 from cartwheel.vocabulary import CATEGORIES, PAYMENT_METHODS
 
 # Our reason codes, as the ledger's defect kinds (for precision).

@@ -9,36 +9,11 @@ from dataclasses import dataclass
 
 from cartwheel.contract import OPTIONAL_COLUMNS, PRIMARY_KEYS, RAW_COLUMNS, core_columns
 from cartwheel.engines import Engine
-from cartwheel.engines.base import check_identifier
-
-# Portable DDL (DuckDB and PostgreSQL). `stage` says who rejected the row: `ingest`
-# (the record could not be parsed) or `quality` (a row-level rule failed).
-QUARANTINE_DDL = """
-create table if not exists ops.quarantine (
-    entity varchar not null,
-    batch_id varchar not null,
-    source_file varchar,
-    source_line bigint,
-    record_key varchar,
-    raw_content varchar,
-    reason varchar not null,
-    stage varchar not null,
-    run_id varchar,
-    quarantined_at timestamp not null,
-    released_at timestamp,
-    released_run_id varchar
-)
-"""
+from cartwheel.sqltext import check_identifier
 
 # Entities whose rows depend on other entities (a late customer or product can make an
 # orphan valid): their quarantined rows are examined again on every run.
 RETRYABLE = ("transactions", "transaction_items")
-
-
-def ensure_quarantine(engine: Engine) -> None:
-    """Create `ops.quarantine` if it does not exist yet."""
-    engine.execute("create schema if not exists ops")
-    engine.execute(engine.translate(QUARANTINE_DDL))
 
 
 def _csv_field_sql(ref: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cartwheel.engines import Engine
+from cartwheel.ingest.quarantine_table import ensure_quarantine
 from cartwheel.models import build_layer
 from cartwheel.production.loader import create_tables
-from cartwheel.quality.quarantine import ensure_quarantine
 
 
 def validate(engine: Engine) -> dict[str, int]:

@@ -56,7 +56,7 @@ CUSTOMERS = Dimension(
     # the customer's situation at the time of the sale.
     tracked=("city", "state", "country", "age_group"),
     latest={
-        "full_name": "first_name || ' ' || last_name",
+        "full_name": "concat_ws(' ', first_name, last_name)",
         "email": "email",
         "registration_date": "registration_date",
     },

@@ -89,7 +89,7 @@ checked as (
             -- Any text is an id, except one with control characters (a damaged record).
             when regexp_matches(customer_id, '[[:cntrl:]]') then 'invalid_customer_id'
             when first_name is null then 'missing_first_name'
-            when last_name is null then 'missing_last_name'
+            -- A one-word name (张伟, a mononym) has no last name: it is optional.
             -- Email, phone, registration date and age group are optional; present,
             -- they must be well formed.
             when email is not null and not regexp_matches(

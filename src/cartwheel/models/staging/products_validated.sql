@@ -72,7 +72,7 @@ checked as (
             -- Any text is an id, except one with control characters (a damaged record).
             when regexp_matches(product_id, '[[:cntrl:]]') then 'invalid_product_id'
             when product_name is null then 'missing_product_name'
-            when category is null then 'missing_category'
+            -- The category is optional (NULL, shown as unknown) like every other attribute.
             when raw_price is null then 'missing_price'
             when price is null then 'unparseable_price'
             when price <= 0 then 'non_positive_price'

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cartwheel.engines.base import SourceError
+from cartwheel.errors import SourceError
 
 SAMPLE_BYTES = 1 << 20
 BINARY_NUL_SHARE = 0.1
