@@ -296,7 +296,7 @@ def test_conflicts_resolved_by_latest_order(imported: Path) -> None:
     assert details["products.product_name"] == [
         "TSHIRT-1: Classic T-Shirt | Classic Tee (Organic) -> Classic Tee (Organic)"
     ]
-    assert details["customers.city"] == ["ana@example.com: kept Lisboa (2 values)"]
+    assert details["customers.city"] == ["ana@example.com: Lisboa | Porto -> Lisboa"]
 
 
 def test_pipeline_revenue_equals_the_export_to_the_cent(imported: Path, tmp_path: Path) -> None:

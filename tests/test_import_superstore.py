@@ -176,7 +176,9 @@ def test_conflicts_are_reported_with_examples(shop: dict) -> None:
         "OFF-PA-2001: Easy-Staple Paper, 500 sheets | Easy-staple paper -> "
         "Easy-Staple Paper, 500 sheets"
     ]
-    assert details["customers.state"]["examples"] == ["SO-10001: kept New Jersey (2 values)"]
+    assert details["customers.state"]["examples"] == [
+        "SO-10001: New Jersey | New York -> New Jersey"
+    ]
     assert any(w.startswith("products.product_name: 1 with") for w in summary["warnings"])
     assert "Row ID" in summary["ignored_columns"] and "Region" in summary["ignored_columns"]
     assert {"email", "payment_method"} <= set(summary["unknown_fields"])

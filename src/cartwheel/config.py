@@ -156,7 +156,7 @@ class Settings(BaseSettings):
         description="Per check id (quality/checks.yaml), `warn` and/or `error` in % of rows.",
     )
     forecast_days: int = Field(
-        90, ge=1, le=730, description="Days ahead in forecast_revenue.csv (needs the extra)."
+        90, ge=0, le=730, description="Days ahead in forecast_revenue.csv; 0 = no forecast."
     )
     # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")

@@ -138,6 +138,8 @@ def _import_seconds() -> float:
 
 def revenue_forecast(engine: Engine, horizon: int) -> tuple[pa.Table | None, dict[str, Any]]:
     """The forecast table (None when none is made) and the summary's `forecast_backtest`."""
+    if horizon == 0:
+        return None, {"status": "off", "message": "forecast_days is 0: no forecast"}
     series = daily_revenue(engine)
     history_days = 0 if series is None else series.days
     backtest: dict[str, Any] = {

@@ -158,20 +158,27 @@ class _Importer:
     def read(self) -> int:
         if not self.export.is_file():
             raise self.fail("export file not found (or not a file)")
+        reader = "read_csv(?, all_varchar = true, header = true, auto_detect = true, encoding = ?)"
+        parameters = [str(self.export), self.mapping.encoding]
         try:
+            self.header = [
+                row[0]
+                for row in self.con.execute(
+                    f"describe select * from {reader}", parameters
+                ).fetchall()
+            ]
+            self.sources = resolve_columns(self.header, self.mapping, self.fail)
+            used = [c for c in self.header if any(c in s.columns for s in self.sources.values())]
+            self.ignored = [column for column in self.header if column not in used]
+            # Only the mapped columns are kept (an export may have dozens more).
             self.con.execute(
-                "create table export as select * from read_csv(?, all_varchar = true, "
-                "header = true, auto_detect = true, encoding = ?)",
-                [str(self.export), self.mapping.encoding],
+                f"create table export as select {', '.join(map(_quote, used))} from {reader}",
+                parameters,
             )
         except duckdb.Error as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
             hint = "; not UTF-8? set options.encoding" if "Line" in first else ""
             raise self.fail(f"cannot read as CSV ({first}{hint})") from None
-        self.header = [row[0] for row in self.con.execute("describe export").fetchall()]
-        self.sources = resolve_columns(self.header, self.mapping, self.fail)
-        used = {column for source in self.sources.values() for column in source.columns}
-        self.ignored = [column for column in self.header if column not in used]
         return int(self.scalar("select count(*) from export"))
 
     def source_name(self, key: str) -> str:
@@ -194,6 +201,16 @@ class _Importer:
             f"{_raw_expression(self.sources[f])} as {f}_as_written"
             for f in ("transaction_id", "customer_id", "product_id")
         )
+        blank_ids = self.scalar(
+            f"select count(*) from export where {_expression(self.sources['transaction_id'])}"
+            " is null"
+        )
+        fill_down = (
+            "last_value(transaction_id ignore nulls) over ("
+            "order by record rows between unbounded preceding and current row)"
+            if blank_ids
+            else "transaction_id"
+        )
         self.con.execute(f"""
             create table lines as
             with mapped as (
@@ -203,9 +220,7 @@ class _Importer:
             select
                 *,
                 -- Lines without an order id continue the order above them.
-                last_value(transaction_id ignore nulls) over (
-                    order by record rows between unbounded preceding and current row
-                ) as order_key
+                {fill_down} as order_key
             from mapped
         """)
         self.check_none(
@@ -246,9 +261,12 @@ class _Importer:
         return moment, "transaction_date", m.date_format
 
     def build_orders(self) -> None:
+        # Fields the mapping does not give are NULL: no aggregate needed for them.
         picks = ",\n".join(
             f"arg_min({f}, record) filter (where {f} is not null) as {f}, "
-            f"count(distinct {f}) as {f}__values"
+            f"min({f}) <> max({f}) as {f}__differs"
+            if f in self.sources
+            else f"cast(null as varchar) as {f}, false as {f}__differs"
             for f in ORDER_FIELDS
         )
         moment, source_key, shown = self._moment()
@@ -328,6 +346,7 @@ class _Importer:
                 orders.order_rank,
                 orders.customer_key,
                 orders.ordered_at,
+                orders.order_as_written,
                 lines.product_id as product_key,
                 lines.product_id_as_written,
                 lines.product_name, lines.category, lines.sub_category, lines.brand,
@@ -464,57 +483,68 @@ class _Importer:
         gives the net at that discount, else the best of the neighbouring discounts."""
         formula = "round(quantity * u * (100 - d) * 0.01, 2)"
         real_discount = (
-            "least(greatest(100 * (1 - cast(net as double) "
-            "/ (quantity * cast(greatest(export_unit_price, 0.01) as double))), 0), 100)"
+            "cast(round(least(greatest(100 * (1 - cast(net as double) / (quantity * "
+            "cast(greatest(export_unit_price, 0.01) as double))), 0), 100), 2) as decimal(5, 2))"
         )
-        tiers = [
-            # 1. The export's unit price (a free item: 0.01 at 100 %).
-            ("greatest(export_unit_price, 0.01)", "range(0, 1)", "0"),
-            # 2. The unit price that gives the net at about the real discount.
-            (
-                "round(cast(net as double) / (quantity * (1 - cast(d as double) / 100)), 4)",
-                "range(-3, 4)",
-                "1 + abs(step)",
+        # 1. The export's unit price (a free item: 0.01 at 100 %), one candidate per line.
+        self.con.execute(f"""
+            create table item_prices as
+            with candidates as (
+                select record, quantity, net, export_unit_price,
+                    cast(greatest(export_unit_price, 0.01) as decimal(12, 4)) as u,
+                    {real_discount} as d
+                from item_amounts
+            )
+            select record, u as unit_price, d as discount_percentage, false as price_adjusted
+            from candidates
+            where abs({formula} - net) <= 0.01
+        """)
+        # 2. The rest: the unit price that gives the net at the real discount (one candidate
+        #    per line), 3. else at a neighbouring discount (the best of seven).
+        self.con.execute(f"""
+            insert into item_prices
+            with candidates as (
+                select record, quantity, net, export_unit_price, {real_discount} as d
+                from item_amounts
+                where record not in (select record from item_prices)
             ),
-        ]
-        self.con.execute(
-            "create table item_prices (record bigint, unit_price decimal(12, 4), "
-            "discount_percentage decimal(5, 2), price_adjusted boolean)"
-        )
-        for price, steps, preference in tiers:
-            self.con.execute(f"""
-                insert into item_prices
-                with open_lines as (
-                    select record, quantity, net, export_unit_price,
-                        cast(round({real_discount}, 2) as decimal(5, 2)) as d0
-                    from item_amounts
-                    where record not in (select record from item_prices)
-                ),
-                candidates as (
-                    select
-                        record, quantity, net, export_unit_price,
-                        cast(d0 + step * 0.01 as decimal(5, 2)) as d,
-                        {preference} as preference,
-                        step
-                    from open_lines, {steps} as steps(step)
-                    where d0 + step * 0.01 between 0 and 100
-                        and (d0 + step * 0.01 < 100 or net = 0)
-                ),
-                priced as (
-                    select *, cast({price.replace("d0 + step * 0.01", "d")} as decimal(12, 4))
-                        as u
-                    from candidates
-                )
-                select
-                    record,
-                    arg_min(u, abs({formula} - net) * 1000 + preference),
-                    arg_min(d, abs({formula} - net) * 1000 + preference),
-                    arg_min(u, abs({formula} - net) * 1000 + preference)
-                        <> any_value(export_unit_price)
-                from priced
-                where u > 0 and abs({formula} - net) <= 0.01
-                group by record
-            """)
+            priced as (
+                select *, cast(round(cast(net as double)
+                    / (quantity * (1 - cast(d as double) / 100)), 4) as decimal(12, 4)) as u
+                from candidates
+                where d < 100
+            )
+            select record, u, d, u <> export_unit_price from priced
+            where u > 0 and abs({formula} - net) <= 0.01
+        """)
+        self.con.execute(f"""
+            insert into item_prices
+            with open_lines as (
+                select record, quantity, net, export_unit_price, {real_discount} as d0
+                from item_amounts
+                where record not in (select record from item_prices)
+            ),
+            candidates as (
+                select record, quantity, net, export_unit_price,
+                    cast(d0 + step * 0.01 as decimal(5, 2)) as d, abs(step) as preference
+                from open_lines, range(-3, 4) as steps(step)
+                where d0 + step * 0.01 between 0 and 100 and (d0 + step * 0.01 < 100 or net = 0)
+            ),
+            priced as (
+                select *, cast(round(cast(net as double)
+                    / (quantity * (1 - cast(d as double) / 100)), 4) as decimal(12, 4)) as u
+                from candidates
+            )
+            select
+                record,
+                arg_min(u, abs({formula} - net) * 1000 + preference),
+                arg_min(d, abs({formula} - net) * 1000 + preference),
+                arg_min(u, abs({formula} - net) * 1000 + preference)
+                    <> any_value(export_unit_price)
+            from priced
+            where u > 0 and abs({formula} - net) <= 0.01
+            group by record
+        """)
         self.check_none(
             "select record, cast(net as varchar) as value from item_amounts "
             "where record not in (select record from item_prices)",
@@ -529,8 +559,8 @@ class _Importer:
         m = self.mapping
         line_cost = {
             "cost": "v.cost_value * v.quantity",
-            "line_profit": "a.net - v.profit_value",
-            "margin": "a.net - a.net * v.margin_value"
+            "line_profit": "v.net - v.profit_value",
+            "margin": "v.net - v.net * v.margin_value"
             + (" / 100" if m.margin == "percentage" else ""),
         }
         for key, total in line_cost.items():
@@ -560,9 +590,12 @@ class _Importer:
             last = "nullif(trim(substr(full_name, length(split_part(full_name, ' ', 1)) + 2)), '')"
         else:
             first, last = "first_name", "last_name"
+        names = {"first_name", "last_name"} if "full_name" in self.sources else set()
         latest = ",\n".join(
             f"arg_max({a}, order_rank) filter (where {a} is not null) as {a}, "
-            f"count(distinct {a}) as {a}__values"
+            f"min({a}) <> max({a}) as {a}__differs"
+            if a in self.sources or a in names
+            else f"cast(null as varchar) as {a}, false as {a}__differs"
             for a in CUSTOMER_ATTRIBUTES
         )
         registration = (
@@ -611,7 +644,9 @@ class _Importer:
         """)
         product_latest = ",\n".join(
             f"arg_max(v.{a}, v.line_rank) filter (where v.{a} is not null) as {a}, "
-            f"count(distinct v.{a}) as {a}__values"
+            f"min(v.{a}) <> max(v.{a}) as {a}__differs"
+            if a in self.sources
+            else f"cast(null as varchar) as {a}, false as {a}__differs"
             for a in PRODUCT_ATTRIBUTES
         )
         # Products: name, category, brand, price from the latest line that has them.
@@ -623,16 +658,16 @@ class _Importer:
                 min(v.record) as record,
                 arg_min(v.product_id_as_written, v.line_rank) as product_as_written,
                 -- The exported unit price of the latest line, in cents (a free item: 0.01).
-                cast(greatest(round(arg_max(a.export_unit_price, v.line_rank), 2), 0.01)
+                cast(greatest(round(arg_max(v.export_unit_price, v.line_rank), 2), 0.01)
                     as decimal(12, 2)) as price,
-                count(distinct round(a.export_unit_price, 2)) as price__values,
+                min(round(v.export_unit_price, 2)) <> max(round(v.export_unit_price, 2))
+                    as price__differs,
                 cast(round({self._cost_sql()}, 2) as decimal(12, 2)) as derived_cost,
-                count(distinct v.cost_value) as cost__values,
+                min(v.cost_value) <> max(v.cost_value) as cost__differs,
                 arg_max(v.stock_value, v.line_rank) filter (where v.stock_value is not null)
                     as stock_quantity,
                 {product_latest}
-            from item_values as v
-            inner join item_amounts as a on v.record = a.record
+            from item_amounts as v
             group by v.product_key
         """)
         if m.cost_ratio is not None:
@@ -716,12 +751,12 @@ class _Importer:
                 v.quantity,
                 p.unit_price,
                 p.discount_percentage,
-                a.net as line_total,
+                v.net as line_total,
                 v.line_rank,
                 v.order_key,
+                v.order_as_written,
                 v.record
-            from item_values as v
-            inner join item_amounts as a on v.record = a.record
+            from item_amounts as v
             inner join item_prices as p on v.record = p.record
             inner join product_ids as ids on v.product_key = ids.product_key
         """)
@@ -762,8 +797,16 @@ class _Importer:
     def _conflict_lineage(self) -> None:
         """`conflict_lines`: every line (product attributes) or order (customer attributes)
         whose value differs from the one kept, with the value it was sold under."""
-        parts = []
+        parts = [
+            # The columns, for an export without any conflict.
+            "select cast(null as varchar) as entity, cast(null as varchar) as id, "
+            "cast(null as varchar) as source_id, cast(null as varchar) as attribute, "
+            "cast(null as varchar) as value, cast(null as varchar) as kept, "
+            "cast(null as bigint) as source_record where false"
+        ]
         for a in PRODUCT_ATTRIBUTES:
+            if not self.scalar(f"select count(*) from products_resolved where {a}__differs"):
+                continue
             parts.append(f"""
                 select 'transaction_items' as entity, i.item_id as id,
                     v.product_id_as_written as source_id, 'products.{a}' as attribute,
@@ -771,9 +814,11 @@ class _Importer:
                 from item_values as v
                 inner join products_resolved as r on v.product_key = r.product_key
                 inner join out_items as i on v.record = i.record
-                where r.{a}__values > 1 and v.{a} is not null and v.{a} <> r.{a}
+                where r.{a}__differs and v.{a} is not null and v.{a} <> r.{a}
             """)
         for a in CUSTOMER_ATTRIBUTES:
+            if not self.scalar(f"select count(*) from customers_resolved where {a}__differs"):
+                continue
             value = "lower(o.email)" if a == "email" else f"o.{a}"
             parts.append(f"""
                 select 'transactions', t.transaction_id, o.order_as_written,
@@ -781,7 +826,7 @@ class _Importer:
                 from orders as o
                 inner join customers_resolved as r on o.customer_key = r.customer_key
                 inner join out_transactions as t on o.order_key = t.order_key
-                where r.{a}__values > 1 and {value} is not null
+                where r.{a}__differs and {value} is not null
                     and {value} is distinct from r.{a}
             """)
         self.con.execute(
@@ -804,15 +849,27 @@ class _Importer:
         }
         for entity, (table, key, attributes) in tables.items():
             for a in attributes:
-                keys = int(self.scalar(f"select count(*) from {table} where {a}__values > 1"))
+                keys = int(self.scalar(f"select count(*) from {table} where {a}__differs"))
                 if not keys:
                     continue
                 kept = "derived_cost" if a == "cost" else a
                 examples = self._examples(f"""
                     select {key} || ': kept ' || coalesce(cast({kept} as varchar), 'unknown')
-                        || ' (' || {a}__values || ' values)'
-                    from {table} where {a}__values > 1 order by {key}
+                    from {table} where {a}__differs order by {key}
                 """)
+                if entity == "customers":
+                    value = {"email": "lower(o.email)"}.get(a, f"o.{a}")
+                    if a in ("first_name", "last_name") and "full_name" in self.sources:
+                        value = "o.full_name"
+                    examples = self._examples(f"""
+                        select r.customer_as_written || ': '
+                            || string_agg(distinct {value}, ' | ' order by {value})
+                            || ' -> ' || r.{a}
+                        from customers_resolved as r
+                        inner join orders as o on o.customer_key = r.customer_key
+                        where r.{a}__differs and {value} is not null
+                        group by r.customer_as_written, r.{a} order by r.customer_as_written
+                    """)
                 if a in PRODUCT_ATTRIBUTES:
                     examples = self._examples(f"""
                         select r.product_as_written || ': '
@@ -820,7 +877,7 @@ class _Importer:
                             || ' -> ' || r.{a}
                         from products_resolved as r
                         inner join item_values as v on v.product_key = r.product_key
-                        where r.{a}__values > 1 and v.{a} is not null
+                        where r.{a}__differs and v.{a} is not null
                         group by r.product_as_written, r.{a} order by r.product_as_written
                     """)
                 found.append(Conflict(f"{entity}.{a}", keys, CONFLICT_RULE, examples))
@@ -839,11 +896,11 @@ class _Importer:
             found.append(Conflict("customers.shared_email", shared, SHARED_EMAIL_RULE, examples))
         for a in ORDER_FIELDS:
             if a in self.sources:
-                keys = int(self.scalar(f"select count(*) from orders where {a}__values > 1"))
+                keys = int(self.scalar(f"select count(*) from orders where {a}__differs"))
                 if keys:
                     examples = self._examples(
                         f"select order_as_written || ': kept ' || {a} from orders "
-                        f"where {a}__values > 1 order by order_as_written"
+                        f"where {a}__differs order by order_as_written"
                     )
                     found.append(
                         Conflict(f"orders.{a}", keys, "the order's first line wins", examples)
@@ -880,9 +937,7 @@ class _Importer:
                 select 'transactions', transaction_id, order_as_written, record
                 from out_transactions
                 union all
-                select 'transaction_items', i.item_id, t.order_as_written, i.record
-                from out_items as i
-                inner join out_transactions as t on i.transaction_id = t.transaction_id
+                select 'transaction_items', item_id, order_as_written, record from out_items
                 order by entity, id
             ) to {string_literal(out / "ids.csv")} (header, delimiter ',')
         """)
@@ -895,18 +950,13 @@ class _Importer:
         """The export's own profit total (from its profit, margin or unit-cost column)."""
         profit = {
             "line_profit": "v.profit_value",
-            "margin": "a.net * v.margin_value"
+            "margin": "v.net * v.margin_value"
             + (" / 100" if self.mapping.margin == "percentage" else ""),
-            "cost": "a.net - v.cost_value * v.quantity",
+            "cost": "v.net - v.cost_value * v.quantity",
         }
         for key, expression in profit.items():
             if key in self.sources:
-                return str(
-                    self.scalar(
-                        f"select sum({expression}) from item_values as v "
-                        "inner join item_amounts as a on v.record = a.record"
-                    )
-                )
+                return str(self.scalar(f"select sum({expression}) from item_amounts as v"))
         return None
 
     def _unknown_fields(self) -> list[str]:
