@@ -11,6 +11,7 @@ the wrong number of fields. Every answer below was computed by hand from the fil
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from pathlib import Path
@@ -258,7 +259,6 @@ def test_dashboard_shows_the_shop_values(shop_run: Path) -> None:
 
 
 def test_repairs_and_unknown_values_are_counted(shop_run: Path) -> None:
-    import json
 
     summary = json.loads((shop_run / "transformation_summary.json").read_text())
     repairs = summary["repairs"]
@@ -292,26 +292,50 @@ def _published(data_dir: Path) -> list:
         con.close()
 
 
+def _without_first_names(tmp_path: Path) -> Path:
+    """The shop with every first name (the second field of each data line) blank."""
+    broken = tmp_path / "broken"
+    shutil.copytree(SHOP, broken)
+    path = broken / "customers.csv"
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(
+        b"\n".join([lines[0], *(re.sub(rb"^([^,]*),[^,]*,", rb"\1,,", line) for line in lines[1:])])
+    )
+    return broken
+
+
 def test_a_batch_that_rejects_every_customer_stops_before_production(
     shop_run: Path, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(shop_run, data_dir)
     before = _published(data_dir)
-    broken = tmp_path / "broken"
-    shutil.copytree(SHOP, broken)
-    path = broken / "customers.csv"
-    lines = path.read_bytes().split(b"\n")
-    # Blank every first name (the second field) on the data lines.
-    path.write_bytes(
-        b"\n".join([lines[0], *(re.sub(rb"^([^,]*),[^,]*,", rb"\1,,", line) for line in lines[1:])])
-    )
+    broken = _without_first_names(tmp_path)
     result = CliRunner().invoke(app, ["run", "--input", str(broken), "--data-dir", str(data_dir)])
     assert result.exit_code != 0
     assert "all 8 customers rejected (missing_first_name 7, wrong_column_count 1)" in " ".join(
         result.output.split()
     )
     assert _published(data_dir) == before
+
+
+def test_an_empty_warehouse_from_non_empty_input_is_never_a_success(tmp_path: Path) -> None:
+    # Gate relaxed on purpose: the catastrophe check warns only and any score passes.
+    env = {
+        "CARTWHEEL_QUALITY_MIN_SCORE": "0",
+        "CARTWHEEL_QUALITY_THRESHOLDS": json.dumps(
+            {check: {"error": 100} for check in ("RET01", "RET02", "RET03", "RET04")}
+        ),
+    }
+    result = CliRunner().invoke(
+        app,
+        ["run", "--input", str(_without_first_names(tmp_path)), "--data-dir", str(tmp_path / "d")],
+        env=env,
+    )
+    assert result.exit_code != 0
+    assert "the warehouse would be empty: 29 rows read, no sale promoted" in " ".join(
+        result.output.split()
+    )
 
 
 def test_a_file_without_a_mandatory_column_fails_at_ingest(tmp_path: Path) -> None:
@@ -337,7 +361,6 @@ def test_a_file_without_a_mandatory_column_fails_at_ingest(tmp_path: Path) -> No
 
 
 def test_completeness_of_optional_fields_is_reported_not_enforced(shop_run: Path) -> None:
-    import json
 
     report = json.loads((shop_run / "quality_report.json").read_text())
     customers = report["optional_completeness"]["customers"]
