@@ -44,7 +44,7 @@ create table if not exists ops.quality_results (
 
 
 @dataclass(frozen=True)
-class Check:
+class QualityCheck:
     id: str
     dimension: str
     severity: str
@@ -64,7 +64,7 @@ class Check:
 
 @dataclass
 class CheckResult:
-    check: Check
+    check: QualityCheck
     rows_failed: int
     rows_checked: int
 
@@ -95,7 +95,7 @@ def _check_entries() -> tuple[dict, ...]:
     return tuple(yaml.safe_load(text))
 
 
-def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[Check]:
+def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[QualityCheck]:
     """The checks of checks.yaml, with thresholds overridden per check id."""
     checks = []
     for entry in _check_entries():
@@ -107,11 +107,11 @@ def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[C
         }
         if entry["dimension"] not in DIMENSIONS or entry["severity"] not in SEVERITY_WEIGHTS:
             raise ValueError(f"check {entry['id']}: unknown dimension or severity")
-        checks.append(Check(**entry))
+        checks.append(QualityCheck(**entry))
     return checks
 
 
-def run_checks(engine: Engine, checks: list[Check]) -> list[CheckResult]:
+def run_checks(engine: Engine, checks: list[QualityCheck]) -> list[CheckResult]:
     """Every check's (rows_failed, rows_checked), all checks in one statement (a query
     per check paid DuckDB's per-statement overhead 22 times per batch)."""
     if not checks:
