@@ -21,6 +21,10 @@ sqlglot dialect `CartwheelPostgres` (generator transforms):
   primary key and followed by `create index if not exists` for the contract's indexes
   (PostgreSQL only: DuckDB's ART indexes slow its bulk inserts and updates).
 - the date spine → `Engine.date_spine_sql` (a per-engine SELECT, not a rewrite).
+- `initcap(x)` (a DuckDB macro of the same meaning, engines/duckdb.py) → `initcap(x
+  collate "default")`: under the `C` collation of text columns PostgreSQL would leave
+  non-ASCII letters alone (`ÉMILE` → `ÉMile`); the database's LC_CTYPE (a UTF-8 locale)
+  decides instead.
 - `create or replace table`, `group by all` → refused with TranslationError: use
   `Engine.build_table`, list the grouping columns.
 
@@ -286,6 +290,14 @@ def _collated(column: exp.ColumnDef) -> exp.ColumnDef:
     return column
 
 
+def _recased(value: exp.Expression) -> exp.Expression:
+    """initcap's argument under the database's collation: text columns are COLLATE "C",
+    under which initcap sees only ASCII letters."""
+    if isinstance(value, exp.Collate):
+        return value
+    return exp.Collate(this=value, expression=exp.to_identifier("default", quoted=True))
+
+
 _POSTGRES_COLUMNDEF = Postgres.Generator.TRANSFORMS[exp.ColumnDef]
 
 
@@ -302,6 +314,7 @@ class CartwheelPostgres(Postgres):
                 _helper("cw_round", e.this, e.args.get("decimals") or exp.Literal.number(0))
             ),
             exp.ColumnDef: lambda self, e: _POSTGRES_COLUMNDEF(self, _collated(e)),
+            exp.Initcap: lambda self, e: self.func("INITCAP", _recased(e.this)),
         }
 
         def window_sql(self, expression: exp.Window) -> str:

@@ -138,6 +138,27 @@ def quality_score(results: list[CheckResult]) -> float:
     return round(100.0 * sum(r.points for r in results) / total, 2) if total else 100.0
 
 
+def largest_loss(balance: list[dict]) -> tuple[str | None, float]:
+    """The entity that lost the largest share of its rows to quarantine in this batch,
+    and that share (0-1); duplicates removed are not lost."""
+    shares = [
+        (row["rows_quarantined"] / row["rows_in"], row["entity"])
+        for row in balance
+        if row["rows_in"]
+    ]
+    if not shares:
+        return None, 0.0
+    share, entity = max(shares)
+    return entity, share
+
+
+def overall_score(check_score: float, lost_share: float) -> float:
+    """The checks' score scaled by the share of rows kept: losing 90% of an entity's
+    rows leaves at most 10 points, whatever the checks say (worked examples in
+    docs/quality.md)."""
+    return round(check_score * (1.0 - lost_share), 2)
+
+
 def quality_grade(score: float) -> str:
     for grade, floor in (("A", 90), ("B", 80), ("C", 70), ("D", 60)):
         if score >= floor:
