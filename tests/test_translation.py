@@ -36,6 +36,12 @@ def test_avg_and_round_take_duckdbs_floating_point_path_also_nested_and_windowed
     assert translate("select round(x) from t") == "SELECT ops.cw_round(x, 0) FROM t"
 
 
+def test_initcap_re_cases_under_the_databases_collation_not_byte_wise() -> None:
+    assert translate("select initcap(lower(first_name)) from t") == (
+        'SELECT INITCAP(LOWER(first_name) COLLATE "default") FROM t'
+    )
+
+
 def test_text_columns_compare_byte_wise_and_warehouse_tables_get_their_keys() -> None:
     assert translate(
         "create table if not exists warehouse.dim_products "
