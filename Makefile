@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test selfcheck lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ COVERAGE ?= --cov=cartwheel --cov-report=term --cov-fail-under=93
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/pytest $(COVERAGE) $(ARGS)
+
+# The reliability suite for a user (docs/reliability.md): the hostile-input corpus,
+# fuzzing, kill -9 and disk-full runs; ends with the tally of cases, tracebacks, rows
+# lost, wrong values and whole-run failures. Faster: make selfcheck ARGS='-m "not slow"'
+selfcheck: $(STAMP)
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/reliability $(ARGS)
 
 # The README's screenshots, taken by the browser test in headless Chromium.
 screenshots: $(STAMP)

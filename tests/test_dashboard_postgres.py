@@ -1,4 +1,4 @@
-"""The dashboard from PostgreSQL carries the same data as the one from DuckDB (SPEC §8)."""
+"""The dashboard from PostgreSQL carries the same data as the one from DuckDB."""
 
 from __future__ import annotations
 

@@ -109,11 +109,8 @@ def short_run(tmp_path: Path, end: str) -> Path:
     return data_dir
 
 
-def test_under_eight_weeks_of_history_says_so_and_writes_no_forecast(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="cartwheel"):
-        data_dir = short_run(tmp_path, "2025-02-14")  # 45 days
+def test_under_eight_weeks_of_history_says_so_and_writes_no_forecast(tmp_path: Path) -> None:
+    data_dir = short_run(tmp_path, "2025-02-14")  # 45 days
     assert not (data_dir / "analytics" / "forecast_revenue.csv").exists()
     summary = json.loads((data_dir / "analytics" / "analytics_summary.json").read_text())
     backtest = summary["forecast_backtest"]
@@ -121,9 +118,15 @@ def test_under_eight_weeks_of_history_says_so_and_writes_no_forecast(
     assert backtest["history_days"] == (date(2025, 2, 14) - date(2025, 1, 1)).days + 1
     assert backtest["smape"] is None and backtest["seasonal_naive_smape"] is None
     assert "at least 56 (8 weeks) needed; no forecast written" in backtest["message"]
-    assert [r.getMessage() for r in caplog.records if "forecast" in r.getMessage()] == [
-        backtest["message"]
-    ]
+    logs = "".join(path.read_text() for path in (data_dir / "logs").glob("*.jsonl"))
+    assert logs.count("forecast: only 45 days") == 1  # one line, in the analytics run's log
+    engine = connect_reader(Settings(data_dir=data_dir))
+    try:
+        view = forecast.dashboard_view(engine, (data_dir,))
+    finally:
+        engine.close()
+    assert view["note"] == backtest["message"] and view["forecast_dates"] == []
+    assert len(view["series"]["All"]["history"]) == 45
 
 
 def test_eight_weeks_forecast_without_yearly_terms_and_without_backtest(tmp_path: Path) -> None:
@@ -169,3 +172,15 @@ def test_dashboard_view_holds_history_and_the_forecast_band(sf1_run: Path) -> No
     books = view["series"]["Books"]
     assert books["upper_80"] == [float(r["upper_80"]) for r in rows if r["category"] == "Books"]
     assert len(books["history"]) == 182
+
+
+def test_forecast_days_zero_turns_it_off(sf1_run: Path) -> None:
+    engine = connect_reader(Settings(data_dir=sf1_run))
+    try:
+        table, backtest = revenue_forecast(engine, 0)
+    finally:
+        engine.close()
+    assert table is None and backtest == {
+        "status": "off",
+        "message": "forecast_days is 0: no forecast",
+    }

@@ -146,7 +146,7 @@ def test_one_shot_ledger_matches_the_files(tmp_path: Path) -> None:
     result = generate(tmp_path / "bad", defect_rate=0.03)
     kinds = check_folder(tmp_path / "bad", tmp_path / "clean", clean.record_counts)
     assert kinds.total() == result.defects > 500
-    assert set(kinds) == ALL_KINDS  # every kind of SPEC §4 occurs at this size
+    assert set(kinds) == ALL_KINDS  # every kind of defect occurs at this size
     # Duplicates add rows; nothing else changes the counts.
     assert result.record_counts["transactions"] == 10000 + sum(
         1

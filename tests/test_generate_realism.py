@@ -1,4 +1,4 @@
-"""The generator's realism targets (issue #3, SPEC §4), measured on the written files."""
+"""The generator's realism targets (issue #3), measured on the written files."""
 
 from __future__ import annotations
 

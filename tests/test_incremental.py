@@ -157,7 +157,10 @@ def test_batch_discovery_orders_days_and_names_what_is_missing(tmp_path: Path) -
     for day in ("2024-01-10", "2024-01-02", "2024-01-09"):
         write_batch(tmp_path, day, {})
     (tmp_path / "notes").mkdir()  # not a day: ignored
-    (tmp_path / "2024-02-30").mkdir()  # not a date: ignored
+    (tmp_path / "2024-02-30").mkdir()  # meant as a day but not one: refused, never skipped
+    with pytest.raises(InputError, match=r"not named as a valid day YYYY-MM-DD: 2024-02-30/"):
+        discover_batches(tmp_path)
+    (tmp_path / "2024-02-30").rmdir()
     found = discover_batches(tmp_path)
     assert [(b.batch_id, b.business_date.isoformat()) for b in found] == [
         ("2024-01-02", "2024-01-02"),

@@ -133,3 +133,17 @@ def test_lineage_can_be_turned_off(tmp_path: Path, shop: Path) -> None:
     lineage = LineageSettings(enabled=False)
     Pipeline(Settings(data_dir=tmp_path / "data", input_dir=shop, lineage=lineage)).run()
     assert not (tmp_path / "data" / "openlineage.jsonl").exists()
+
+
+def test_postgres_tables_are_named_after_server_and_database_without_the_password(
+    tmp_path: Path,
+) -> None:
+    from cartwheel.orchestration.lineage import LineageEmitter
+
+    url = "postgresql://etl:s3cret@db.shop.example:6543/shop"
+    settings = Settings(data_dir=tmp_path, engine="postgres", database_url=url)
+    dataset = LineageEmitter(Pipeline(settings)).table("warehouse.fact_sales")
+    assert dataset == {
+        "namespace": "postgres://db.shop.example:6543",
+        "name": "shop.warehouse.fact_sales",
+    }

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,8 @@ from cartwheel.generate import generate
 from cartwheel.orchestration import Pipeline, PipelineError
 from cartwheel.orchestration.lock import LockHolder, RunLock
 from cartwheel.orchestration.retry import FatalError, TransientError, is_transient
+from cartwheel.orchestration.steps import STEPS
+from cartwheel.orchestration.steps.context import StepContext, StepOutput
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +53,15 @@ def report(data_dir: Path) -> dict:
 def flaky(monkeypatch: pytest.MonkeyPatch, step: str, error: BaseException, times: int) -> list:
     """Make `step` raise `error` on its first `times` calls, then work; returns call log."""
     calls: list[int] = []
-    original = getattr(Pipeline, step)
+    original = STEPS[step].run
 
-    def patched(self: Pipeline):
+    def patched(context: StepContext) -> StepOutput:
         calls.append(1)
         if len(calls) <= times:
             raise error
-        return original(self)
+        return original(context)
 
-    monkeypatch.setattr(Pipeline, step, patched)
+    monkeypatch.setitem(STEPS, step, replace(STEPS[step], run=patched))
     return calls
 
 

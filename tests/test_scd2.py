@@ -1,4 +1,4 @@
-"""SCD2 history and point-in-time facts on small hand-made daily batches (SPEC §6)."""
+"""SCD2 history and point-in-time facts on small hand-made daily batches."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Warehouse invariants of SPEC §6 as reusable checks, and hand-made daily batches."""
+"""Warehouse invariants as reusable checks, and hand-made daily batches."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def summary_table(results: list[StepResult]) -> Table:
 EXIT_LOCKED = 3  # another run holds the lock (see docs/operations.md)
 
 
-def _run_steps(settings: Settings, steps: list[str]) -> None:
+def _run_selected_steps(settings: Settings, steps: list[str]) -> None:
     """Run some steps under the lock, published like a whole run."""
     pipeline = Pipeline(settings)
     console_logging(logging.WARNING)
@@ -303,31 +303,31 @@ def ingest(
     data_dir: DataDir = None,
 ) -> None:
     """Load raw files into the staging schema (replacing the batch if loaded before)."""
-    _run_steps(_settings(True, input_dir=input_dir, data_dir=data_dir), ["ingest"])
+    _run_selected_steps(_settings(True, input_dir=input_dir, data_dir=data_dir), ["ingest"])
 
 
 @app.command()
 def quality(data_dir: DataDir = None) -> None:
     """Type, cleanse and check every staged row."""
-    _run_steps(_settings(True, data_dir=data_dir), ["quality"])
+    _run_selected_steps(_settings(True, data_dir=data_dir), ["quality"])
 
 
 @app.command()
 def production(data_dir: DataDir = None) -> None:
     """Merge validated rows into the constrained 3NF production schema."""
-    _run_steps(_settings(True, data_dir=data_dir), ["production"])
+    _run_selected_steps(_settings(True, data_dir=data_dir), ["production"])
 
 
 @app.command()
 def warehouse(data_dir: DataDir = None) -> None:
     """Build the star schema: dimensions, fact_sales and aggregates."""
-    _run_steps(_settings(True, data_dir=data_dir), ["warehouse"])
+    _run_selected_steps(_settings(True, data_dir=data_dir), ["warehouse"])
 
 
 @app.command()
 def analytics(data_dir: DataDir = None) -> None:
     """Write the ten analytics CSVs and analytics_summary.json."""
-    _run_steps(_settings(True, data_dir=data_dir), ["analytics"])
+    _run_selected_steps(_settings(True, data_dir=data_dir), ["analytics"])
 
 
 @app.command()
@@ -339,7 +339,7 @@ def dashboard(
 ) -> None:
     """Rebuild dashboard.html and dashboard_metadata.json from the warehouse."""
     settings = _settings(True, data_dir=data_dir)
-    _run_steps(settings, ["dashboard"])
+    _run_selected_steps(settings, ["dashboard"])
     path = (settings.data_dir / "dashboard.html").resolve()
     console.print(plain(f"dashboard: {path}"))
     if open_browser and not webbrowser.open(path.as_uri()):

@@ -35,7 +35,7 @@ def config_file() -> Path:
 
 
 class MonitorSettings(BaseModel):
-    """Thresholds of `cartwheel monitor` (SPEC §7)."""
+    """Thresholds of `cartwheel monitor`."""
 
     max_run_age_hours: float = Field(25.0, gt=0, description="Last successful run within.")
     max_freshness_lag_hours: float = Field(24.0, gt=0, description="Newest load within.")
@@ -156,9 +156,9 @@ class Settings(BaseSettings):
         description="Per check id (quality/checks.yaml), `warn` and/or `error` in % of rows.",
     )
     forecast_days: int = Field(
-        90, ge=1, le=730, description="Days ahead in forecast_revenue.csv (needs the extra)."
+        90, ge=0, le=730, description="Days ahead in forecast_revenue.csv; 0 = no forecast."
     )
-    # Operations (SPEC §7): retries, lock, schedule, retention, monitoring.
+    # Operations: retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")
     retry_backoff_seconds: float = Field(
         1.0, ge=0, description="Wait before the first retry; doubles each time (1, 2, 4 s)."

@@ -94,7 +94,7 @@ PRIMARY_KEYS: dict[str, str] = {
 }
 LINEAGE_COLUMNS: tuple[str, ...] = ("loaded_at", "batch_id", "source_file", "source_line")
 
-# Keys of the warehouse tables (SPEC §6), for engines that have indexes: the surrogate
+# Keys of the warehouse tables, for engines that have indexes: the surrogate
 # (or natural) primary key, then the indexed columns — each foreign key of fact_sales and
 # each dimension's business key.
 WAREHOUSE_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {

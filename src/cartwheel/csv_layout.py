@@ -20,7 +20,7 @@ SCAN_CHUNK_BYTES = 1 << 24
 
 @dataclass
 class CsvLayout:
-    encoding: str  # a name DuckDB's read_csv accepts: utf-8, utf-16 or latin-1
+    encoding: str  # utf-8, utf-16 (little-endian), utf-16-be or windows-1252
     new_line: str  # '\n' or '\r\n' (the header's line ending)
     header: list[str] = field(default_factory=list)  # lower-cased, trimmed names
     empty: bool = False  # no bytes at all (or only a byte-order mark)
@@ -33,8 +33,19 @@ class CsvLayout:
         return [name for name in self.header if name not in columns]
 
 
+# The bytes Windows-1252 reads differently from Latin-1 (0x80-0x9f: € ‚ ƒ „ … “ ” ‘ ’ – —);
+# the five it leaves undefined keep their Latin-1 meaning (control characters).
+_WINDOWS_1252 = {
+    byte: char
+    for byte in range(0x80, 0xA0)
+    if (char := bytes([byte]).decode("cp1252", errors="ignore"))
+}
+
+
 def _encoding(sample: bytes) -> str:
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if sample.startswith(b"\xfe\xff"):
+        return "utf-16-be"
+    if sample.startswith(b"\xff\xfe"):
         return "utf-16"
     try:
         sample.decode("utf-8")
@@ -47,7 +58,22 @@ def _encoding(sample: bytes) -> str:
     # file is a single-byte export (Latin-1 / Windows-1252); otherwise it is UTF-8 with a
     # few corrupt rows, which the loader quarantines one by one.
     text = sample.decode("utf-8", errors="replace")
-    return "utf-8" if any(ord(ch) > 127 and ch != "\ufffd" for ch in text) else "latin-1"
+    return "utf-8" if any(ord(ch) > 127 and ch != "\ufffd" for ch in text) else "windows-1252"
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """The text of a raw file's bytes in one of the encodings `inspect_csv` names."""
+    if encoding == "windows-1252":
+        return data.decode("latin-1").translate(_WINDOWS_1252)
+    return data.decode("utf-16" if encoding.startswith("utf-16") else encoding, errors="replace")
+
+
+def readable_copy(path: Path, encoding: str, folder: Path) -> Path:
+    """`path` as UTF-8 in `folder`, for the encodings DuckDB's reader lacks (UTF-16
+    big-endian, Windows-1252): the same lines, so line numbers stay those of `path`."""
+    copy = folder / path.name
+    copy.write_text(decode(path.read_bytes(), encoding).lstrip("\ufeff"), encoding="utf-8")
+    return copy
 
 
 def inspect_csv(path: Path) -> CsvLayout:
@@ -60,8 +86,7 @@ def inspect_csv(path: Path) -> CsvLayout:
     except OSError as error:
         raise SourceError(f"{path}: cannot be read ({error.strerror or error})") from error
     encoding = _encoding(sample)
-    text = sample.decode("utf-16" if encoding == "utf-16" else encoding, errors="replace")
-    text = text.lstrip("\ufeff")
+    text = decode(sample, encoding).lstrip("\ufeff")
     if not text.strip():
         return CsvLayout(encoding, "\n", [], empty=True)
     first_line, _, _ = text.partition("\n")
@@ -116,7 +141,7 @@ def blank_lines(path: Path, encoding: str) -> list[tuple[int, int]]:
     rejected records; the record number is the line minus the line breaks inside quoted
     values before it. Called when `scan_line_breaks` found an empty line.
     """
-    if encoding == "utf-16":
+    if encoding.startswith("utf-16"):
         return []
     data = np.fromfile(path, dtype=np.uint8)
     newlines = np.flatnonzero(data == 10)

@@ -1,4 +1,4 @@
-"""Write the JSON reports of SPEC §7 into the data folder."""
+"""Write the JSON reports of a run into the data folder."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from typing import Any
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A naive UTC moment (as the run history keeps them) in ISO 8601 with its zone."""
+    return None if moment is None else moment.isoformat(timespec="milliseconds") + "+00:00"
 
 
 def write_report(data_dir: Path, name: str, content: dict[str, Any]) -> Path:

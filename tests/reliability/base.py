@@ -62,3 +62,29 @@ def write_base(folder: Path, files: dict[str, bytes] | None = None) -> Path:
         data = (files or {}).get(entity)
         (folder / f"{entity}.csv").write_bytes(csv_bytes(entity) if data is None else data)
     return folder
+
+
+def write_days(folder: Path) -> Path:
+    """The base set as three daily batches: day one brings the catalogue, the customers and
+    two orders; day two two more orders and a changed address (an SCD2 version); day
+    three the last order."""
+    txns, items = ROWS["transactions"], ROWS["transaction_items"]
+    moved = ROWS["customers"][1].replace("Austin,TX", "Dallas,TX")
+    days = {
+        "2024-01-12": {"transactions": txns[:2], "transaction_items": items[:3]},
+        "2024-01-13": {
+            "customers": [moved],
+            "products": [],
+            "transactions": txns[2:4],
+            "transaction_items": items[3:5],
+        },
+        "2024-01-14": {
+            "customers": [],
+            "products": [],
+            "transactions": txns[4:],
+            "transaction_items": items[5:],
+        },
+    }
+    for day, rows in days.items():
+        write_base(folder / day, {entity: csv_bytes(entity, r) for entity, r in rows.items()})
+    return folder

@@ -38,3 +38,12 @@ def cartwheel(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
         return Outcome(code, captured.out, captured.err)
 
     return invoke
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's reporter
+    """The corpus tally (`make selfcheck` shows it to a user), when corpus cases ran."""
+    from tests.reliability.tally import TALLY
+
+    if TALLY.cases:
+        for line in TALLY.lines():
+            terminalreporter.write_line(line)

@@ -14,7 +14,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from cartwheel.engines import Engine
+from cartwheel.sqlfiles import sql_text
 
 FORECAST_FILE = "forecast_revenue.csv"
 TOTAL = "All"
@@ -57,7 +57,7 @@ class DailySeries:
 
 def daily_revenue(engine: Engine) -> DailySeries | None:
     """The daily series from one group-by; None when there are no sales."""
-    sql = (resources.files("cartwheel.analytics") / "sql" / "daily_revenue.sql").read_text()
+    sql = sql_text("analytics/sql/daily_revenue.sql")
     table = engine.query_arrow(engine.translate(sql))
     if table.num_rows == 0:
         return None
@@ -138,6 +138,8 @@ def _import_seconds() -> float:
 
 def revenue_forecast(engine: Engine, horizon: int) -> tuple[pa.Table | None, dict[str, Any]]:
     """The forecast table (None when none is made) and the summary's `forecast_backtest`."""
+    if horizon == 0:
+        return None, {"status": "off", "message": "forecast_days is 0: no forecast"}
     series = daily_revenue(engine)
     history_days = 0 if series is None else series.days
     backtest: dict[str, Any] = {

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import pyarrow as pa
 
 from cartwheel.engines import Engine
+from cartwheel.sqlfiles import sql_text
 
 # Caps that keep the embedded data bounded for shops with long tails.
 LIMITS = {
@@ -50,7 +50,7 @@ TEMPORARY_TABLES = {"dashboard_lines": "_lines", "dashboard_customers": "_custom
 
 
 def _sql(name: str, engine: Engine) -> str:
-    sql = (resources.files("cartwheel.dashboard") / "sql" / f"{name}.sql").read_text()
+    sql = sql_text(f"dashboard/sql/{name}.sql")
     for key, value in LIMITS.items():
         sql = sql.replace("{{ " + key + " }}", str(int(value)))
     return engine.translate(sql)

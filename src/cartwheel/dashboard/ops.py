@@ -10,7 +10,7 @@ from typing import Any
 
 from cartwheel.engines import Engine
 
-# The quality report's check groups, named by SPEC §6's six dimensions.
+# The quality report's check groups, named by the six quality dimensions.
 CHECK_GROUPS = {
     "null_checks": "completeness",
     "duplicate_checks": "uniqueness",

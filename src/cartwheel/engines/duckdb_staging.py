@@ -14,18 +14,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cartwheel.contract import MANDATORY_COLUMNS
 from cartwheel.csv_layout import (
     CsvLayout,
     blank_lines,
     inspect_csv,
+    readable_copy,
     scan_line_breaks,
     with_uniform_line_breaks,
 )
 from cartwheel.errors import SourceError
 from cartwheel.sqltext import check_identifier, string_literal
+
+# Encodings DuckDB's CSV reader does not know: such a file is read from a UTF-8 copy.
+TRANSCODED = ("utf-16-be", "windows-1252")
 
 READ = "staging_read"
 #: The rejected records of the last `stage_file`, as rows of `ops.quarantine`.
@@ -42,6 +48,7 @@ REJECT_REASONS = {
     "INVALID UNICODE": "invalid_encoding",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
     "CONTROL CHARACTER": "control_character",
+    "UNACCOUNTED": "unaccounted_line",  # found by the line count, not by the reader
 }
 
 
@@ -243,6 +250,57 @@ def _recover_swallowed(
             _exec(con, f"drop table {sub}_bad")
 
 
+def _physical_lines(path: Path, encoding: str) -> tuple[np.ndarray, bytes]:
+    """Whether each physical line (index 0 = line 1) is empty, counted from the bytes alone
+    (line feeds; a trailing CR belongs to its line), and the file's bytes."""
+    raw = path.read_bytes()
+    unit = np.dtype("<u2") if encoding == "utf-16" else np.dtype(np.uint8)
+    data = np.frombuffer(raw[: len(raw) - len(raw) % unit.itemsize], dtype=unit)
+    breaks = np.flatnonzero(data == 10)
+    ends = np.concatenate([breaks, [len(data)]])
+    if len(breaks) and breaks[-1] == len(data) - 1:
+        ends = ends[:-1]  # the file ends with a line feed: no line after it
+    starts = np.concatenate([[0], breaks + 1])[: len(ends)]
+    length = ends - starts
+    carriage = (length > 0) & (data[np.maximum(ends - 1, 0)] == 13)
+    return length - carriage == 0, raw
+
+
+def _hold_unaccounted_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> None:
+    """Count records apart from the parser and reconcile: every physical line after the
+    header that is not empty must belong to a staged or a rejected record (the record's
+    first line plus the line breaks inside it). A line no record claims was swallowed by
+    the reader (an unterminated quote with more than its look-ahead after it); it becomes
+    a rejected record of its own (`unaccounted_line`, with its raw text), so the rows in =
+    staged + rejected equation counts it and nothing is lost without a word."""
+    empty, raw = _physical_lines(path, encoding)
+    claimed = con.execute(
+        f"select source_line, newlines from {READ} union all "
+        f"select source_line, {_newlines('raw_content')} from {READ}_bad"
+    ).fetchnumpy()
+    first = claimed["source_line"].astype(np.int64) - 1
+    last = first + claimed["newlines"].astype(np.int64)
+    depth = np.zeros(len(empty) + 1, dtype=np.int64)
+    np.add.at(depth, np.clip(first, 0, len(empty)), 1)
+    np.add.at(depth, np.clip(last + 1, 0, len(empty)), -1)
+    unclaimed = (np.cumsum(depth[:-1]) == 0) & ~empty
+    unclaimed[:1] = False  # the header
+    lines = np.flatnonzero(unclaimed)
+    if not len(lines):
+        return
+    text = raw.decode("utf-16" if encoding == "utf-16" else "utf-8", errors="replace")
+    content = pc.utf8_rtrim(pa.array(text.split("\n")).take(pa.array(lines)), "\r")
+    con.register(
+        "staging_unaccounted",
+        pa.table({"source_line": pa.array(lines + 1), "raw_content": content}),
+    )
+    con.execute(
+        f"insert into {READ}_bad by name select source_line, raw_content, "
+        "'UNACCOUNTED' as error_type from staging_unaccounted"
+    ).fetchall()
+    con.unregister("staging_unaccounted")
+
+
 def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     """Read a Parquet file into temp table READ; returns its column names (lower case)."""
     con.execute(f"drop table if exists {READ}").fetchall()
@@ -302,14 +360,18 @@ def stage_file(
                     "raw_content varchar, error_type varchar)"
                 ).fetchall()
             else:
-                breaks = scan_line_breaks(source, layout.encoding)
                 with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
+                    readable = source
+                    if layout.encoding in TRANSCODED:
+                        readable = readable_copy(source, layout.encoding, Path(folder))
+                        layout = CsvLayout("utf-8", layout.new_line, list(layout.header))
+                    breaks = scan_line_breaks(readable, layout.encoding)
                     # Mixed line breaks (a line appended on another system) stop DuckDB's
                     # reader: it reads a copy with uniform breaks and the same lines.
-                    readable = (
-                        with_uniform_line_breaks(source, Path(folder)) if breaks.mixed else source
-                    )
+                    if breaks.mixed:
+                        readable = with_uniform_line_breaks(readable, Path(folder))
                     _read_csv(con, readable, layout, empty_lines=breaks.empty_lines)
+                    _hold_unaccounted_lines(con, readable, layout.encoding)
     except SourceError:
         raise
     except (duckdb.Error, OSError) as error:

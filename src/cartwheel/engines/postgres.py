@@ -9,7 +9,7 @@
   `translation.py` (the one list of constructs that need per-engine handling).
 - Steps run in transactions (`transaction()`); `build_table` builds the next version of a
   table and swaps it in within the caller's transaction, then adds the warehouse keys and
-  indexes the SPEC names. A lost connection raises `psycopg.OperationalError`, which the
+  indexes of the data contract. A lost connection raises `psycopg.OperationalError`, which the
   orchestrator retries after `reconnect()`; a constraint violation raises
   `psycopg.errors.IntegrityError`, which it does not.
 """

@@ -17,7 +17,7 @@ handled here, once, for every statement that goes through `Engine.translate`:
 - text columns in DDL → `COLLATE "C"`: byte-wise order like DuckDB, whatever the
   server's locale (ORDER BY ties, row_number() keys).
 - `create table` of a warehouse table named in `contract.WAREHOUSE_KEYS` → with its
-  primary key and followed by `create index if not exists` for the SPEC's indexes
+  primary key and followed by `create index if not exists` for the contract's indexes
   (PostgreSQL only: DuckDB's ART indexes slow its bulk inserts and updates).
 - the date spine → `Engine.date_spine_sql` (a per-engine SELECT, not a rewrite).
 - `create or replace table`, `group by all` → refused with TranslationError: use

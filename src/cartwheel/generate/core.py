@@ -1,4 +1,4 @@
-"""Generate the four raw entities of the contract (SPEC §3, §4).
+"""Generate the four raw entities of the contract.
 
 Two layouts over one history (see world.py):
 - `generate(out_dir, ...)`: the classic one-shot folder — customers and products as they
@@ -232,7 +232,7 @@ def generate(
     defect_rate: float = 0.0,
     profile: Profile | None = None,
 ) -> GenerationResult:
-    """The one-shot layout: the whole history in one folder (SPEC §3 files)."""
+    """The one-shot layout: the whole history in one folder (the contract's files)."""
     began = time.perf_counter()
     profile = _profile(profile, start, end)
     out_dir.mkdir(parents=True, exist_ok=True)

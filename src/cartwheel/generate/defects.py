@@ -1,4 +1,4 @@
-"""Inject the SPEC §4 defects into formatted (all-text) chunks and record each one.
+"""Inject the generator's defects into formatted (all-text) chunks and record each one.
 
 A defect changes the written file only: totals of other rows were computed from the clean
 numbers. Each row gets at most one defect, so a repairable one (padding, case, phone

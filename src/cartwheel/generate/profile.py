@@ -1,6 +1,6 @@
 """The generator profile: every number that shapes the synthetic shop, in one place.
 
-Defaults make the realism targets of SPEC §4 true at scale factor 1 and above (tests in
+Defaults make the realism targets true at scale factor 1 and above (tests in
 tests/test_generate_realism.py check them on the written files). Any field can be
 overridden from configuration (`generator:` in cartwheel.yaml, or `Profile.from_mapping`).
 

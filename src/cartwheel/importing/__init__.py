@@ -1,4 +1,4 @@
-"""Import a shop's own order-line export into the four raw entity files (SPEC §5)."""
+"""Import a shop's own order-line export into the four raw entity files."""
 
 from cartwheel.importing.importer import ImportInputError, ImportResult, import_export
 from cartwheel.importing.mapping import (

@@ -23,6 +23,9 @@ from cartwheel.engines import Engine
 from cartwheel.ingest.loader import InputError, find_raw_files
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A name meant as a date (2024-1-3, 2024_01_03, 20240103, 2024-02-30): never skipped
+# silently — a folder like that, or any folder holding raw files, must be a valid day.
+_DATE_LIKE = re.compile(r"^\d{4}[-_.]?\d{1,2}[-_.]?\d{1,2}$")
 
 PROCESSED_BATCHES_DDL = """
 create table if not exists ops.processed_batches (
@@ -69,11 +72,18 @@ def discover_batches(input_dir: Path) -> list[Batch]:
     if _has_raw_files(input_dir):
         find_raw_files(input_dir)  # all four present, or a message naming the missing ones
         return [Batch(input_dir.name, input_dir, None)]
-    days = sorted(
-        (day, child)
-        for child in input_dir.iterdir()
-        if child.is_dir() and (day := _day(child.name)) is not None
+    folders = [child for child in input_dir.iterdir() if child.is_dir()]
+    days = sorted((day, child) for child in folders if (day := _day(child.name)) is not None)
+    misnamed = sorted(
+        f"{child.name}/"
+        for child in folders
+        if _day(child.name) is None and (_DATE_LIKE.match(child.name) or _has_raw_files(child))
     )
+    if misnamed:
+        raise InputError(
+            f"{input_dir}: batch folder(s) not named as a valid day YYYY-MM-DD: "
+            f"{', '.join(misnamed)} (rename them; nothing was loaded)"
+        )
     if not days:
         missing = ", ".join(f"{entity}.csv" for entity in ENTITIES)
         raise InputError(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
-from importlib import resources
 
 from cartwheel.engines.base import SCHEMAS, Engine
+from cartwheel.sqlfiles import sql_folder
 
 DATE_SPINE = "{{ date_spine }}"
 _REFERENCE = re.compile(r"\b(" + "|".join(SCHEMAS) + r")\.([a-z_][a-z0-9_]*)\b")
@@ -30,11 +30,9 @@ class Model:
 
 def load_models(layer: str) -> list[Model]:
     """The models of one layer, each after the models of that layer it reads."""
-    folder = resources.files("cartwheel") / "models" / layer
     models = {
-        f"{layer}.{entry.name[:-4]}": Model(layer, entry.name[:-4], entry.read_text())
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql")
+        f"{layer}.{name}": Model(layer, name, sql)
+        for name, sql in sql_folder(f"models/{layer}").items()
     }
     graph = {name: model.references & models.keys() - {name} for name, model in models.items()}
     return [models[name] for name in TopologicalSorter(graph).static_order()]

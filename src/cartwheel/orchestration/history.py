@@ -110,7 +110,7 @@ class RunRecord:
     attempts: list[StepAttempt] = field(default_factory=list)
 
 
-def create_tables(engine: Engine) -> None:
+def create_history_tables(engine: Engine) -> None:
     engine.execute("create schema if not exists ops")
     for statement in DDL:
         engine.execute(engine.translate(statement))  # `double` is not PostgreSQL
@@ -118,7 +118,7 @@ def create_tables(engine: Engine) -> None:
 
 def record(engine: Engine, run: RunRecord) -> None:
     """Write one run and its step attempts (replacing rows of the same run id)."""
-    create_tables(engine)
+    create_history_tables(engine)
     run_row = asdict(run)
     with engine.transaction():
         engine.execute("delete from ops.step_runs where run_id = ?", [run.run_id])

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cartwheel import __version__
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import engine_class
+from cartwheel.orchestration.steps import STEPS
 
 if TYPE_CHECKING:
     from cartwheel.orchestration.pipeline import Pipeline
@@ -36,33 +37,6 @@ PARENT_FACET = f"{FACETS}/1-1-0/ParentRunFacet.json#/$defs/ParentRunFacet"
 ERROR_FACET = f"{FACETS}/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet"
 
 log = logging.getLogger("cartwheel.lineage")
-
-STAGING = tuple(f"staging.{entity}" for entity in ENTITIES)
-PRODUCTION = tuple(f"production.{entity}" for entity in ENTITIES)
-WAREHOUSE = tuple(
-    f"warehouse.{table}"
-    for table in (
-        "dim_date",
-        "dim_customers",
-        "dim_products",
-        "dim_payment_method",
-        "fact_sales",
-        "agg_daily_sales",
-        "agg_product_performance",
-        "agg_customer_metrics",
-    )
-)
-QUALITY = ("ops.quality_results", "ops.quarantine")
-#: Tables each step reads and writes (raw and published files are found at event time).
-STEP_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "generate": ((), ()),
-    "ingest": ((), STAGING),
-    "quality": (STAGING, QUALITY),
-    "production": (STAGING, PRODUCTION),
-    "warehouse": (PRODUCTION, WAREHOUSE),
-    "analytics": (WAREHOUSE, ()),
-    "dashboard": (WAREHOUSE + QUALITY, ()),
-}
 
 
 def now() -> str:
@@ -112,16 +86,16 @@ class LineageEmitter(logging.Handler):
         return [self.file(data / path.relative_to(work)) for path in sorted(folder.glob(pattern))]
 
     def datasets(self, step: str, finished: bool) -> tuple[list[dict], list[dict]]:
-        reads, writes = STEP_TABLES.get(step, ((), ()))
-        inputs = [self.table(name) for name in reads]
-        outputs = [self.table(name) for name in writes]
+        declared = STEPS.get(step)
+        inputs = [self.table(name) for name in (declared.reads if declared else ())]
+        outputs = [self.table(name) for name in (declared.writes if declared else ())]
         p = self.pipeline
         if step == "generate" and finished:
             outputs += self.raw_files(p.settings.raw_dir)
         elif step == "ingest":
-            inputs += self.raw_files(p.batch.folder if p.batch is not None else p.input_dir)
+            inputs += self.raw_files(p.context.batch_folder)
         elif step == "analytics" and finished:
-            outputs += self.published_files(p.analytics_dir, "*")
+            outputs += self.published_files(p.context.analytics_dir, "*")
         elif step == "dashboard" and finished:
             outputs += self.published_files(p.output_dir, "dashboard*")
         return inputs, outputs

@@ -1,4 +1,4 @@
-"""`cartwheel monitor`: five health checks on the published warehouse (SPEC §7).
+"""`cartwheel monitor`: five health checks on the published warehouse.
 
 Each check returns a status (`ok`, `warning`, `critical`) and its measurements; every
 non-ok check raises one alert. The health score is 100 minus 40 per critical alert and

@@ -1,7 +1,7 @@
 """`cartwheel schedule`: run the pipeline on a cron schedule, then apply retention.
 
 A run that finds the lock held is skipped (the next fire time comes round anyway).
-Retention (SPEC §7) deletes raw/staging files and logs older than `retention_days`,
+Retention deletes raw/staging files and logs older than `retention_days`,
 never a file whose name contains `summary`, `report` or `metadata`, nor one from today.
 """
 

@@ -14,7 +14,6 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 from cartwheel import progress
 from cartwheel.contract import ENTITIES, PRIMARY_KEYS
@@ -22,6 +21,7 @@ from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 from cartwheel.production.integrity import verify
+from cartwheel.sqlfiles import sql_statements
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
 LATEST_VERSION = {"customers": "customer_history", "products": "product_history"}
@@ -35,13 +35,8 @@ class TableMerge:
     output: int
 
 
-def _statements(file_name: str) -> list[str]:
-    text = (resources.files("cartwheel") / "production" / file_name).read_text()
-    return [statement for statement in text.split(";") if statement.strip()]
-
-
-def create_tables(engine: Engine) -> None:
-    for statement in _statements("ddl.sql"):
+def create_production_tables(engine: Engine) -> None:
+    for statement in sql_statements("production/ddl.sql"):
         engine.execute(engine.translate(statement))
 
 
@@ -57,7 +52,7 @@ def add_keys(engine: Engine) -> None:
             "select conname from pg_constraint where connamespace = 'production'::regnamespace"
         )
     }
-    for statement in _statements("keys.sql"):
+    for statement in sql_statements("production/keys.sql"):
         name = _CONSTRAINT_NAME.search(statement)
         if name is None or name.group(1) not in existing:
             engine.execute(statement)
@@ -125,7 +120,7 @@ def _record_history(engine: Engine, table: str, columns: list[str], day: date) -
 def load_production(engine: Engine) -> list[TableMerge]:
     """Build the incoming rows of each table from its model and merge them in."""
     engine.create_schemas()
-    create_tables(engine)
+    create_production_tables(engine)
     models = {model.name: model for model in load_models("production")}
     day = business_date(engine)
     merges = []

@@ -26,7 +26,7 @@ from cartwheel.quality.quarantine import quarantine_counts, record_rejects
 from cartwheel.quality.validate import validate
 from cartwheel.reports import now_iso
 
-# SPEC §7 report keys for the six dimensions.
+# The quality report's keys for the six dimensions (docs/contract.md).
 REPORT_KEYS = {
     "completeness": "null_checks",
     "uniqueness": "duplicate_checks",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cartwheel.engines import Engine
 from cartwheel.ingest.quarantine_table import ensure_quarantine
 from cartwheel.models import build_layer
-from cartwheel.production.loader import create_tables
+from cartwheel.production.loader import create_production_tables
 
 
 def validate(engine: Engine) -> dict[str, int]:
@@ -16,7 +16,7 @@ def validate(engine: Engine) -> dict[str, int]:
     quarantine by earlier runs are examined again, so ops.quarantine must exist too.
     """
     engine.create_schemas()
-    create_tables(engine)
+    create_production_tables(engine)
     ensure_quarantine(engine)
     with engine.transaction():
         return build_layer(engine, "staging")

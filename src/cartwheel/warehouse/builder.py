@@ -3,11 +3,10 @@ and aggregates maintained incrementally (work in proportion to the batch)."""
 
 from __future__ import annotations
 
-from importlib import resources
-
 from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
+from cartwheel.sqlfiles import sql_statements
 from cartwheel.warehouse.aggregates import update_aggregates
 from cartwheel.warehouse.dimensions import DIMENSIONS, update_dimension
 from cartwheel.warehouse.facts import insert_new_facts, repoint_facts
@@ -24,17 +23,15 @@ TABLES = (
 )
 
 
-def create_tables(engine: Engine) -> None:
-    ddl = (resources.files("cartwheel") / "warehouse" / "ddl.sql").read_text()
-    for statement in ddl.split(";"):
-        if statement.strip():
-            engine.execute(engine.translate(statement))
+def create_warehouse_tables(engine: Engine) -> None:
+    for statement in sql_statements("warehouse/ddl.sql"):
+        engine.execute(engine.translate(statement))
 
 
 def build_warehouse(engine: Engine) -> dict[str, int]:
     """Bring the warehouse up to date with the batch in `ops.run_batches`; rows per table."""
     engine.create_schemas()
-    create_tables(engine)
+    create_warehouse_tables(engine)
     day = business_date(engine)
     with engine.transaction():
         # Small dimensions with natural or fixed keys: rebuilt from their models.

@@ -74,14 +74,21 @@ checked as (
             when product_name is null then 'missing_product_name'
             -- The category is optional (NULL, shown as unknown) like every other attribute.
             when raw_price is null then 'missing_price'
-            when price is null then 'unparseable_price'
+            -- Strictly written numbers only (no 1_000, 1e3, 0x10), never rounded away.
+            when price is null or not regexp_matches(raw_price, '^[+-]?[0-9]*[.]?[0-9]+$')
+                then 'unparseable_price'
+            when price <> try_cast(raw_price as decimal(38, 10)) then 'invalid_price'
             when price <= 0 then 'non_positive_price'
             -- Cost and stock are optional; present, they must parse and lie in range.
-            when raw_cost is not null and cost is null then 'unparseable_cost'
+            when raw_cost is not null
+                and (cost is null or not regexp_matches(raw_cost, '^[+-]?[0-9]*[.]?[0-9]+$'))
+                then 'unparseable_cost'
+            when cost <> try_cast(raw_cost as decimal(38, 10)) then 'invalid_cost'
             when cost < 0 then 'negative_cost'
             when cost >= price then 'cost_not_below_price'
-            when raw_stock_quantity is not null and stock_quantity is null
-                then 'unparseable_stock_quantity'
+            when raw_stock_quantity is not null and (
+                stock_quantity is null or not regexp_matches(raw_stock_quantity, '^[+-]?[0-9]+$')
+            ) then 'unparseable_stock_quantity'
             when stock_quantity < 0 then 'negative_stock_quantity'
         end as reject_reason,
         case when category <> raw_category then 1 else 0 end as repaired_spelling

@@ -76,22 +76,38 @@ checked as (
             when cleansed.product_id is null then 'missing_product_id'
             when cleansed.raw_quantity is null or cleansed.raw_quantity = ''
                 then 'missing_quantity'
-            when cleansed.quantity is null then 'unparseable_quantity'
+            -- Strictly written numbers only: 2.5, 0x10, 1e2 or 1_000 are not read as some
+            -- other number; more decimals than the column keeps are not rounded away.
+            when cleansed.quantity is null
+                or not regexp_matches(cleansed.raw_quantity, '^[+-]?[0-9]+$')
+                then 'unparseable_quantity'
             when cleansed.quantity < 1 then 'non_positive_quantity'
             when cleansed.raw_unit_price is null or cleansed.raw_unit_price = ''
                 then 'missing_unit_price'
-            when cleansed.unit_price is null then 'unparseable_unit_price'
+            when cleansed.unit_price is null
+                or not regexp_matches(cleansed.raw_unit_price, '^[+-]?[0-9]*[.]?[0-9]+$')
+                then 'unparseable_unit_price'
+            when cleansed.unit_price <> try_cast(cleansed.raw_unit_price as decimal(38, 10))
+                then 'invalid_unit_price'
             when cleansed.unit_price <= 0 then 'non_positive_unit_price'
             when cleansed.raw_discount_percentage is null or cleansed.raw_discount_percentage = ''
                 then 'missing_discount_percentage'
-            when cleansed.discount_percentage is null then 'unparseable_discount_percentage'
+            when cleansed.discount_percentage is null or not regexp_matches(
+                cleansed.raw_discount_percentage, '^[+-]?[0-9]*[.]?[0-9]+$'
+            )
+                then 'unparseable_discount_percentage'
+            when cleansed.discount_percentage
+                <> try_cast(cleansed.raw_discount_percentage as decimal(38, 10))
+                then 'invalid_discount_percentage'
             when cleansed.discount_percentage < 0 or cleansed.discount_percentage > 100
                 then 'discount_out_of_range'
             -- line_total is recomputed (a wrong one is repaired), but a missing or
             -- unreadable one means the row itself is damaged.
             when cleansed.raw_line_total_text is null or cleansed.raw_line_total_text = ''
                 then 'missing_line_total'
-            when cleansed.raw_line_total is null then 'unparseable_line_total'
+            when cleansed.raw_line_total is null
+                or not regexp_matches(cleansed.raw_line_total_text, '^[+-]?[0-9]*[.]?[0-9]+$')
+                then 'unparseable_line_total'
             when valid_products.product_id is null and held_products.product_id is not null
                 then 'product_rejected'
             when valid_products.product_id is null then 'orphan_product_id'

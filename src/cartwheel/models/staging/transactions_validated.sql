@@ -52,6 +52,16 @@ held_customers as (
     where entity = 'customers' and released_at is null and record_key is not null
 ),
 
+stored_earlier as (
+    -- Ids an earlier batch already stored: transactions are append-only, so a row that
+    -- re-sends one is quarantined (it is neither stored nor counted as promoted).
+    select transaction_id from production.transactions
+    where transaction_id in (
+        select trim(transaction_id) from staging.transactions
+        where batch_id not in (select batch_id from ops.run_batches)
+    )
+),
+
 item_lines as (
     select * from staging.transaction_items_validated_lines
     where not is_duplicate
@@ -64,6 +74,16 @@ item_status as (
         sum(case when reject_reason is null then 0 else 1 end) as rejected_items
     from item_lines
     group by transaction_id
+),
+
+unparsed_item_lines as (
+    -- Item lines of this run's batches that the reader could not parse (quarantined at
+    -- ingest): their fields are unknown, so an order is held back when one of them names
+    -- its id as a whole field (an order is never promoted without a line of its own).
+    select ',' || replace(raw_content, '"', '') || ',' as fields
+    from ops.quarantine
+    where entity = 'transaction_items' and stage = 'ingest' and released_at is null
+        and batch_id in (select batch_id from ops.run_batches)
 ),
 
 trimmed as (
@@ -139,7 +159,12 @@ checked as (
                 then 'invalid_transaction_id'
             when cleansed.customer_id is null then 'missing_customer_id'
             when cleansed.raw_transaction_date is null then 'missing_transaction_date'
-            when cleansed.transaction_date is null then 'unparseable_transaction_date'
+            -- A date is YYYY-MM-DD (no epoch, infinity, time or time-zone offset dropped)
+            -- within the sane window: 1900-01-01 up to today (future dates just below).
+            when cleansed.transaction_date is null
+                or not regexp_matches(cleansed.raw_transaction_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
+                then 'unparseable_transaction_date'
+            when cleansed.transaction_date < date '1900-01-01' then 'invalid_transaction_date'
             when cleansed.transaction_date > current_date then 'future_transaction_date'
             -- The time and the payment method are optional; a time present is HH:MM:SS.
             when not regexp_matches(
@@ -148,7 +173,9 @@ checked as (
             -- total_amount is reconciled with the items (a wrong one is repaired), but a
             -- missing or unreadable one means the row itself is damaged.
             when cleansed.raw_total_amount_text is null then 'missing_total_amount'
-            when cleansed.raw_total_amount is null then 'unparseable_total_amount'
+            when cleansed.raw_total_amount is null
+                or not regexp_matches(cleansed.raw_total_amount_text, '^[+-]?[0-9]*[.]?[0-9]+$')
+                then 'unparseable_total_amount'
             when valid_customers.customer_id is null and held_customers.customer_id is not null
                 then 'customer_rejected'
             when valid_customers.customer_id is null then 'orphan_customer_id'
@@ -156,6 +183,11 @@ checked as (
                 then 'transaction_before_registration'
             when item_status.transaction_id is null then 'no_items'
             when item_status.rejected_items > 0 then 'rejected_items'
+            when exists (
+                select 1 from unparsed_item_lines
+                where position(',' || cleansed.transaction_id || ',' in fields) > 0
+            ) then 'rejected_items'
+            when stored_earlier.transaction_id is not null then 'duplicate_of_earlier_batch'
         end as reject_reason,
         case when cleansed.payment_method <> cleansed.raw_payment_method then 1 else 0 end
             as repaired_spelling
@@ -163,6 +195,7 @@ checked as (
     left join valid_customers on cleansed.customer_id = valid_customers.customer_id
     left join item_status on cleansed.transaction_id = item_status.transaction_id
     left join held_customers on cleansed.customer_id = held_customers.customer_id
+    left join stored_earlier on cleansed.transaction_id = stored_earlier.transaction_id
 ),
 
 deduplicated as (

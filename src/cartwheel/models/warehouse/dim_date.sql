@@ -1,11 +1,12 @@
--- One row per calendar day over the whole data range (registrations and sales).
+-- One row per calendar day over the sales range (the registrations' range while nothing
+-- is sold yet): one customer registered decades ago does not make a century of days.
 with date_bounds as (
     select
-        least(
+        coalesce(
             (select min(transaction_date) from production.transactions),
             (select min(registration_date) from production.customers)
         ) as min_date,
-        greatest(
+        coalesce(
             (select max(transaction_date) from production.transactions),
             (select max(registration_date) from production.customers)
         ) as max_date
