@@ -10,17 +10,17 @@ run wins); the table and the SVG chart in docs/performance.md (between its ladde
 markers) and docs/performance-ladder.svg are written from that file, so every number in
 them is one a run produced.
 
-Per step, RSS is sampled from /proc every 50 ms and attributed to the step the run's
-JSON-lines log says is running. The floor of a step is what bare DuckDB needs for the
+Per step, RSS and CPU time are sampled from /proc every 50 ms and attributed to the step
+the run's JSON-lines log says is running. The floor of a step is what bare DuckDB needs for the
 same reads and writes, in a fresh database file, in this process:
   ingest      read the four raw files into tables
-  quality     one pass over each table (nulls, distinct keys)
+  quality     each table written again with a copy rank per key (the validated rows)
   production  write each table again, typed
   warehouse   join the lines to orders, products and customers into one wide table
   analytics   the ten reports' group-bys, each written to a CSV file
 The run's own floor is the sum of these (the generator's is its files' write: see
-bench_generate.py). CPU seconds (user + system) are given too: on a shared machine they
-move less than wall time.
+bench_generate.py). CPU seconds (user + system, all threads) of the run and of the floor
+are given too: on a shared machine they move less than wall time.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,7 @@ DOC = ROOT / "docs" / "performance.md"
 CHART = ROOT / "docs" / "performance-ladder.svg"
 START, END = "<!-- ladder:start -->", "<!-- ladder:end -->"
 CARTWHEEL = [sys.executable, "-m", "cartwheel.cli"]
-STEPS = ("ingest", "quality", "production", "warehouse", "analytics", "dashboard")
+READ_FACTS = ("analytics", "dashboard")
 
 
 def _rss_mb(pid: int) -> float:
@@ -54,6 +55,15 @@ def _rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU of a process so far, in clock ticks (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def _current_step(log_dir: Path, known: set[Path], state: dict) -> None:
@@ -79,6 +89,8 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
     known = set(log_dir.glob("*.jsonl")) if log_dir and log_dir.exists() else set()
     state: dict = {"step": "start"}
     peaks: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    ticks, tick_seconds = 0, 1 / os.sysconf("SC_CLK_TCK")
     began = time.perf_counter()
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen([*CARTWHEEL, *args], stdout=subprocess.DEVNULL, stderr=stderr)
@@ -88,8 +100,11 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
                 break
             if log_dir is not None:
                 _current_step(log_dir, known, state)
-            rss = _rss_mb(process.pid)
-            peaks[state["step"]] = max(peaks.get(state["step"], 0.0), rss)
+            step = state["step"]
+            rss, now = _rss_mb(process.pid), _cpu_ticks(process.pid) or ticks
+            peaks[step] = max(peaks.get(step, 0.0), rss)
+            cpu[step] = cpu.get(step, 0.0) + (now - ticks) * tick_seconds
+            ticks = now
             time.sleep(0.05)
         wall = time.perf_counter() - began
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -102,6 +117,7 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
         "cpu": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "step_peak_rss_mb": peaks,
+        "step_cpu": cpu,
     }
 
 
@@ -145,6 +161,11 @@ KEYS = {
 }
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def floor(raw: Path, work: Path, memory_limit: str | None) -> dict[str, float]:
     """Seconds per step of bare DuckDB doing each step's reads and writes."""
     db = work / "floor.duckdb"
@@ -155,10 +176,11 @@ def floor(raw: Path, work: Path, memory_limit: str | None) -> dict[str, float]:
     seconds: dict[str, float] = {}
 
     def timed(step: str, statements: list[str]) -> None:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), _cpu_seconds()
         for sql in statements:
             con.execute(sql).fetchall()
         seconds[step] = time.perf_counter() - began
+        seconds["cpu"] = seconds.get("cpu", 0.0) + _cpu_seconds() - cpu
 
     timed(
         "ingest",
@@ -167,7 +189,8 @@ def floor(raw: Path, work: Path, memory_limit: str | None) -> dict[str, float]:
     timed(
         "quality",
         [
-            f"select count(*), count(distinct {key}), count(*) - count({key}) from raw_{e}"
+            f"create table valid_{e} as select *, row_number() over "
+            f"(partition by {key} order by {key}) as copy_rank from raw_{e}"
             for e, key in KEYS.items()
         ],
     )
@@ -212,6 +235,7 @@ def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Pat
                 "seconds": step["duration_seconds"],
                 "rows": step["records_processed"],
                 "peak_rss_mb": ran["step_peak_rss_mb"].get(name),
+                "cpu": ran["step_cpu"].get(name),
             }
             for name, step in report["steps_executed"].items()
         }
@@ -241,36 +265,47 @@ def _rate(rows: float, seconds: float) -> str:
     return f"{rows / seconds:,.0f}" if seconds else "–"
 
 
+def _cpu_cell(step: dict) -> str:
+    return f"{step['cpu']:.1f}" if step.get("cpu") is not None else ""
+
+
+def _floor_wall(rung: dict) -> float:
+    return sum(seconds for step, seconds in rung["floor"].items() if step != "cpu")
+
+
 def table(rungs: list[dict]) -> str:
     """Markdown: one block of rows per scale factor."""
     lines = [
-        "| SF | step | rows | seconds | rows/s | peak RSS MB | floor s | × floor |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| SF | step | rows | seconds | rows/s | peak RSS MB | floor s | × floor | CPU s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rung in rungs:
         sf = f"{rung['scale']:g}"
         gen = rung["generate"]
         lines.append(
             f"| {sf} | generate | {rung['raw_rows']:,} | {gen['wall']:.2f} | "
-            f"{_rate(rung['raw_rows'], gen['wall'])} | {gen['peak_rss_mb']:,.0f} | | |"
+            f"{_rate(rung['raw_rows'], gen['wall'])} | {gen['peak_rss_mb']:,.0f} | | | "
+            f"{gen['cpu']:.1f} |"
         )
         for name, step in rung["steps"].items():
+            # analytics and dashboard count queries and visuals: their rate is fact rows read
+            rows = rung["items"] if name in READ_FACTS else step["rows"]
             floor_s = rung["floor"].get(name)
             ratio = f"{step['seconds'] / floor_s:.1f}" if floor_s else ""
             rss = f"{step['peak_rss_mb']:,.0f}" if step["peak_rss_mb"] else ""
+            floor_cell = f"{floor_s:.2f}" if floor_s is not None else ""
             lines.append(
-                f"| {sf} | {name} | {step['rows']:,} | {step['seconds']:.2f} | "
-                f"{_rate(step['rows'], step['seconds'])} | {rss} | "
-                f"{floor_s:.2f} | {ratio} |"
-                if floor_s is not None
-                else f"| {sf} | {name} | {step['rows']:,} | {step['seconds']:.2f} | "
-                f"{_rate(step['rows'], step['seconds'])} | {rss} | | |"
+                f"| {sf} | {name} | {rows:,} | {step['seconds']:.2f} | "
+                f"{_rate(rows, step['seconds'])} | {rss} | {floor_cell} | {ratio} | "
+                f"{_cpu_cell(step)} |"
             )
-        run, floor_total = rung["run"], sum(rung["floor"].values())
+        run, floor_total = rung["run"], _floor_wall(rung)
+        floor_cpu = rung["floor"].get("cpu")
+        cpu_ratio = f" ({run['cpu'] / floor_cpu:.1f} CPU)" if floor_cpu else ""
         lines.append(
             f"| {sf} | **run --input** (process) | {rung['raw_rows']:,} | {run['wall']:.2f} | "
             f"{_rate(rung['raw_rows'], run['wall'])} | {run['peak_rss_mb']:,.0f} | "
-            f"{floor_total:.2f} | {run['wall'] / floor_total:.1f} |"
+            f"{floor_total:.2f} | {run['wall'] / floor_total:.1f}{cpu_ratio} | {run['cpu']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -280,10 +315,7 @@ def chart(rungs: list[dict]) -> str:
     import math
 
     width, height, pad = 640, 360, 60
-    points = [
-        (r["scale"], r["run"]["wall"], sum(r["floor"].values()), r["generate"]["wall"])
-        for r in rungs
-    ]
+    points = [(r["scale"], r["run"]["wall"], _floor_wall(r), r["generate"]["wall"]) for r in rungs]
     xs = [math.log10(p[0]) for p in points]
     ys = [math.log10(max(v, 0.01)) for p in points for v in p[1:]]
     x0, x1 = min(xs) - 0.2, max(xs) + 0.2

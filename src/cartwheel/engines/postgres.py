@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -38,9 +39,9 @@ from cartwheel.engines.translation import (
     PostgresTranslator,
     key_statements,
 )
-from cartwheel.sqltext import check_identifier
+from cartwheel.sqltext import check_identifier, string_literal
 
-ROWS_PER_COPY_CHUNK = 100_000
+COPY_BLOCK_BYTES = 1 << 20
 
 # Session settings: ISO dates in text output; `ops` searched last (its round(double, int)
 # serves SQL sent untranslated); no JIT (compiling costs seconds on queries that run in
@@ -317,20 +318,25 @@ class PostgresEngine(Engine):
             scratch.create_schemas()
             stage_file(scratch.con, table, columns, source, batch_id)
             rejects = scratch.con.sql(f"select * from {INGEST_REJECTS}").to_arrow_table()
-            staged = scratch.con.sql(f"select * from {target}").to_arrow_reader(ROWS_PER_COPY_CHUNK)
-            with self.transaction():
-                self._ensure_table(target, staged.schema)
-                self.execute(f"delete from {target} where batch_id = ?", [batch_id])
-                rows = self.copy_arrow(target, staged)
-                if self.table_exists("ops.quarantine"):
-                    self.execute(
-                        "delete from ops.quarantine "
-                        "where entity = ? and stage = 'ingest' and batch_id = ?",
-                        [table, batch_id],
-                    )
-                    self.copy_arrow("ops.quarantine", rejects.to_reader())
-                # Fresh statistics: the validation models join these rows right away.
-                self.execute(f"analyze {target}")
+            schema = scratch.con.sql(f"select * from {target} limit 0").to_arrow_table().schema
+            with tempfile.TemporaryDirectory(prefix="cartwheel-copy-") as folder:
+                # DuckDB writes the CSV that COPY reads (PostgreSQL's CSV: NULL unquoted
+                # and empty, an empty string quoted), faster than Arrow batches via Python.
+                csv_path = Path(folder) / f"{table}.csv"
+                scratch.execute(f"copy {target} to {string_literal(csv_path)} (header false)")
+                with self.transaction():
+                    self._ensure_table(target, schema)
+                    self.execute(f"delete from {target} where batch_id = ?", [batch_id])
+                    rows = self.copy_csv(target, schema.names, csv_path)
+                    if self.table_exists("ops.quarantine"):
+                        self.execute(
+                            "delete from ops.quarantine "
+                            "where entity = ? and stage = 'ingest' and batch_id = ?",
+                            [table, batch_id],
+                        )
+                        self.copy_arrow("ops.quarantine", rejects.to_reader())
+                    # Fresh statistics: the validation models join these rows right away.
+                    self.execute(f"analyze {target}")
         finally:
             scratch.close()
         return rows
@@ -351,6 +357,16 @@ class PostgresEngine(Engine):
                 copy.write(buffer.getbuffer())
                 rows += batch.num_rows
         return rows
+
+    def copy_csv(self, target: str, names: Sequence[str], path: Path) -> int:
+        """COPY a header-less CSV file (in `names` order) into an existing table."""
+        check_identifier(target)
+        columns = ", ".join(check_identifier(name) for name in names)
+        with self.conn.cursor() as cursor, path.open("rb") as source:
+            with cursor.copy(f"copy {target} ({columns}) from stdin (format csv)") as copy:
+                while block := source.read(COPY_BLOCK_BYTES):
+                    copy.write(block)
+            return cursor.rowcount
 
     def _ensure_table(self, target: str, schema: pa.Schema) -> None:
         """Create the staging table from the reader's columns, or add new ones."""

@@ -20,6 +20,10 @@ handled here, once, for every statement that goes through `Engine.translate`:
   primary key and followed by `create index if not exists` for the contract's indexes
   (PostgreSQL only: DuckDB's ART indexes slow its bulk inserts and updates).
 - the date spine → `Engine.date_spine_sql` (a per-engine SELECT, not a rewrite).
+- `initcap(x)` (a DuckDB macro of the same meaning, engines/duckdb.py) → `initcap(x
+  collate "default")`: under the `C` collation of text columns PostgreSQL would leave
+  non-ASCII letters alone (`ÉMILE` → `ÉMile`); the database's LC_CTYPE (a UTF-8 locale)
+  decides instead.
 - `create or replace table`, `group by all` → refused with TranslationError: use
   `Engine.build_table`, list the grouping columns.
 
@@ -283,6 +287,12 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return _average(node.this)
     if isinstance(node, exp.TryCast):
         return _try_cast(node)
+    if isinstance(node, exp.Initcap) and not isinstance(node.this, exp.Collate):
+        # Text columns are COLLATE "C" (below), under which initcap sees only ASCII
+        # letters: re-case with the database's own character classes.
+        default = exp.to_identifier("default", quoted=True)
+        node.set("this", exp.Collate(this=node.this.copy(), expression=default))
+        return node
     if isinstance(node, exp.Round):
         places = node.args.get("decimals") or exp.Literal.number(0)
         return _helper("cw_round", node.this, places)
