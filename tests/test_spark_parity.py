@@ -74,7 +74,8 @@ def duck_dir(batches: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def spark_fingerprint(run: Runner, spark, schema: str) -> dict[str, dict[str, object]]:
     """As `fingerprint` on DuckDB, from the Spark catalog's tables and types."""
     result: dict[str, dict[str, object]] = {}
-    for table in sorted(t.name for t in spark.catalog.listTables(schema)):
+    tables = [t.name for t in spark.catalog.listTables(schema) if not t.isTemporary]
+    for table in sorted(tables):
         parts, names = ["count(*)"], ["rows"]
         for field in spark.table(f"{schema}.{table}").schema.fields:
             kind = field.dataType.simpleString()
