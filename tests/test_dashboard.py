@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from cartwheel.cli import app
 from cartwheel.dashboard import build_dashboard
-from cartwheel.dashboard.builder import script_json
+from cartwheel.dashboard.page import script_json
 from cartwheel.engines.duckdb import DuckDBEngine
 
 PAGES = (

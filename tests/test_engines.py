@@ -28,8 +28,9 @@ def test_config_accepts_exactly_the_registered_engines(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, engine="duckdb").engine == "duckdb"
     url = "postgresql://cartwheel@localhost:5432/shop"
     assert Settings(data_dir=tmp_path, engine="postgres", database_url=url).engine == "postgres"
-    with pytest.raises(ValueError, match="Input should be 'duckdb' or 'postgres'"):
-        Settings(data_dir=tmp_path, engine="spark")
+    assert Settings(data_dir=tmp_path, engine="spark").engine == "spark"
+    with pytest.raises(ValueError, match="Input should be 'duckdb', 'postgres' or 'spark'"):
+        Settings(data_dir=tmp_path, engine="oracle")
     with pytest.raises(ValueError, match="engine 'postgres' needs --database-url"):
         Settings(data_dir=tmp_path, engine="postgres")
 

@@ -9,7 +9,7 @@ import pytest
 
 from cartwheel.contract import RAW_COLUMNS
 from cartwheel.ingest.batches import discover_batches
-from cartwheel.ingest.loader import InputError
+from cartwheel.ingest.raw_files import InputError
 from tests.conftest import run_cli
 from tests.test_scd2_checks import assert_invariants, connect, rows, snapshot, write_batch
 

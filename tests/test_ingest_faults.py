@@ -124,7 +124,7 @@ def test_each_fault_stays_on_its_line(
 
 
 def test_binary_file_fails_with_one_line_naming_it(tmp_path: Path) -> None:
-    from cartwheel.ingest.loader import InputError
+    from cartwheel.ingest.raw_files import InputError
 
     batch = write_batch(tmp_path / "b")
     (batch / "products.csv").write_bytes(bytes(range(256)) * 8)

@@ -20,7 +20,7 @@ import pytest
 from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.errors import SourceError
 from cartwheel.ingest import ingest
-from cartwheel.ingest.loader import InputError
+from cartwheel.ingest.raw_files import InputError
 from cartwheel.quality.report import run_quality
 
 HEADERS = {

@@ -203,3 +203,18 @@ def test_ship_to_geography_is_identical_on_both_engines(parity, tmp_path: Path) 
         "select shipping_state, count(*) from warehouse.fact_sales "
         "group by shipping_state order by shipping_state"
     ) == [("California", 2), ("New Jersey", 1), (None, 2)]
+
+
+def test_a_shops_own_data_is_identical_on_both_engines(parity) -> None:
+    pg = parity(Path(__file__).parent / "fixtures" / "own_shop")
+    # Names re-cased the same way (initcap), the shop's values kept as written.
+    assert pg("select first_name, last_name from production.customers order by 1") == [
+        ("Hamish", "MacDonald"),
+        ("José María", "García"),
+        ("Mary-Jane", "O'Neill"),
+        ("Pieter", "van der Berg"),
+        ("Siobhán", "O'Donnell"),
+        ("Émile", "Dupont"),
+        ("伟", "张"),
+    ]
+    assert pg("select count(*) from warehouse.dim_payment_method")[0][0] == 8

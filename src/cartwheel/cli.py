@@ -86,6 +86,19 @@ def _settings(writes: bool = False, **overrides: object) -> Settings:
     return settings
 
 
+def _require_engine_driver(settings: Settings) -> None:
+    """An engine whose optional package is missing: one line that says how to install it."""
+    import importlib.util
+
+    if settings.engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        from rich.markup import escape
+
+        from cartwheel.engines.spark import INSTALL_HINT
+
+        err_console.print(f"[red]error:[/red] {escape(INSTALL_HINT)}")
+        raise typer.Exit(2)
+
+
 def summary_table(results: list[StepResult]) -> Table:
     table = Table(title="cartwheel run")
     table.add_column("step")
@@ -366,7 +379,7 @@ def run(
         bool, typer.Option("--wait", help="If another run holds the lock, wait for it.")
     ] = False,
     engine: Annotated[
-        str | None, typer.Option("--engine", help="duckdb (default) or postgres.")
+        str | None, typer.Option("--engine", help="duckdb (default), postgres or spark.")
     ] = None,
     database_url: Annotated[
         str | None,
@@ -374,6 +387,18 @@ def run(
             "--database-url",
             help="With --engine postgres: postgresql://user@host:port/db "
             "(password in the URL or PGPASSWORD; never printed).",
+        ),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master", help="With --engine spark: local[*] (default), spark://…, yarn."
+        ),
+    ] = None,
+    spark_remote: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-remote", help="With --engine spark: a Spark Connect URL, sc://host:15002."
         ),
     ] = None,
 ) -> None:
@@ -391,7 +416,14 @@ def run(
         data_dir=data_dir,
         engine=engine,
         database_url=database_url,
+        spark={
+            key: value
+            for key, value in (("master", spark_master), ("remote", spark_remote))
+            if value is not None
+        }
+        or None,
     )
+    _require_engine_driver(settings)
     pipeline = Pipeline(settings)
     console_logging(logging.WARNING)
     try:

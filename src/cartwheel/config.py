@@ -113,6 +113,31 @@ class LineageSettings(BaseModel):
         return value
 
 
+class SparkSettings(BaseModel):
+    """How `--engine spark` reaches Spark (the extra: pip install 'cartwheel[spark]')."""
+
+    master: str = Field(
+        "local[*]", description="local[*] (all cores of this machine), spark://host:7077, yarn."
+    )
+    remote: str | None = Field(
+        None, description="A Spark Connect URL (sc://host:15002); replaces master."
+    )
+    driver_memory: str = Field(
+        "4g", description="Driver JVM heap in local mode (1g runs out on wide writes)."
+    )
+    shuffle_partitions: int = Field(
+        8, ge=1, description="spark.sql.shuffle.partitions: small for small data."
+    )
+    warehouse: str | None = Field(
+        None,
+        description="Where table versions are written (a folder or a URI the cluster "
+        "reads); default: spark-warehouse/ in the data folder.",
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict, description="Any other Spark settings, e.g. spark.executor.memory."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a run can be told. Nested keys in the environment use `__`."""
 
@@ -123,8 +148,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
     engine: EngineName = Field(
         "duckdb",
-        description="Where the warehouse is built: a DuckDB file in the data folder, or a "
-        "PostgreSQL database (needs database_url).",
+        description="Where the warehouse is built: a DuckDB file in the data folder, a "
+        "PostgreSQL database (needs database_url), or Spark (see spark).",
     )
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
@@ -177,6 +202,7 @@ class Settings(BaseSettings):
     )
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
     lineage: LineageSettings = Field(default_factory=lambda: LineageSettings())
+    spark: SparkSettings = Field(default_factory=lambda: SparkSettings())
 
     @model_validator(mode="after")
     def _engine_has_its_url(self) -> Settings:

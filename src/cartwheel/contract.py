@@ -61,11 +61,11 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Columns a file must have: without one, no row of it could be used, so ingest stops
 # with one line naming the file and the column. Every other column may be missing from
-# a file (loaded as NULL) or blank in a row: email, phone, registration date, age group,
-# payment method, time, addresses, cost, stock, brand, supplier.
+# a file (loaded as NULL) or blank in a row: last name, email, phone, registration date,
+# age group, category, payment method, time, addresses, cost, stock, brand, supplier.
 MANDATORY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": ("customer_id", "first_name", "last_name"),
-    "products": ("product_id", "product_name", "category", "price"),
+    "customers": ("customer_id", "first_name"),
+    "products": ("product_id", "product_name", "price"),
     "transactions": ("transaction_id", "customer_id", "transaction_date", "total_amount"),
     "transaction_items": (
         "item_id",

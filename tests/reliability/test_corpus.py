@@ -18,7 +18,7 @@ import pytest
 from cartwheel.contract import PRIMARY_KEYS
 from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.ingest import ingest
-from cartwheel.ingest.loader import InputError
+from cartwheel.ingest.raw_files import InputError
 from cartwheel.quality.report import run_quality
 from tests.reliability.base import COUNTS, write_base
 from tests.reliability.corpus import CASES, Case

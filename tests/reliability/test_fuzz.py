@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.ingest import ingest
-from cartwheel.ingest.loader import InputError
+from cartwheel.ingest.raw_files import InputError
 from cartwheel.quality.report import run_quality
 from tests.reliability.base import COUNTS, HEADERS, csv_bytes, write_base
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from cartwheel.analytics.runner import write_csv
-from cartwheel.dashboard.builder import _inline_script, _static, render_html
+from cartwheel.dashboard.page import _inline_script, _static, render_html
 
 MARKERS = ["/*__CHARTJS__*/", "/*__JS__*/", "/*__CSS__*/", "/*__DATA__*/"]
 
@@ -26,7 +26,7 @@ def test_placeholder_in_data_is_not_substituted(marker: str) -> None:
 
 
 def test_template_marker_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import cartwheel.dashboard.builder as builder
+    import cartwheel.dashboard.page as builder
 
     monkeypatch.setattr(builder, "_static", lambda name: "" if name == "template.html" else "x")
     with pytest.raises(ValueError, match="exactly once"):

@@ -41,6 +41,9 @@ ENGINES: dict[str, EngineEntry] = {
     "postgres": EngineEntry(
         "cartwheel.engines.postgres", "PostgresEngine", driver="psycopg", needs_database_url=True
     ),
+    "spark": EngineEntry(
+        "cartwheel.engines.spark", "SparkEngine", driver="pyspark", needs_database_url=False
+    ),
 }
 
 

@@ -113,7 +113,11 @@ class DuckDBEngine(Engine):
         Readers holding the published file are neither blocked nor shown a half-built
         warehouse. A next file left by a killed run is discarded: it was never published.
         """
-        published = database_file(settings)
+        return cls.private_copy(database_file(settings), settings.duckdb_memory_limit)
+
+    @classmethod
+    def private_copy(cls, published: Path, memory_limit: str | None = None) -> DuckDBEngine:
+        """An engine on a private copy of the file `published` (see `open_for_run`)."""
         pending = next_path(published)
         published.parent.mkdir(parents=True, exist_ok=True)
         copying = pending.with_name(pending.name + ".copy")
@@ -124,7 +128,7 @@ class DuckDBEngine(Engine):
             if _wal(published).exists():
                 shutil.copyfile(_wal(published), _wal(pending))
             os.replace(copying, pending)
-        engine = cls(str(pending), memory_limit=settings.duckdb_memory_limit)
+        engine = cls(str(pending), memory_limit=memory_limit)
         engine.published = published
         engine.con.execute(PRIVATE_FILE_SETTINGS)
         return engine

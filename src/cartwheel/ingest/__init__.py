@@ -1,5 +1,5 @@
 """Ingest: bulk-load raw files into the staging schema, one batch at a time."""
 
-from cartwheel.ingest.loader import find_raw_files, ingest
+from cartwheel.ingest.raw_files import find_raw_files, ingest
 
 __all__ = ["find_raw_files", "ingest"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine
-from cartwheel.ingest.loader import InputError, find_raw_files
+from cartwheel.ingest.raw_files import InputError, find_raw_files
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A name meant as a date (2024-1-3, 2024_01_03, 20240103, 2024-02-30): never skipped

@@ -37,7 +37,7 @@ LAYER_TIMESTAMPS = {
 
 
 @dataclass
-class Check:
+class HealthCheck:
     status: str = "ok"
     details: dict[str, Any] = field(default_factory=dict)
     message: str | None = None
@@ -57,9 +57,9 @@ def _hours_since(moment: datetime, now: datetime) -> float:
     return round((now - moment).total_seconds() / 3600, 3)
 
 
-def check_last_execution(engine: Engine, now: datetime, limits: MonitorSettings) -> Check:
+def check_last_execution(engine: Engine, now: datetime, limits: MonitorSettings) -> HealthCheck:
     if not engine.table_exists("ops.pipeline_runs"):
-        return Check("critical", {}, "no run history: cartwheel has never run here")
+        return HealthCheck("critical", {}, "no run history: cartwheel has never run here")
     last_success = engine.scalar(
         "select max(ended_at) from ops.pipeline_runs where status = 'success'"
     )
@@ -74,21 +74,21 @@ def check_last_execution(engine: Engine, now: datetime, limits: MonitorSettings)
     }
     success_at = _utc(last_success)
     if success_at is None:
-        return Check("critical", details, "no successful run on record")
+        return HealthCheck("critical", details, "no successful run on record")
     age = _hours_since(success_at, now)
     details.update(last_success_at=success_at.isoformat(), hours_since_last_success=age)
     if age > limits.max_run_age_hours:
-        return Check(
+        return HealthCheck(
             "critical",
             details,
             f"last successful run {age:.1f} h ago (limit {limits.max_run_age_hours:g} h)",
         )
     if last_status != "success":
-        return Check("warning", details, f"the latest run ended {last_status}")
-    return Check("ok", details)
+        return HealthCheck("warning", details, f"the latest run ended {last_status}")
+    return HealthCheck("ok", details)
 
 
-def check_freshness(engine: Engine, now: datetime, limits: MonitorSettings) -> Check:
+def check_freshness(engine: Engine, now: datetime, limits: MonitorSettings) -> HealthCheck:
     # Load timestamps are stored without a zone, in the writing session's wall clock; the
     # database's own clock, read the same way, gives the lag whatever the zone.
     skew = now - datetime.now(UTC)  # non-zero only when asked about another moment
@@ -117,11 +117,13 @@ def check_freshness(engine: Engine, now: datetime, limits: MonitorSettings) -> C
             stale.append(f"{layer} {lag:.1f} h")
     details = {"layers": layers, "threshold_hours": limits.max_freshness_lag_hours}
     if missing:
-        return Check("critical", details, f"no data loaded in: {', '.join(missing)}")
+        return HealthCheck("critical", details, f"no data loaded in: {', '.join(missing)}")
     if stale:
         limit = limits.max_freshness_lag_hours
-        return Check("warning", details, f"stale layers (limit {limit:g} h): {', '.join(stale)}")
-    return Check("ok", details)
+        return HealthCheck(
+            "warning", details, f"stale layers (limit {limit:g} h): {', '.join(stale)}"
+        )
+    return HealthCheck("ok", details)
 
 
 def volume_sql(window: int, sigmas: float) -> str:
@@ -178,15 +180,15 @@ order by full_date desc
 """
 
 
-def check_volume(engine: Engine, limits: MonitorSettings) -> Check:
+def check_volume(engine: Engine, limits: MonitorSettings) -> HealthCheck:
     needed = ("warehouse.agg_daily_sales", "warehouse.dim_date")
     if not all(engine.table_exists(t) for t in needed):
-        return Check("critical", {}, "no daily sales in the warehouse")
+        return HealthCheck("critical", {}, "no daily sales in the warehouse")
     rows = engine.query(
         engine.translate(volume_sql(limits.volume_window_days, limits.volume_sigmas))
     )
     if not rows:
-        return Check("critical", {}, "no daily sales in the warehouse")
+        return HealthCheck("critical", {}, "no daily sales in the warehouse")
     days_checked, total = int(rows[0][6]), int(rows[0][7])
     latest = next(row for row in rows if row[5])
     recent = [
@@ -209,37 +211,37 @@ def check_volume(engine: Engine, limits: MonitorSettings) -> Check:
         "recent_anomalies": recent,
     }
     if latest[4]:
-        return Check(
+        return HealthCheck(
             "warning",
             details,
             f"{latest[1]} transactions on {latest[0]}, outside {latest[2]} ± "
             f"{limits.volume_sigmas:g}σ ({latest[3]}) of the preceding "
             f"{limits.volume_window_days} days",
         )
-    return Check("ok", details)
+    return HealthCheck("ok", details)
 
 
-def check_quality(data_dir: Path, limits: MonitorSettings) -> Check:
+def check_quality(data_dir: Path, limits: MonitorSettings) -> HealthCheck:
     path = data_dir / "quality_report.json"
     details: dict[str, Any] = {"threshold": limits.min_quality_score, "source": str(path)}
     try:
         report = json.loads(path.read_text())
         score = float(report["overall_quality_score"])
     except (OSError, ValueError, KeyError, TypeError):
-        return Check("warning", details, "no quality score yet (quality_report.json missing)")
+        return HealthCheck("warning", details, "no quality score yet (quality_report.json missing)")
     details.update(
         score=score,
         grade=report.get("quality_grade"),
         checked_at=report.get("check_timestamp"),
     )
     if score < limits.min_quality_score:
-        return Check(
+        return HealthCheck(
             "warning", details, f"quality score {score:g} below {limits.min_quality_score:g}"
         )
-    return Check("ok", details)
+    return HealthCheck("ok", details)
 
 
-def check_connectivity(settings: Settings) -> tuple[Check, Engine | None]:
+def check_connectivity(settings: Settings) -> tuple[HealthCheck, Engine | None]:
     """Open the published database and time a trivial query."""
     began = time.perf_counter()
     try:
@@ -247,7 +249,9 @@ def check_connectivity(settings: Settings) -> tuple[Check, Engine | None]:
         engine.query("select 1")
     except Exception as error:  # noqa: BLE001 - any failure to connect is the finding
         text = (str(error).splitlines() or [""])[0]
-        return Check("critical", {"engine": settings.engine}, f"database unreachable: {text}"), None
+        return HealthCheck(
+            "critical", {"engine": settings.engine}, f"database unreachable: {text}"
+        ), None
     elapsed = round((time.perf_counter() - began) * 1000, 2)
     details = {
         "engine": settings.engine,
@@ -255,8 +259,8 @@ def check_connectivity(settings: Settings) -> tuple[Check, Engine | None]:
         "threshold_ms": settings.monitor.max_response_ms,
     }
     if elapsed > settings.monitor.max_response_ms:
-        return Check("warning", details, f"database answered in {elapsed:.0f} ms"), engine
-    return Check("ok", details), engine
+        return HealthCheck("warning", details, f"database answered in {elapsed:.0f} ms"), engine
+    return HealthCheck("ok", details), engine
 
 
 def monitor(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
@@ -264,8 +268,8 @@ def monitor(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     limits = settings.monitor
     connectivity, engine = check_connectivity(settings)
-    checks: dict[str, Check] = {}
-    unreachable = Check("critical", {}, "database unreachable")
+    checks: dict[str, HealthCheck] = {}
+    unreachable = HealthCheck("critical", {}, "database unreachable")
     try:
         checks["last_execution"] = (
             check_last_execution(engine, now, limits) if engine else unreachable

@@ -1,5 +1,5 @@
 """The run lifecycle: one writer at a time (orchestration.lock), what a killed run left
-recovered, the steps run (orchestration.runner over the table in orchestration.steps),
+recovered, the steps run (orchestration.step_runner over the table in orchestration.steps),
 every run recorded (orchestration.history) and its outputs published at once or not at
 all (orchestration.publish), and the execution report written whatever happens.
 """
@@ -23,7 +23,7 @@ from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
 from cartwheel.orchestration.lock import LockBusy, LockHolder, RunLock, new_holder
 from cartwheel.orchestration.logs import RunLog, read_events
 from cartwheel.orchestration.publish import Workspace
-from cartwheel.orchestration.runner import StepRunner, one_line
+from cartwheel.orchestration.step_runner import StepRunner, one_line
 from cartwheel.orchestration.steps import STEPS
 from cartwheel.orchestration.steps.context import PipelineError, StepContext, StepResult
 from cartwheel.reports import iso, now_iso, write_report

@@ -44,7 +44,7 @@ create table if not exists ops.quality_results (
 
 
 @dataclass(frozen=True)
-class Check:
+class QualityCheck:
     id: str
     dimension: str
     severity: str
@@ -64,7 +64,7 @@ class Check:
 
 @dataclass
 class CheckResult:
-    check: Check
+    check: QualityCheck
     rows_failed: int
     rows_checked: int
 
@@ -95,7 +95,7 @@ def _check_entries() -> tuple[dict, ...]:
     return tuple(yaml.safe_load(text))
 
 
-def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[Check]:
+def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[QualityCheck]:
     """The checks of checks.yaml, with thresholds overridden per check id."""
     checks = []
     for entry in _check_entries():
@@ -107,11 +107,11 @@ def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[C
         }
         if entry["dimension"] not in DIMENSIONS or entry["severity"] not in SEVERITY_WEIGHTS:
             raise ValueError(f"check {entry['id']}: unknown dimension or severity")
-        checks.append(Check(**entry))
+        checks.append(QualityCheck(**entry))
     return checks
 
 
-def run_checks(engine: Engine, checks: list[Check]) -> list[CheckResult]:
+def run_checks(engine: Engine, checks: list[QualityCheck]) -> list[CheckResult]:
     """Every check's (rows_failed, rows_checked), all checks in one statement (a query
     per check paid DuckDB's per-statement overhead 22 times per batch)."""
     if not checks:
@@ -136,6 +136,27 @@ def quality_score(results: list[CheckResult]) -> float:
     """0-100: the weighted share of points the checks kept."""
     total = sum(r.check.weight for r in results)
     return round(100.0 * sum(r.points for r in results) / total, 2) if total else 100.0
+
+
+def largest_loss(balance: list[dict]) -> tuple[str | None, float]:
+    """The entity that lost the largest share of its rows to quarantine in this batch,
+    and that share (0-1); duplicates removed are not lost."""
+    shares = [
+        (row["rows_quarantined"] / row["rows_in"], row["entity"])
+        for row in balance
+        if row["rows_in"]
+    ]
+    if not shares:
+        return None, 0.0
+    share, entity = max(shares)
+    return entity, share
+
+
+def overall_score(check_score: float, lost_share: float) -> float:
+    """The checks' score scaled by the share of rows kept: losing 90% of an entity's
+    rows leaves at most 10 points, whatever the checks say (worked examples in
+    docs/quality.md)."""
+    return round(check_score * (1.0 - lost_share), 2)
 
 
 def quality_grade(score: float) -> str:

@@ -6,10 +6,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cartwheel.contract import ENTITIES, MANDATORY_COLUMNS, RAW_COLUMNS
 from cartwheel.engines import Engine
 from cartwheel.quality.checks import (
     CheckResult,
+    largest_loss,
     load_checks,
+    overall_score,
     quality_grade,
     quality_score,
     record_results,
@@ -36,6 +39,8 @@ REPORT_KEYS = {
     "accuracy": "accuracy_business_rules",
 }
 LEDGER_FILE = "defect_ledger.csv"
+# The checks that weigh the rows an entity lost (checks.yaml RET01-RET04).
+LOSS_CHECK_PREFIX = "RET"
 
 
 @dataclass
@@ -81,13 +86,55 @@ def _dimension_summary(results: list[CheckResult]) -> dict:
     }
 
 
-def gate_reasons(results: list[CheckResult], score: float, min_score: float) -> list[str]:
-    """Why the run must stop before production (empty: it may go on)."""
+def optional_completeness(engine: Engine) -> dict[str, dict[str, dict]]:
+    """How complete each optional field is among this run's promoted rows (one query):
+    reported, never a reason to quarantine."""
+    parts = [
+        f"select '{entity}', '{column}', count({column}), count(*) "
+        f"from staging.{entity}_validated where disposition = 'promoted' "
+        "and batch_id in (select batch_id from ops.run_batches)"
+        for entity in ENTITIES
+        for column in RAW_COLUMNS[entity]
+        if column not in MANDATORY_COLUMNS[entity]
+    ]
+    report: dict[str, dict[str, dict]] = {}
+    for entity, column, present, rows in engine.query(" union all ".join(parts)):
+        report.setdefault(entity, {})[column] = {
+            "present": int(present),
+            "rows": int(rows),
+            "complete_pct": round(100.0 * present / rows, 2) if rows else None,
+        }
+    return report
+
+
+def _top_reasons(reasons: dict[str, int], shown: int = 3) -> str:
+    ranked = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{reason} {rows:,}" for reason, rows in ranked[:shown])
+
+
+def gate_reasons(
+    results: list[CheckResult],
+    score: float,
+    min_score: float,
+    held: dict[str, dict[str, int]] | None = None,
+) -> list[str]:
+    """Why the run must stop before production (empty: it may go on). A catastrophe
+    (most of an entity's rows rejected) comes first, named with its main reasons."""
     reasons = []
+    for r in results:
+        if r.check.id.startswith(LOSS_CHECK_PREFIX) and r.status == "failed":
+            entity = r.check.entity.replace("_", " ")
+            count = "all" if r.rows_failed == r.rows_checked else f"{r.rows_failed:,} of"
+            why = _top_reasons((held or {}).get(r.check.entity, {}))
+            reasons.append(f"{count} {r.rows_checked:,} {entity} rejected ({why})")
     if score < min_score:
         reasons.append(f"quality score {score:.2f} is below the minimum {min_score:.2f}")
     for r in results:
-        if r.check.severity == "critical" and r.status == "failed":
+        if (
+            r.check.severity == "critical"
+            and r.status == "failed"
+            and not r.check.id.startswith(LOSS_CHECK_PREFIX)
+        ):
             reasons.append(
                 f"critical check {r.check.id} failed ({r.check.description}: "
                 f"{r.rows_failed:,} of {r.rows_checked:,} rows, {r.rate:.2f}% > "
@@ -113,8 +160,11 @@ def run_quality(
         checked_at = record_results(engine, run_id, results)
         balance = conservation(engine)
         record_conservation(engine, run_id, balance)
-    score = quality_score(results)
-    reasons = gate_reasons(results, score, min_score)
+    check_score = quality_score(results)
+    lost_entity, lost_share = largest_loss(balance)
+    score = overall_score(check_score, lost_share)
+    held = quarantine_counts(engine)
+    reasons = gate_reasons(results, score, min_score, held)
     report = {
         "check_timestamp": now_iso(),
         "run_id": run_id,
@@ -126,10 +176,16 @@ def run_quality(
         },
         "overall_quality_score": score,
         "quality_grade": quality_grade(score),
+        "score_components": {
+            "checks_score": check_score,
+            "largest_share_of_rows_lost": round(lost_share, 4),
+            "entity_losing_most_rows": lost_entity,
+        },
         "minimum_score": min_score,
         "gate": {"passed": not reasons, "reasons": reasons},
         "checked_at_utc": checked_at.isoformat(),
-        "quarantined_rows": quarantine_counts(engine),
+        "quarantined_rows": held,
+        "optional_completeness": optional_completeness(engine),
         "conservation": [{**row, "equation": equation(row)} for row in balance],
         "reprocessed_from_earlier_batches": reprocessed(engine),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cartwheel.engines import Engine
 from cartwheel.ingest.quarantine_table import ensure_quarantine
 from cartwheel.models import build_layer
-from cartwheel.production.loader import create_production_tables
+from cartwheel.production.merge import create_production_tables
 
 
 def validate(engine: Engine) -> dict[str, int]:

@@ -13,6 +13,10 @@ select
     payment_method,
     cast(round(sum(line_total), 4) as double) as revenue,
     cast(round(sum(profit), 4) as double) as profit,
+    -- Revenue of the lines whose cost is known: the margin's base (profit is unknown
+    -- without a cost, so it is neither counted as zero nor left out of the base silently).
+    cast(round(sum(case when profit is not null then line_total end), 4) as double)
+        as costed_revenue,
     cast(sum(quantity) as bigint) as units,
     count(*) as order_lines,
     count(distinct transaction_id) as orders

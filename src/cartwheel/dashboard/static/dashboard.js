@@ -96,14 +96,17 @@
   }
 
   function kpiValues() {
-    const t = group(S, salesKeep, () => 0, ["revenue", "profit", "units"]).get(0) || [0, 0, 0];
+    const t = group(S, salesKeep, () => 0, ["revenue", "profit", "units", "costed_revenue"])
+      .get(0) || [0, 0, 0, 0];
     const orders = ordersBy(() => 0, () => 0).get(0) || 0;
     return {
       revenue: cents(t[0]),
       profit: cents(t[1]),
       orders: orders,
       aov: orders ? cents(t[0] / orders) : 0,
-      margin: t[0] ? Math.round((t[1] / t[0]) * 10000) / 100 : 0,
+      // Over the lines whose cost is known; null when no line has a cost in the data.
+      margin: t[3] ? Math.round((t[1] / t[3]) * 10000) / 100 : null,
+      costedShare: t[0] ? t[3] / t[0] : 1,
       units: t[2],
     };
   }
@@ -189,7 +192,13 @@
     set("revenue", k.revenue, money0.format(k.revenue), int0.format(k.units) + " units sold");
     set("orders", k.orders, int0.format(k.orders), "transactions");
     set("aov", k.aov, money2.format(k.aov), "revenue per transaction");
-    set("margin", k.margin, k.margin.toFixed(1) + "%", money0.format(k.profit) + " profit");
+    if (k.margin === null) {
+      set("margin", "", "unknown", "no cost in the data");
+    } else {
+      const partial = k.costedShare < 0.9995
+        ? " (lines with a known cost: " + Math.round(k.costedShare * 100) + "% of revenue)" : "";
+      set("margin", k.margin, k.margin.toFixed(1) + "%", money0.format(k.profit) + " profit" + partial);
+    }
     setStatus("kpis", k.orders);
   };
 

@@ -27,7 +27,7 @@ per_customer as (
 ),
 
 last_sale as (
-    select max(dates.full_date) as as_of
+    select max(dates.full_date) as as_of_date
     from sales
     inner join dates on sales.date_key = dates.date_key
 )
@@ -37,7 +37,7 @@ select
     current_customers.full_name,
     cast(round(per_customer.total_spent, 2) as decimal(18, 2)) as total_spent,
     per_customer.transaction_count,
-    last_sale.as_of - current_customers.registration_date as days_since_registration,
+    last_sale.as_of_date - current_customers.registration_date as days_since_registration,
     cast(round(per_customer.total_spent / per_customer.transaction_count, 2) as decimal(18, 2))
         as avg_order_value
 from per_customer

@@ -1,7 +1,7 @@
 """The steps of a run, in dependency order: one entry each, its work in a module of its own.
 
 Adding a step = its module (a `run(context) -> StepOutput`) and one entry below; the
-runner (orchestration.runner) gives every step retries, attempt history, batches and its
+runner (orchestration.step_runner) gives every step retries, attempt history, batches and its
 line in the reports.
 """
 

@@ -6,7 +6,7 @@ import time
 
 from cartwheel.ingest import ingest
 from cartwheel.ingest.batches import Batch, register_batch
-from cartwheel.ingest.loader import InputError
+from cartwheel.ingest.raw_files import InputError
 from cartwheel.orchestration.steps.context import PipelineError, StepContext, StepOutput
 from cartwheel.reports import now_iso, write_report
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from cartwheel.ingest.batches import mark_processed, pending_batches
-from cartwheel.ingest.loader import InputError
+from cartwheel.ingest.raw_files import InputError
 from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
 from cartwheel.orchestration.logs import RunLog
 from cartwheel.orchestration.retry import retrying

@@ -1,0 +1,66 @@
+"""Cleansing never damages a valid value: a table of real-world names and places that
+must come through byte for byte, and the all-upper / all-lower names that are re-cased."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_ingest_malformed import CLEAN, assert_accounted, load, n, write_batch
+
+# (first name, last name, city, state, country): kept exactly as written.
+KEPT = [
+    ("Siobhán", "O'Donnell", "Cork", "Munster", "Ireland"),
+    ("Hamish", "MacDonald", "Inverness", "Scotland", "United Kingdom"),
+    ("Mairi", "McLeod", "Stornoway", "Na h-Eileanan Siar", "UK"),
+    ("Pieter", "van der Berg", "Den Haag", "Zuid-Holland", "Nederland"),
+    ("José María", "García Márquez", "Sevilla", "Andalucía", "España"),
+    ("Zoë", "Brontë-Smith", "Zürich", "ZH", "Schweiz"),
+    ("Jean-Luc", "d'Artagnan", "Montréal", "Québec", "Canada"),
+    ("Wei", "Zhang", "New York", "New York", "USA"),
+    ("伟", "张", "北京", "北京市", "中国"),
+    ("Ana", "Silva", "Austin", "Texas", "United States"),
+    ("Ben", "Okafor", "Boston", "MA", "US"),
+    ("DeShawn", "McAllister-Ruiz", "Saint Paul", "Minnesota", "USA"),
+]
+# Entirely upper or lower case: re-cased word by word (MACDONALD -> Macdonald: the
+# capital inside a Mac/Mc name cannot be told from the letters alone; documented).
+RECASED = [
+    (("o'donnell", "MARY-JANE"), ("O'Donnell", "Mary-Jane")),
+    (("JOSÉ MARÍA", "garcía"), ("José María", "García")),
+    (("zhang", "MACDONALD"), ("Zhang", "Macdonald")),
+]
+
+
+def _customers(rows: list[tuple[str, ...]]) -> list[str]:
+    return [
+        f"C-{i:03d},{first},{last},c{i}@example.com,,2023-01-05,{city},{state},{country},26-35"
+        for i, (first, last, city, state, country) in enumerate(rows, start=1)
+    ]
+
+
+def test_real_world_names_and_places_come_through_byte_for_byte(tmp_path: Path) -> None:
+    lines = dict(CLEAN)
+    # The orders reference CUST0001-CUST0003: keep those, add the table's customers.
+    lines["customers"] = CLEAN["customers"] + _customers(KEPT)
+    outcome = load(write_batch(tmp_path / "b", lines))
+    assert outcome.quarantine == set()
+    assert_accounted(outcome, n(customers=len(lines["customers"])))
+    rows = outcome.engine.query(
+        "select first_name, last_name, city, state, country from staging.customers_validated "
+        "where customer_id like 'C-%' order by customer_id"
+    )
+    assert rows == KEPT
+    for value in (cell for row in rows for cell in row):
+        assert value.encode() in (tmp_path / "b" / "customers.csv").read_bytes()
+
+
+def test_only_entirely_upper_or_lower_names_are_recased(tmp_path: Path) -> None:
+    lines = dict(CLEAN)
+    written = [(first, last, "Dublin", "Leinster", "Ireland") for (first, last), _ in RECASED]
+    lines["customers"] = CLEAN["customers"] + _customers(written)
+    outcome = load(write_batch(tmp_path / "b", lines))
+    rows = outcome.engine.query(
+        "select first_name, last_name from staging.customers_validated "
+        "where customer_id like 'C-%' order by customer_id"
+    )
+    assert rows == [expected for _, expected in RECASED]
