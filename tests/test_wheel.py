@@ -149,6 +149,7 @@ def test_import_preset_from_the_wheel(installed: Installed, tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in (tmp_path / "raw").glob("*.csv")) == [
+        "conflicts.csv",
         "customers.csv",
         "ids.csv",
         "products.csv",

@@ -16,6 +16,7 @@ tables the models join: `ops.vocabulary` and `ops.bands`.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -38,6 +39,7 @@ BANDS_DDL = (
     "create table ops.bands (band_set varchar not null, position integer not null, "
     "name varchar not null, lower_bound decimal(18, 4), upper_bound decimal(18, 4))"
 )
+DATE_WINDOW_DDL = "create table ops.date_window (earliest_date date not null)"
 # Amounts and percentages carry at most 4 decimals: `value <= 10` is `value < 10.0001`.
 INCLUSIVE_STEP = 0.0001
 
@@ -110,6 +112,11 @@ class VocabularySettings(BaseModel):
         description="price_category, spending_segment and discount_range: band names in "
         "order with their upper bounds (docs/quality.md).",
     )
+    earliest_date: date = Field(
+        date(1900, 1, 1),
+        description="Start of the sane window for dates: an earlier registration or "
+        "transaction date is quarantined (invalid_<column>); the window ends today.",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> VocabularySettings:
@@ -153,10 +160,12 @@ class VocabularySettings(BaseModel):
 
 
 def write_vocabulary(engine: Engine, vocabulary: VocabularySettings) -> None:
-    """Replace `ops.vocabulary` and `ops.bands` with the configured lists (6 statements)."""
+    """Replace `ops.vocabulary`, `ops.bands` and `ops.date_window` with the configured
+    lists and window (9 statements)."""
     for table, ddl, rows in (
         ("ops.vocabulary", VOCABULARY_DDL, vocabulary.spelling_rows()),
         ("ops.bands", BANDS_DDL, vocabulary.band_rows()),
+        ("ops.date_window", DATE_WINDOW_DDL, [(vocabulary.earliest_date,)]),
     ):
         engine.execute(f"drop table if exists {table}")
         engine.execute(engine.translate(ddl))

@@ -41,20 +41,32 @@ def test_folder_without_raw_files_and_no_date_name_is_ignored(cartwheel, tmp_pat
 
 
 def test_resent_transaction_id_is_quarantined_not_counted_as_promoted(
-    cartwheel, tmp_path: Path
+    cartwheel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("CARTWHEEL_QUALITY_MIN_SCORE", "0")  # look at every row
     batches = write_days(tmp_path / "batches")
-    # Day four re-sends TXN00001 (another customer, another total) with a new item.
+    # Day four re-sends TXN00001 (another customer, another total) with a new item, next
+    # to two new orders.
     write_base(
         batches / "2024-01-15",
         {
             "customers": csv_bytes("customers", []),
             "products": csv_bytes("products", []),
             "transactions": csv_bytes(
-                "transactions", ['TXN00001,CUST0002,2024-01-15,10:15:00,UPI,"2 Oak St",35.00']
+                "transactions",
+                [
+                    'TXN00001,CUST0002,2024-01-15,10:15:00,UPI,"2 Oak St",35.00',
+                    'TXN00006,CUST0003,2024-01-15,11:00:00,UPI,"3 Elm St",35.00',
+                    'TXN00007,CUST0004,2024-01-15,12:00:00,UPI,"4 Bay Rd",35.00',
+                ],
             ),
             "transaction_items": csv_bytes(
-                "transaction_items", ["ITEM00099,TXN00001,PROD0003,1,35.00,0,35.00"]
+                "transaction_items",
+                [
+                    "ITEM00099,TXN00001,PROD0003,1,35.00,0,35.00",
+                    "ITEM00100,TXN00006,PROD0003,1,35.00,0,35.00",
+                    "ITEM00101,TXN00007,PROD0003,1,35.00,0,35.00",
+                ],
             ),
         },
     )
@@ -77,7 +89,7 @@ def test_resent_transaction_id_is_quarantined_not_counted_as_promoted(
     ]
     summary = json.loads((data / "transformation_summary.json").read_text())
     assert (
-        "transactions [2024-01-15]: rows in 1 = promoted 0 + quarantined 1 + duplicates removed 0"
+        "transactions [2024-01-15]: rows in 3 = promoted 2 + quarantined 1 + duplicates removed 0"
         in summary["conservation"]
     )
 

@@ -4,16 +4,18 @@
   (`spark.remote`, sc://host:15002). One session per process, reused by every engine.
 - Tables: Parquet folders under the warehouse path, registered in the session's catalog
   under the same schema names (`production.customers`). Plain Parquet has no UPDATE,
-  DELETE or MERGE: every statement that changes a table writes the table's next version
-  into a new folder (`spark_sql.next_version_*`) and switches the table to it
-  (`ALTER TABLE … SET LOCATION`); `warehouse.fact_sales` is partitioned by month
-  (`sale_month`) and a change rewrites only the months it touches.
+  DELETE or MERGE: every statement that changes a table defines the table's next
+  version (`spark_sql.next_version_*`); `seal()` writes each changed table once into a
+  new folder, and publishing switches the table to it (`ALTER TABLE … SET LOCATION`);
+  `warehouse.fact_sales` is partitioned by month (`sale_month`) and a run rewrites only
+  the months it touches.
 - Metadata store: a small DuckDB file in the data folder (`cartwheel_spark.duckdb`)
   holds which folder is each table's current version, and the run history. A run works
   on a private copy of that file and publishes by renaming it (as the DuckDB engine
   does), so readers switch to all of a run's tables at once; a run killed mid-publish is
   finished by the next one, and folders no published version names are deleted then.
-- Temporary tables are materialized as Parquet under the warehouse's `_scratch` folder.
+- Temporary tables, and each table's versions during a run, are temporary views over
+  local checkpoints (computed once on first use); only `seal()` writes Parquet.
 """
 
 from __future__ import annotations
@@ -167,7 +169,6 @@ class SparkEngine(Engine):
             self.meta.execute(METADATA_DDL)
         self.spark = session(settings)
         self.root = warehouse_path(settings)
-        self.scratch = f"{self.root}/_scratch/{uuid.uuid4().hex}"
         self._tables = self._published()
         self._dropped: set[str] = set()
         self._temps: dict[str, str] = {}  # temporary table name -> its view
@@ -421,7 +422,6 @@ class SparkEngine(Engine):
         for version in self._tables.values():
             kept.add(version.location)
             kept.update(Path(p).parent.as_posix() for p in version.parts.values())
-        shutil.rmtree(root / "_scratch", ignore_errors=True)
         for schema in SCHEMAS:
             for table in (root / schema).glob("*") if (root / schema).exists() else []:
                 for folder in table.glob("v*"):

@@ -3,7 +3,8 @@
 Models are written once, in DuckDB's dialect of portable SQL. sqlglot translates most of
 it, but raises no error for some constructs that then fail on PostgreSQL or — worse —
 compute something else. These are the constructs that need per-engine handling; each is
-handled here, once, for every statement that goes through `Engine.translate`:
+handled here, once, for every statement that goes through `Engine.translate`, by the
+sqlglot dialect `CartwheelPostgres` (generator transforms):
 
 - `try_cast(x as T)` (DuckDB: NULL when x does not parse) → `ops.cw_try_*` helper
   functions that accept what DuckDB accepts (*).
@@ -46,6 +47,7 @@ from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
@@ -265,52 +267,72 @@ def _average(value: exp.Expression) -> exp.Expression:
     return exp.Div(this=total, expression=exp.Count(this=value.copy()))
 
 
-def _rewrite_all(tree: exp.Expression) -> exp.Expression:
-    """Apply `_rewrite` to every node, innermost first (so nesting cannot hide a node)."""
-    for node in reversed(list(tree.walk(bfs=True))):
-        replacement = _rewrite(node)
-        if replacement is not node:
-            if node is tree:
-                tree = replacement
-            else:
-                node.replace(replacement)
-    return tree
+def _windowed_average(window: exp.Window) -> exp.Expression:
+    """avg(x) over w as DuckDB computes it: sum(x) over w as DOUBLE / count(x) over w."""
+    total, count = window.copy(), window.copy()
+    total.set("this", exp.Sum(this=window.this.this.copy()))
+    count.set("this", exp.Count(this=window.this.this.copy()))
+    return exp.Div(this=exp.Cast(this=total, to=exp.DataType.build("double")), expression=count)
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
-        total, count = node.copy(), node.copy()
-        total.set("this", exp.Sum(this=node.this.this.copy()))
-        count.set("this", exp.Count(this=node.this.this.copy()))
-        return exp.Div(this=exp.Cast(this=total, to=exp.DataType.build("double")), expression=count)
-    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
-        return _average(node.this)
-    if isinstance(node, exp.TryCast):
-        return _try_cast(node)
-    if isinstance(node, exp.Initcap) and not isinstance(node.this, exp.Collate):
-        # Text columns are COLLATE "C" (below), under which initcap sees only ASCII
-        # letters: re-case with the database's own character classes.
-        default = exp.to_identifier("default", quoted=True)
-        node.set("this", exp.Collate(this=node.this.copy(), expression=default))
-        return node
-    if isinstance(node, exp.Round):
-        places = node.args.get("decimals") or exp.Literal.number(0)
-        return _helper("cw_round", node.this, places)
-    if isinstance(node, exp.ColumnDef) and _is_text(node.args.get("kind")):
-        constraints = node.args.get("constraints") or []
-        if not any(
-            isinstance(c.args.get("kind"), exp.CollateColumnConstraint) for c in constraints
-        ):
-            collate = exp.ColumnConstraint(
-                kind=exp.CollateColumnConstraint(this=exp.to_identifier("C", quoted=True))
-            )
-            node.set("constraints", [collate, *constraints])
-        return node
-    if isinstance(node, exp.Group) and node.args.get("all"):
-        raise TranslationError("GROUP BY ALL is not portable: list the grouping columns")
-    if isinstance(node, exp.Create) and node.args.get("replace") and node.kind == "TABLE":
-        raise TranslationError("CREATE OR REPLACE TABLE is not portable: use Engine.build_table")
-    return node
+def _collated(column: exp.ColumnDef) -> exp.ColumnDef:
+    """A text column compares byte-wise (`COLLATE "C"`), like DuckDB, unless it says otherwise."""
+    constraints = column.args.get("constraints") or []
+    if not _is_text(column.args.get("kind")) or any(
+        isinstance(c.args.get("kind"), exp.CollateColumnConstraint) for c in constraints
+    ):
+        return column
+    collate = exp.ColumnConstraint(
+        kind=exp.CollateColumnConstraint(this=exp.to_identifier("C", quoted=True))
+    )
+    column = column.copy()
+    column.set("constraints", [collate, *constraints])
+    return column
+
+
+def _recased(value: exp.Expression) -> exp.Expression:
+    """initcap's argument under the database's collation: text columns are COLLATE "C",
+    under which initcap sees only ASCII letters."""
+    if isinstance(value, exp.Collate):
+        return value
+    return exp.Collate(this=value, expression=exp.to_identifier("default", quoted=True))
+
+
+_POSTGRES_COLUMNDEF = Postgres.Generator.TRANSFORMS[exp.ColumnDef]
+
+
+class CartwheelPostgres(Postgres):
+    """PostgreSQL written so that it computes what DuckDB computes for cartwheel's models
+    (the rules in this module's docstring), as sqlglot generator transforms."""
+
+    class Generator(Postgres.Generator):
+        TRANSFORMS = {
+            **Postgres.Generator.TRANSFORMS,
+            exp.TryCast: lambda self, e: self.sql(_try_cast(e)),
+            exp.Avg: lambda self, e: self.sql(_average(e.this)),
+            exp.Round: lambda self, e: self.sql(
+                _helper("cw_round", e.this, e.args.get("decimals") or exp.Literal.number(0))
+            ),
+            exp.ColumnDef: lambda self, e: _POSTGRES_COLUMNDEF(self, _collated(e)),
+            exp.Initcap: lambda self, e: self.func("INITCAP", _recased(e.this)),
+        }
+
+        def window_sql(self, expression: exp.Window) -> str:
+            if isinstance(expression.this, exp.Avg):
+                return self.sql(_windowed_average(expression))
+            return super().window_sql(expression)
+
+        def group_sql(self, expression: exp.Group) -> str:
+            if expression.args.get("all"):
+                raise TranslationError("GROUP BY ALL is not portable: list the grouping columns")
+            return super().group_sql(expression)
+
+        def create_sql(self, expression: exp.Create) -> str:
+            if expression.args.get("replace") and expression.kind == "TABLE":
+                raise TranslationError(
+                    "CREATE OR REPLACE TABLE is not portable: use Engine.build_table"
+                )
+            return super().create_sql(expression)
 
 
 def _is_text(kind: exp.Expression | None) -> bool:
@@ -369,10 +391,9 @@ class PostgresTranslator:
         if _has_excluding_star(tree):
             tree = self._expand_stars(tree)
             cacheable = False  # depends on the tables' current columns
-        tree = _rewrite_all(tree)
         indexes = _with_keys(tree)
         try:
-            translated = tree.sql(dialect="postgres", unsupported_level=ErrorLevel.RAISE)
+            translated = tree.sql(dialect=CartwheelPostgres, unsupported_level=ErrorLevel.RAISE)
         except SqlglotError as error:
             raise TranslationError(f"no PostgreSQL translation: {error}") from error
         translated = ";\n".join([translated, *indexes])

@@ -486,6 +486,11 @@ class _Importer:
             "cast(round(least(greatest(100 * (1 - cast(net as double) / (quantity * "
             "cast(greatest(export_unit_price, 0.01) as double))), 0), 100), 2) as decimal(5, 2))"
         )
+        # The unit price (4 dp) that gives the net at discount d.
+        price_at_discount = (
+            "cast(round(cast(net as double) / (quantity * (1 - cast(d as double) / 100)), 4) "
+            "as decimal(12, 4))"
+        )
         # 1. The export's unit price (a free item: 0.01 at 100 %), one candidate per line.
         self.con.execute(f"""
             create table item_prices as
@@ -508,12 +513,7 @@ class _Importer:
                 from item_amounts
                 where record not in (select record from item_prices)
             ),
-            priced as (
-                select *, cast(round(cast(net as double)
-                    / (quantity * (1 - cast(d as double) / 100)), 4) as decimal(12, 4)) as u
-                from candidates
-                where d < 100
-            )
+            priced as (select *, {price_at_discount} as u from candidates where d < 100)
             select record, u, d, u <> export_unit_price from priced
             where u > 0 and abs({formula} - net) <= 0.01
         """)
@@ -530,11 +530,7 @@ class _Importer:
                 from open_lines, range(-3, 4) as steps(step)
                 where d0 + step * 0.01 between 0 and 100 and (d0 + step * 0.01 < 100 or net = 0)
             ),
-            priced as (
-                select *, cast(round(cast(net as double)
-                    / (quantity * (1 - cast(d as double) / 100)), 4) as decimal(12, 4)) as u
-                from candidates
-            )
+            priced as (select *, {price_at_discount} as u from candidates)
             select
                 record,
                 arg_min(u, abs({formula} - net) * 1000 + preference),

@@ -100,12 +100,13 @@ checked as (
                 not regexp_matches(raw_phone, '^[0-9 ()+.-]+$')
                 or length(phone) < 7 or length(phone) > 15
             ) then 'invalid_phone'
-            -- YYYY-MM-DD (no epoch, infinity or time) within 1900-01-01 up to today.
+            -- YYYY-MM-DD (no epoch, infinity or time) from vocabulary.earliest_date to today.
             when raw_registration_date is not null and (
                 registration_date is null
                 or not regexp_matches(raw_registration_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
             ) then 'unparseable_registration_date'
-            when registration_date < date '1900-01-01' then 'invalid_registration_date'
+            when registration_date < (select earliest_date from ops.date_window)
+                then 'invalid_registration_date'
             when registration_date > current_date then 'future_registration_date'
         end as reject_reason,
         case when first_name <> raw_first_name then 1 else 0 end
