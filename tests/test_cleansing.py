@@ -64,3 +64,23 @@ def test_only_entirely_upper_or_lower_names_are_recased(tmp_path: Path) -> None:
         "where customer_id like 'C-%' order by customer_id"
     )
     assert rows == [expected for _, expected in RECASED]
+
+
+def test_vocabulary_aliases_spelling_keys_and_bands() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from cartwheel.vocabulary import VocabularySettings, spelling_key
+
+    assert spelling_key("  CREDIT_CARD ") == spelling_key("credit   card") == "credit card"
+    vocabulary = VocabularySettings(aliases={"payment_method": {"COD": "Cash on Delivery"}})
+    rows = vocabulary.spelling_rows()
+    assert ("payment_method", 4, "Cash on Delivery", "cod") in rows
+    assert ("offline_payment_method", 1, "Cash on Delivery", "cash on delivery") in rows
+    # Half-open bands; an inclusive bound (discounts) one 4-decimal step higher.
+    bands = {(b[0], b[2]): (b[3], b[4]) for b in vocabulary.band_rows()}
+    assert bands[("price_category", "Budget")] == (None, 50)
+    assert bands[("discount_range", "1-10%")] == (0.0001, 10.0001)
+    assert bands[("spending_segment", "$10,000+")] == (10000, None)
+    with pytest.raises(ValidationError, match="not canonical"):
+        VocabularySettings(aliases={"payment_method": {"pp": "PayPal"}})

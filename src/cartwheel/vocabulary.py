@@ -28,7 +28,7 @@ CATEGORIES = ("Electronics", "Clothing", "Home & Kitchen", "Books", "Sports", "B
 PAYMENT_METHODS = ("Credit Card", "Debit Card", "UPI", "Cash on Delivery", "Net Banking")
 AGE_GROUPS = ("18-25", "26-35", "36-45", "46-60", "60+")
 OFFLINE_PAYMENT_METHODS = ("Cash on Delivery",)
-# Vocabularies with canonical spellings, as (vocabulary, column it spells).
+# The vocabularies with canonical spellings (each named after the column it spells).
 CANONICAL_COLUMNS = ("category", "payment_method", "age_group")
 
 VOCABULARY_DDL = (
@@ -157,9 +157,6 @@ class VocabularySettings(BaseModel):
                 rows.append((name, position, band, lower, upper))
                 lower = upper
         return rows
-
-    def band_names(self, band_set: str) -> list[str]:
-        return [name for name, _ in self.bands[band_set].bands]
 
 
 def write_vocabulary(engine: Engine, vocabulary: VocabularySettings) -> None:

@@ -138,13 +138,14 @@ def quality_score(results: list[CheckResult]) -> float:
     return round(100.0 * sum(r.points for r in results) / total, 2) if total else 100.0
 
 
-def largest_loss(balance: list[dict]) -> tuple[str | None, float]:
+def largest_loss(balance: list[dict], min_rows: int = 1) -> tuple[str | None, float]:
     """The entity that lost the largest share of its rows to quarantine in this batch,
-    and that share (0-1); duplicates removed are not lost."""
+    and that share (0-1); duplicates removed are not lost. Fewer than `min_rows` lost
+    rows are no loss (one held order of a one-order daily batch is no catastrophe)."""
     shares = [
         (row["rows_quarantined"] / row["rows_in"], row["entity"])
         for row in balance
-        if row["rows_in"]
+        if row["rows_in"] and row["rows_quarantined"] >= min_rows
     ]
     if not shares:
         return None, 0.0
