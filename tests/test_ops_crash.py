@@ -107,6 +107,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("crash")
     generate(root / "A", scale=0.1, seed=1)
     generate(root / "B", scale=0.1, seed=2)
+    # B is a later export: changed customers and products (same ids), and new orders — an
+    # order id sent again in a later batch is quarantined as a duplicate, so B's orders and
+    # lines get ids of their own.
+    for name in ("transactions.csv", "transaction_items.csv"):
+        path = root / "B" / name
+        path.write_text(path.read_text().replace("TXN", "TXB").replace("ITEM", "ITMB"))
     after_a = root / "after_a"
     run_ok("run", "--input", str(root / "A"), "--data-dir", str(after_a))
     reference = root / "reference"
