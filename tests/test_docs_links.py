@@ -40,8 +40,8 @@ def test_every_relative_link_resolves_inside_the_repository() -> None:
 
 def test_a_link_out_of_the_repository_or_to_nothing_is_caught() -> None:
     page = ROOT / "docs" / "deploy.md"
-    text = "[contract](../../shared/SPEC.md) [cli](cli.md) [gone](gone.md) [web](https://x.org)"
-    assert broken_links(page, text) == ["../../shared/SPEC.md", "gone.md"]
+    text = "[contract](../../outside/NOTES.md) [cli](cli.md) [gone](gone.md) [web](https://x.org)"
+    assert broken_links(page, text) == ["../../outside/NOTES.md", "gone.md"]
 
 
 def test_own_data_page_lists_the_contract_columns_in_order() -> None:
