@@ -124,10 +124,12 @@ def segments_dir(published: Path) -> Path:
 
 
 def _identity(path: Path) -> list[int] | None:
+    """Size and modification time: what a rewrite or an edit changes (and a copy of the
+    whole data folder, working database included, keeps)."""
     if not path.exists():
         return None
     stat = path.stat()
-    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def _write_sync(published: Path, record: dict) -> None:
@@ -331,7 +333,7 @@ class CatalogWriter:
         segment = f"{name}.{uuid.uuid4().hex}.parquet"
         path = self.folder / segment
         rows = self.con.execute(
-            f"copy ({select}) to {string_literal(path)} (format parquet, compression zstd)",
+            f"copy ({select}) to {string_literal(path)} (format parquet)",
             params,
         ).fetchall()[0][0]
         self.written.append(path)
