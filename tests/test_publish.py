@@ -40,8 +40,9 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def settings_for(data_dir: Path, input_dir: Path, **extra: object) -> Settings:
-    return Settings(data_dir=data_dir, input_dir=input_dir, duckdb_segment_rows=SEGMENT_ROWS,
-                    **extra)  # fmt: skip
+    return Settings(
+        data_dir=data_dir, input_dir=input_dir, duckdb_segment_rows=SEGMENT_ROWS, **extra
+    )
 
 
 def load_days(batches: Path, data_dir: Path, days: tuple[str, ...]) -> Path:
@@ -119,21 +120,45 @@ def query(data_dir: Path, sql: str) -> list[tuple]:
 @pytest.mark.parametrize(
     ("sql", "result", "expected"),
     [
-        ("insert into warehouse.fact_sales select * from x", [(12,)], {"warehouse.fact_sales": "appended"}),
+        (
+            "insert into warehouse.fact_sales select * from x",
+            [(12,)],
+            {"warehouse.fact_sales": "appended"},
+        ),
         ("insert into warehouse.fact_sales select * from x", [(0,)], {}),
         ("update warehouse.fact_sales as f set profit = 0 where false", [(0,)], {}),
-        ("update warehouse.fact_sales as f set profit = 0", [(3,)], {"warehouse.fact_sales": "modified"}),
-        ("delete from staging.customers where batch_id = ?", [(5,)], {"staging.customers": "modified"}),
-        ("merge into production.customers as t using s on t.k = s.k", [(1,)], {"production.customers": "modified"}),
-        ("create or replace table staging.products_validated as select 1", [(1,)], {"staging.products_validated": "modified"}),
+        (
+            "update warehouse.fact_sales as f set profit = 0",
+            [(3,)],
+            {"warehouse.fact_sales": "modified"},
+        ),
+        (
+            "delete from staging.customers where batch_id = ?",
+            [(5,)],
+            {"staging.customers": "modified"},
+        ),
+        (
+            "merge into production.customers as t using s on t.k = s.k",
+            [(1,)],
+            {"production.customers": "modified"},
+        ),
+        (
+            "create or replace table staging.products_validated as select 1",
+            [(1,)],
+            {"staging.products_validated": "modified"},
+        ),
         ("create table if not exists warehouse.dim_date (date_key integer)", [], {}),
         ("drop table if exists ops.run_batches", [], {"ops.run_batches": "modified"}),
-        ("-- the batch's rows\n  insert into ops.quarantine by name select 1", [(2,)], {"ops.quarantine": "appended"}),
+        (
+            "-- the batch's rows\n  insert into ops.quarantine by name select 1",
+            [(2,)],
+            {"ops.quarantine": "appended"},
+        ),
         ("create temporary table wh_batch as select 1", [(1,)], {}),
         ("insert into wh_batch_sales select 1", [(4,)], {}),
         ("select count(*) from warehouse.fact_sales", [(9,)], {}),
     ],
-)  # fmt: skip
+)
 def test_a_statement_marks_the_table_it_changed(sql: str, result: list, expected: dict) -> None:
     changes = Changes()
     changes.track(sql, result)
@@ -179,9 +204,19 @@ def daily(batches: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_large_tables_are_views_over_segments_and_small_ones_are_copied(daily: dict) -> None:
     data_dir = daily["data_dir"]
     published = segments(data_dir)
-    assert {"warehouse.fact_sales", "production.transaction_items", "staging.transaction_items", "warehouse.dim_customers"} <= set(published)  # fmt: skip
+    assert {
+        "warehouse.fact_sales",
+        "production.transaction_items",
+        "staging.transaction_items",
+        "warehouse.dim_customers",
+    } <= set(published)
     assert "ops.pipeline_runs" not in published and "warehouse.dim_payment_method" not in published
-    views = dict(query(data_dir, "select schema_name || '.' || view_name, sql from duckdb_views() where not internal"))  # fmt: skip
+    views = dict(
+        query(
+            data_dir,
+            "select schema_name || '.' || view_name, sql from duckdb_views() where not internal",
+        )
+    )
     assert set(views) == set(published)
     assert "read_parquet" in views["warehouse.fact_sales"]
 
@@ -197,7 +232,10 @@ def test_one_more_day_writes_only_its_new_facts(daily: dict) -> None:
     assert all(new_facts)
     assert len(first["segments"]["warehouse.fact_sales"]) == 1
     # The first segment (three days) is more than twice a day's: the day is kept apart.
-    assert second["segments"]["warehouse.fact_sales"][0] == first["segments"]["warehouse.fact_sales"][0]
+    assert (
+        second["segments"]["warehouse.fact_sales"][0]
+        == first["segments"]["warehouse.fact_sales"][0]
+    )
     assert second["facts"] == [*first["facts"], new_facts[0]]
     # The fifth day's segment is more than half the fourth's: merged, and then again.
     assert third["facts"] == [sum(second["facts"]) + new_facts[1]]
@@ -210,7 +248,9 @@ def test_one_more_day_writes_only_its_new_facts(daily: dict) -> None:
 def test_segments_of_superseded_catalogs_are_deleted(daily: dict) -> None:
     """After a publish, the folder holds the segments of the new and the previous catalog."""
     second, third = daily["states"][1:]
-    named = {s for listing in (second["segments"], third["segments"]) for s in sum(listing.values(), [])}  # fmt: skip
+    named = {
+        s for listing in (second["segments"], third["segments"]) for s in sum(listing.values(), [])
+    }
     assert set(third["files"]) == named
 
 
@@ -245,9 +285,13 @@ def test_an_append_the_statements_did_not_show_is_still_published(
     work.close()
     load_days(batches, data_dir, DAYS[:4])
     published = assert_catalog_equals_work(data_dir)
-    assert query(data_dir, "select count(*) from warehouse.fact_sales where sales_key = -1") == [(1,)]  # fmt: skip
+    assert query(data_dir, "select count(*) from warehouse.fact_sales where sales_key = -1") == [
+        (1,)
+    ]
     assert len(segments(data_dir)["warehouse.fact_sales"]) == 1
-    assert published["warehouse.fact_sales"][0] == sum(segment_rows(data_dir, "warehouse.fact_sales"))  # fmt: skip
+    assert published["warehouse.fact_sales"][0] == sum(
+        segment_rows(data_dir, "warehouse.fact_sales")
+    )
 
 
 def test_a_catalog_changed_by_hand_is_what_the_next_run_builds_on(
@@ -288,9 +332,14 @@ def test_a_failed_run_publishes_no_data_and_the_next_run_starts_from_the_catalog
     after = assert_catalog_equals_work(data_dir)
     data = [name for name in before if not name.startswith("ops.")]
     assert {name: after[name] for name in data} == {name: before[name] for name in data}
-    assert query(data_dir, "select status from ops.pipeline_runs order by started_at")[-1] == ("failed",)  # fmt: skip
+    assert query(data_dir, "select status from ops.pipeline_runs order by started_at")[-1] == (
+        "failed",
+    )
     load_days(batches, data_dir, DAYS[:3])
-    assert assert_catalog_equals_work(data_dir)["warehouse.fact_sales"] != before["warehouse.fact_sales"]  # fmt: skip
+    assert (
+        assert_catalog_equals_work(data_dir)["warehouse.fact_sales"]
+        != before["warehouse.fact_sales"]
+    )
 
 
 READER = textwrap.dedent(

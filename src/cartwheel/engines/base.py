@@ -49,6 +49,9 @@ class Engine(ABC):
     #: sqlglot's name of the SQL this engine speaks.
     dialect: ClassVar[str] = "duckdb"
     capabilities: ClassVar[Capabilities]
+    #: The database holds only what this engine's own runs wrote and proved, so rules
+    #: proven set-based (production integrity) need checking on the changed keys only.
+    state_proven: bool = False
 
     # Opening ---------------------------------------------------------------------------
 

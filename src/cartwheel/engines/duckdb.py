@@ -138,11 +138,13 @@ class DuckDBEngine(Engine):
         pending = next_path(catalog)
         for leftover in (pending, _wal(pending)):
             leftover.unlink(missing_ok=True)
-        if not in_sync(catalog):
+        proven = in_sync(catalog)
+        if not proven:
             rebuild_work(catalog, settings.duckdb_memory_limit)
         mark_in_use(catalog)
         engine = cls(str(work_path(catalog)), memory_limit=settings.duckdb_memory_limit)
         engine.catalog = catalog
+        engine.state_proven = proven
         engine.changes = Changes()
         engine.segment_rows = settings.duckdb_segment_rows
         engine.con.execute(PRIVATE_FILE_SETTINGS)

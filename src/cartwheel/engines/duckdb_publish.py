@@ -252,6 +252,9 @@ class CatalogWriter:
             con.execute("detach current")
         catalog.unlink(missing_ok=True)
         con.execute(f"attach {string_literal(catalog)} as next_catalog")
+        # A segment's rows in any order (a table is a set; new rows are found by rowid in
+        # the working database): its Parquet is written in parallel, ~15% less CPU.
+        con.execute("set preserve_insertion_order = false")
         try:
             tables = self.tables()
             for schema in sorted({name.split(".")[0] for name, _, _ in tables} | {"ops"}):
@@ -265,6 +268,7 @@ class CatalogWriter:
                     published[name] = self._segments(name, ddl, changes)
             self._write_state(published)
         finally:
+            con.execute("reset preserve_insertion_order")
             con.execute(f"use {self.work}")
             con.execute("detach next_catalog")
         for path in self.written:
@@ -298,8 +302,9 @@ class CatalogWriter:
         if reusable and how is None and before.rows == rows:
             segments, sizes = before.segments, before.segment_rows
         elif reusable and how == "appended" and before.watermark <= watermark:
-            new = self._write_segment(name, f"select * from {source} where rowid >= ?",
-                                      [before.watermark])  # fmt: skip
+            new = self._write_segment(
+                name, f"select * from {source} where rowid >= ?", [before.watermark]
+            )
             segments, sizes = [*before.segments, new[0]], [*before.segment_rows, new[1]]
             if sum(sizes) != rows:  # not an append after all: write it whole
                 segments, sizes = self._whole(name, source)
@@ -320,9 +325,7 @@ class CatalogWriter:
     ) -> tuple[list[str], list[int]]:
         """Merge the last two segments while the earlier is under twice the later (sizes
         then at least double towards the first), and whenever there are too many."""
-        while len(segments) > 1 and (
-            sizes[-2] < 2 * sizes[-1] or len(segments) > MAX_SEGMENTS
-        ):
+        while len(segments) > 1 and (sizes[-2] < 2 * sizes[-1] or len(segments) > MAX_SEGMENTS):
             files = ", ".join(string_literal(self.folder / s) for s in segments[-2:])
             merged = self._write_segment(name, f"select * from read_parquet([{files}])", [])
             segments, sizes = [*segments[:-2], merged[0]], [*sizes[:-2], merged[1]]
