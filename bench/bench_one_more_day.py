@@ -8,9 +8,11 @@ Generates `--days` + 1 daily batches as Parquet (cached in --work). The *rebuild
 same rows in one batch); the *one more day* is `cartwheel run --input` over a folder
 holding only the next day's batch, on a copy of the rebuilt data folder (the copy is not
 timed), `--repeat` times. Each run is measured in CPU seconds (user + system, all
-threads) and wall seconds, per step as well (sampled from /proc and attributed by the
-run's log, see scale_ladder.py); "start" is process start-up and imports, "publish"
-everything after the last step. The machine may be shared: compare CPU seconds.
+threads), wall seconds and megabytes written to files (a file copy counts in full), CPU
+per step as well (sampled from /proc and attributed by the run's log, see
+scale_ladder.py): "start" is process start-up and imports; the publish is counted in the
+last step's line, "publish" is what follows it (the run's log and exit). The machine may
+be shared: compare CPU seconds and megabytes.
 Results are appended to bench/results/one_more_day.jsonl.
 """
 
@@ -78,7 +80,10 @@ def run(input_dir: Path, data_dir: Path) -> dict:
 
 
 def show(title: str, result: dict) -> None:
-    print(f"\n{title}: {result['wall']:.2f} s wall, {result['cpu']:.2f} CPU s")
+    print(
+        f"\n{title}: {result['wall']:.2f} s wall, {result['cpu']:.2f} CPU s, "
+        f"{result['written_mb']:,.0f} MB written"
+    )
     for step, seconds in result["step_cpu"].items():
         print(f"  {step:<12} {seconds:>7.2f} CPU s")
 
@@ -107,11 +112,13 @@ def main() -> None:
         show("one more day", days[-1])
     cpu = statistics.median(day["cpu"] for day in days)
     wall = statistics.median(day["wall"] for day in days)
+    written = statistics.median(day["written_mb"] for day in days)
     files = sum(p.stat().st_size for p in rebuilt.rglob("*") if p.is_file()) / 2**20
     print(
         f"\none more day (median of {len(days)}): {cpu:.2f} CPU s = "
         f"{100 * cpu / rebuild['cpu']:.1f}% of the rebuild's {rebuild['cpu']:.2f} CPU s; "
         f"{wall:.2f} s wall = {100 * wall / rebuild['wall']:.1f}% of {rebuild['wall']:.2f} s; "
+        f"{written:,.0f} MB written (rebuild: {rebuild['written_mb']:,.0f} MB); "
         f"data folder {files:,.0f} MB"
     )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
