@@ -128,6 +128,7 @@ def registration_defect(name: str, value: str, reason: str) -> Case:
     )
 
 
+TOMORROW = date.today() + timedelta(days=1)
 TOMORROW_PLUS_ONE = (date.today() + timedelta(days=2)).isoformat()
 BIG = "x" * 12_000  # more than the ~10 kB a CSV sniffer looks ahead
 ORPHAN_ORDER = 'TXN00006,CUST9999,2024-01-15,09:00:00,UPI,"6 Nowhere Ln",10.00'
@@ -370,6 +371,14 @@ def _values() -> list[Case]:
         ),
         transaction_date_defect("date 13/01/2024", "13/01/2024", "unparseable_transaction_date"),
         transaction_date_defect("date in two days", TOMORROW_PLUS_ONE, "future_transaction_date"),
+        Case(
+            "date tomorrow (a shop a time zone ahead)",
+            setting(TXN, 5, "transaction_date", TOMORROW.isoformat()),
+            values={(TXN, "TXN00004", "transaction_date"): TOMORROW},
+        ),
+        registration_defect(
+            "registration in two days", TOMORROW_PLUS_ONE, "future_registration_date"
+        ),
         registration_defect("registration 0001-01-01", "0001-01-01", "invalid_registration_date"),
         registration_defect("registration epoch", "epoch", "unparseable_registration_date"),
         registration_defect("registration -infinity", "-infinity", "unparseable_registration_date"),

@@ -117,7 +117,7 @@ def run_checks(engine: Engine, checks: list[QualityCheck]) -> list[CheckResult]:
         return []
     parts = [
         f"select {number} as check_number, failed, checked "
-        f"from ({engine.translate(check.sql).strip().rstrip(';')}\n) as c (failed, checked)"
+        f"from ({check.sql.strip().rstrip(';')}\n) as c (failed, checked)"
         for number, check in enumerate(checks)
     ]
     counts = {
@@ -168,7 +168,7 @@ def quality_grade(score: float) -> str:
 
 def record_results(engine: Engine, run_id: str, results: list[CheckResult]) -> datetime:
     """Append this run's results to ops.quality_results (history is never overwritten)."""
-    engine.execute(engine.translate(RESULTS_DDL))
+    engine.execute(RESULTS_DDL)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for r in results:

@@ -100,14 +100,17 @@ checked as (
                 not regexp_matches(raw_phone, '^[0-9 ()+.-]+$')
                 or length(phone) < 7 or length(phone) > 15
             ) then 'invalid_phone'
-            -- YYYY-MM-DD (no epoch, infinity or time) from vocabulary.earliest_date to today.
+            -- YYYY-MM-DD (no epoch, infinity or time) from vocabulary.earliest_date to
+            -- today + vocabulary.days_after_today (default 1: tomorrow).
             when raw_registration_date is not null and (
                 registration_date is null
                 or not regexp_matches(raw_registration_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
             ) then 'unparseable_registration_date'
             when registration_date < (select earliest_date from ops.date_window)
                 then 'invalid_registration_date'
-            when registration_date > current_date then 'future_registration_date'
+            when registration_date
+                > current_date + (select days_after_today from ops.date_window)
+                then 'future_registration_date'
         end as reject_reason,
         case when first_name <> raw_first_name then 1 else 0 end
         + case when last_name <> raw_last_name then 1 else 0 end as repaired_name_case,

@@ -161,13 +161,15 @@ checked as (
             when cleansed.raw_transaction_date is null then 'missing_transaction_date'
             -- A date is YYYY-MM-DD (no epoch, infinity, time or time-zone offset dropped)
             -- within the sane window: vocabulary.earliest_date (default 1900-01-01) up to
-            -- today (future dates just below).
+            -- today + vocabulary.days_after_today (default 1; future dates just below).
             when cleansed.transaction_date is null
                 or not regexp_matches(cleansed.raw_transaction_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
                 then 'unparseable_transaction_date'
             when cleansed.transaction_date < (select earliest_date from ops.date_window)
                 then 'invalid_transaction_date'
-            when cleansed.transaction_date > current_date then 'future_transaction_date'
+            when cleansed.transaction_date
+                > current_date + (select days_after_today from ops.date_window)
+                then 'future_transaction_date'
             -- The time and the payment method are optional; a time present is HH:MM:SS.
             when not regexp_matches(
                 cleansed.transaction_time, '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$'
