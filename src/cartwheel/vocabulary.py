@@ -182,7 +182,7 @@ def write_vocabulary(engine: Engine, vocabulary: VocabularySettings) -> None:
         ),
     ):
         engine.execute(f"drop table if exists {table}")
-        engine.execute(engine.translate(ddl))
+        engine.execute(ddl)
         values = ", ".join("(" + ", ".join(["?"] * len(rows[0])) + ")" for _ in rows)
         engine.execute(
             f"insert into {table} values {values}", [value for row in rows for value in row]

@@ -63,7 +63,7 @@ class DailySeries:
 def daily_revenue(engine: Engine) -> DailySeries | None:
     """The daily series from one group-by; None when there are no sales."""
     sql = sql_text("analytics/sql/daily_revenue.sql")
-    table = engine.query_arrow(engine.translate(sql))
+    table = engine.query_arrow(sql)
     if table.num_rows == 0:
         return None
     days = table["full_date"].cast(pa.date32()).to_numpy().astype("datetime64[D]")
