@@ -28,9 +28,6 @@ class Case:
     reasons: frozenset[tuple[str, int, str]] = frozenset()
     values: dict[tuple[str, str, str], object] = field(default_factory=dict)
     refused: str | None = None
-    #: Who fixes it, while the case still fails (an expected failure, strict: it must
-    #: fail until the fix lands, then the marker goes).
-    pending: str | None = None
 
     def counts(self, entity: str) -> Counts:
         return self.expect.get(entity, (COUNTS[entity], 0, 0))
@@ -131,6 +128,7 @@ def registration_defect(name: str, value: str, reason: str) -> Case:
     )
 
 
+TOMORROW = date.today() + timedelta(days=1)
 TOMORROW_PLUS_ONE = (date.today() + timedelta(days=2)).isoformat()
 BIG = "x" * 12_000  # more than the ~10 kB a CSV sniffer looks ahead
 ORPHAN_ORDER = 'TXN00006,CUST9999,2024-01-15,09:00:00,UPI,"6 Nowhere Ln",10.00'
@@ -306,7 +304,8 @@ def _structure() -> list[Case]:
                 )
             },
             {CUST: (124, 1, 0), TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
-            pending="the line-level CSV reader (#13)",
+            frozenset({(CUST, 3, "malformed_csv_line")}),
+            {(CUST, "CUST0219", "city"): "Reno"},
         ),
     ]
 
@@ -372,6 +371,14 @@ def _values() -> list[Case]:
         ),
         transaction_date_defect("date 13/01/2024", "13/01/2024", "unparseable_transaction_date"),
         transaction_date_defect("date in two days", TOMORROW_PLUS_ONE, "future_transaction_date"),
+        Case(
+            "date tomorrow (a shop a time zone ahead)",
+            setting(TXN, 5, "transaction_date", TOMORROW.isoformat()),
+            values={(TXN, "TXN00004", "transaction_date"): TOMORROW},
+        ),
+        registration_defect(
+            "registration in two days", TOMORROW_PLUS_ONE, "future_registration_date"
+        ),
         registration_defect("registration 0001-01-01", "0001-01-01", "invalid_registration_date"),
         registration_defect("registration epoch", "epoch", "unparseable_registration_date"),
         registration_defect("registration -infinity", "-infinity", "unparseable_registration_date"),

@@ -53,7 +53,7 @@ def _sql(name: str, engine: Engine) -> str:
     sql = sql_text(f"dashboard/sql/{name}.sql")
     for key, value in LIMITS.items():
         sql = sql.replace("{{ " + key + " }}", str(int(value)))
-    return engine.translate(sql)
+    return sql
 
 
 def _columns(table: pa.Table) -> dict[str, list]:

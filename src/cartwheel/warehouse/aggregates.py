@@ -243,4 +243,4 @@ def update_aggregates(engine: Engine, first_sales_key: int) -> None:
             literals["{last_day}"] = int(last) if last is not None else -1
         for name, value in literals.items():
             sql = sql.replace(name, str(value))
-        engine.execute(engine.translate(sql))
+        engine.execute(sql)

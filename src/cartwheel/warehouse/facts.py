@@ -129,16 +129,14 @@ def _moved_sql(dim: Dimension, date_key: int) -> str:
 def repoint_facts(engine: Engine, dim: Dimension, date_key: int) -> None:
     """Point facts whose version changed at the version valid on their date now."""
     engine.execute(f"drop table if exists wh_{dim.short}_moved")
-    engine.execute(engine.translate(_moved_sql(dim, date_key)))
+    engine.execute(_moved_sql(dim, date_key))
     profit = ", profit = moved.new_profit" if dim is PRODUCTS else ""
-    engine.execute(
-        engine.translate(f"""
+    engine.execute(f"""
         update warehouse.fact_sales as facts
         set {dim.key} = moved.new_key{profit}
         from wh_{dim.short}_moved as moved
         where facts.sales_key = moved.sales_key
         """)
-    )
 
 
 # The batch's sales by key, from its own validated rows (small): the earliest sale per
@@ -158,7 +156,7 @@ def insert_new_facts(engine: Engine) -> None:
     """Append this batch's new items as facts (after stretching first versions back to
     cover any sale that precedes them)."""
     engine.execute("drop table if exists wh_batch_sales")
-    engine.execute(engine.translate(BATCH_SALES))
+    engine.execute(BATCH_SALES)
     for dim, date_column in ((CUSTOMERS, "customer_id"), (PRODUCTS, "product_id")):
         first_sales = f"wh_{dim.short}_first_sales"
         engine.execute(f"drop table if exists {first_sales}")
@@ -169,6 +167,6 @@ def insert_new_facts(engine: Engine) -> None:
         )
         backdate_first_versions(engine, dim, first_sales)
     engine.execute("drop view if exists wh_new_items")
-    engine.execute(engine.translate(NEW_ITEMS))
-    engine.execute(engine.translate(INSERT_FACTS))
+    engine.execute(NEW_ITEMS)
+    engine.execute(INSERT_FACTS)
     engine.execute("drop view wh_new_items")
