@@ -1,30 +1,8 @@
 -- Item rows checked on their own: types, ranges, a known product, copies.
 -- Whether the parent transaction survives is decided in transactions_validated (an
 -- order is promoted whole or not at all) and applied in transaction_items_validated.
-with batch_rows as (
-    -- The batches this run processes (ops.run_batches, written by ingest).
-    select * from staging.transaction_items
-    where batch_id in (select batch_id from ops.run_batches)
-),
-
-retried_rows as (
-    -- Items quarantined by earlier runs are examined again: a product or an order that
-    -- arrived late can make them valid.
-    select staged.*
-    from staging.transaction_items as staged
-    inner join ops.quarantine as held
-        on held.batch_id = staged.batch_id
-        and held.source_file = staged.source_file
-        and held.source_line = staged.source_line
-    where held.entity = 'transaction_items' and held.stage = 'quality'
-        and held.released_at is null
-        and staged.batch_id not in (select batch_id from ops.run_batches)
-),
-
-source as (
-    select * from batch_rows
-    union all
-    select * from retried_rows
+with source as (
+    {{ include rows_to_process entity=transaction_items }}
 ),
 
 valid_products as (

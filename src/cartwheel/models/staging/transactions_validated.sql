@@ -2,30 +2,8 @@
 -- A transaction needs a known customer (already in production or valid in this load),
 -- a date on or after that customer's registration, at least one item, and no rejected
 -- item: an order is promoted whole or not at all, so totals are never silently partial.
-with batch_rows as (
-    -- The batches this run processes (ops.run_batches, written by ingest).
-    select * from staging.transactions
-    where batch_id in (select batch_id from ops.run_batches)
-),
-
-retried_rows as (
-    -- Transactions quarantined by earlier runs are examined again: a customer or a
-    -- product that arrived late can make them valid.
-    select staged.*
-    from staging.transactions as staged
-    inner join ops.quarantine as held
-        on held.batch_id = staged.batch_id
-        and held.source_file = staged.source_file
-        and held.source_line = staged.source_line
-    where held.entity = 'transactions' and held.stage = 'quality'
-        and held.released_at is null
-        and staged.batch_id not in (select batch_id from ops.run_batches)
-),
-
-source as (
-    select * from batch_rows
-    union all
-    select * from retried_rows
+with source as (
+    {{ include rows_to_process entity=transactions }}
 ),
 
 run_customers as (
@@ -143,10 +121,7 @@ cleansed as (
         trimmed.source_line,
         trimmed.loaded_at
     from trimmed
-    left join ops.vocabulary as spellings
-        on spellings.vocabulary = 'payment_method'
-        and spellings.spelling
-        = lower(regexp_replace(trimmed.raw_payment_method, '[\s_]+', ' ', 'g'))
+    {{ include canonical_spelling vocabulary=payment_method value=trimmed.raw_payment_method }}
 ),
 
 checked as (
