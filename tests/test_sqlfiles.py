@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cartwheel.models import DATE_SPINE, load_models
-from cartwheel.sqlfiles import IncludeError, _expand
+from cartwheel.sqlfiles import IncludeError, _expand, fill
 
 INCLUDES = Path(__file__).parent.parent / "src" / "cartwheel" / "models" / "include"
 LAYERS = ("staging", "production", "warehouse", "analytics")
@@ -58,3 +58,12 @@ def test_models_are_read_with_their_includes_expanded_and_every_fragment_is_used
     sources = [p.read_text() for p in INCLUDES.parent.parent.rglob("*.sql")]
     included = {name for text in sources for name in re.findall(r"\{\{ include (\w+)", text)}
     assert included == {f.stem for f in INCLUDES.glob("*.sql")}
+
+
+def test_fill_puts_in_every_value_and_refuses_a_missing_one() -> None:
+    sql = "select * from warehouse.fact_sales where date_key between {{ first }} and {{ last }}"
+    assert fill(sql, {"first": 20240101, "last": 20240131, "unused": 1}) == (
+        "select * from warehouse.fact_sales where date_key between 20240101 and 20240131"
+    )
+    with pytest.raises(KeyError, match="no value for last"):
+        fill(sql, {"first": 20240101})

@@ -6,11 +6,15 @@ by a line of its own: `{{ include name key=value ... }}` (a `,` may follow it, a
 fragment that defines CTEs). The fragment's `{{ key }}` placeholders take the values
 (plain names: letters, digits, `_` and `.`), its leading `--` lines document it and are
 left out, and its lines take the directive's indentation. A fragment may include another.
+
+Values known only when the SQL runs (a limit, a key, a date) stand as `{{ name }}` in the
+file and are put in by `fill`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from importlib import resources
 
 INCLUDES = "models/include"
@@ -25,6 +29,14 @@ _MAX_DEPTH = 4
 
 class IncludeError(ValueError):
     """An include names a missing fragment or does not give exactly its placeholders."""
+
+
+def fill(sql: str, values: Mapping[str, int | str]) -> str:
+    """`sql` with every `{{ name }}` replaced by its value (each must be given)."""
+    missing = sorted(set(_PLACEHOLDER.findall(sql)) - values.keys())
+    if missing:
+        raise KeyError(f"no value for {', '.join(missing)}")
+    return _PLACEHOLDER.sub(lambda match: str(values[match[1]]), sql)
 
 
 def _read(path: str) -> str:

@@ -95,6 +95,15 @@ checked as (
 left join held_products on cleansed.product_id = held_products.product_id
 ),
 
+repeated_ids as (
+    -- Ids on more than one row. Only their rows are ranked: an id on one row is its own
+    -- first copy and latest version (sorting every row was most of this model's cost).
+    select item_id from checked
+    where item_id is not null
+    group by item_id
+    having count(*) > 1
+),
+
 deduplicated as (
     select
         *,
@@ -107,6 +116,7 @@ deduplicated as (
             order by batch_id, source_line
         ) as copy_rank
     from checked
+    where item_id in (select item_id from repeated_ids)
 ),
 
 versioned as (
@@ -117,6 +127,11 @@ versioned as (
             order by batch_id desc, source_line desc
         ) as id_rank
     from deduplicated
+    union all
+    -- A row without an id is rejected (missing_item_id): its ranks decide nothing.
+    select *, 1 as copy_rank, 1 as id_rank
+    from checked
+    where item_id is null or item_id not in (select item_id from repeated_ids)
 )
 
 select

@@ -177,6 +177,15 @@ checked as (
     left join stored_earlier on cleansed.transaction_id = stored_earlier.transaction_id
 ),
 
+repeated_ids as (
+    -- Ids on more than one row. Only their rows are ranked: an id on one row is its own
+    -- first copy and latest version (sorting every row was most of this model's cost).
+    select transaction_id from checked
+    where transaction_id is not null
+    group by transaction_id
+    having count(*) > 1
+),
+
 deduplicated as (
     select
         *,
@@ -188,6 +197,7 @@ deduplicated as (
             order by batch_id, source_line
         ) as copy_rank
     from checked
+    where transaction_id in (select transaction_id from repeated_ids)
 ),
 
 versioned as (
@@ -199,6 +209,11 @@ versioned as (
             order by batch_id desc, source_line desc
         ) as id_rank
     from deduplicated
+    union all
+    -- A row without an id is rejected (missing_transaction_id): its ranks decide nothing.
+    select *, 1 as copy_rank, 1 as id_rank
+    from checked
+    where transaction_id is null or transaction_id not in (select transaction_id from repeated_ids)
 ),
 
 disposed as (
