@@ -47,8 +47,8 @@ INCLUSIVE_STEP = 0.0001
 
 
 def spelling_key(value: str) -> str:
-    """What two spellings of one value share; the models compute the same in SQL:
-    `lower(regexp_replace(trim(x), '[\\s_]+', ' ', 'g'))`."""
+    """What two spellings of one value share; the models compute the same in SQL
+    (models/include/canonical_spelling.sql) over the trimmed value."""
     return re.sub(r"[\s_]+", " ", value.strip()).lower()
 
 

@@ -3,9 +3,7 @@
 -- earlier row, removed) or `promoted`; version_rank = 1 marks the latest promoted
 -- version of each customer, the one production keeps.
 with source as (
-    -- Only the batches this run processes (ops.run_batches, written by ingest).
-    select * from staging.customers
-    where batch_id in (select batch_id from ops.run_batches)
+    {{ include batch_rows entity=customers }}
 ),
 
 trimmed as (
@@ -76,9 +74,7 @@ cleansed as (
         trimmed.source_line,
         trimmed.loaded_at
     from trimmed
-    left join ops.vocabulary as spellings
-        on spellings.vocabulary = 'age_group'
-        and spellings.spelling = lower(regexp_replace(trimmed.raw_age_group, '[\s_]+', ' ', 'g'))
+    {{ include canonical_spelling vocabulary=age_group value=trimmed.raw_age_group }}
 ),
 
 checked as (
@@ -133,29 +129,7 @@ deduplicated as (
     from checked
 ),
 
-disposed as (
-    select
-        *,
-        case
-            when reject_reason is not null then 'quarantined'
-            when copy_rank > 1 then 'duplicate'
-            else 'promoted'
-        end as disposition
-    from deduplicated
-),
-
-ranked as (
-    select
-        *,
-        -- Distinct versions of a customer are all valid; the latest one wins.
-        -- Only promoted rows have a version rank (1 = latest): production takes
-        -- `reject_reason is null and version_rank = 1`, never a removed duplicate.
-        case when disposition = 'promoted' then row_number() over (
-            partition by customer_id, disposition
-            order by batch_id desc, source_line desc
-        ) end as version_rank
-    from disposed
-),
+{{ include latest_version key=customer_id }},
 
 email_holders as (
     -- Who holds each email once this run is merged: this run's latest versions, and
