@@ -5,27 +5,32 @@
 
 Each run is a fresh `cartwheel run` in a new process and data folder (the wall time includes
 Python start-up and imports); step times come from pipeline_execution_report.json. The best
-of --repeat runs is shown.
+of --repeat runs is shown, then the median wall and CPU seconds (user + system of the
+process and its threads) over the runs and the load average before the first: on a
+shared machine the CPU seconds are the figure to compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-CARTWHEEL = [sys.executable, "-m", "cartwheel.cli"]
+CARTWHEEL = [sys.executable, "-m", "cartwheel"]
 
 
 def one_run(scale: float, extra: list[str]) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix=f"cartwheel-bench-sf{scale:g}-"))
     try:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         subprocess.run(
             [*CARTWHEEL, "run", "--scale", f"{scale:g}", "--data-dir", str(data_dir), *extra],
@@ -33,12 +38,14 @@ def one_run(scale: float, extra: list[str]) -> dict:
             capture_output=True,
         )
         wall = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime
         report = json.loads((data_dir / "pipeline_execution_report.json").read_text())
         steps = {
             name: (step["duration_seconds"], step["records_processed"])
             for name, step in report["steps_executed"].items()
         }
-        return {"wall": wall, "steps": steps}
+        return {"wall": wall, "cpu": cpu, "steps": steps}
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -51,6 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     for scale in args.scales:
+        load = os.getloadavg()[0]
         runs = [one_run(scale, args.extra) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["wall"])
         print(f"\nscale factor {scale:g}: best of {args.repeat} runs")
@@ -60,6 +68,12 @@ def main() -> None:
         step_total = sum(seconds for seconds, _ in best["steps"].values())
         print(f"{'steps total':<12} {'':>12} {step_total:>9.3f}")
         print(f"{'wall clock':<12} {'':>12} {best['wall']:>9.3f}   (process start to exit)")
+        wall = statistics.median(r["wall"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
+        print(
+            f"median of {args.repeat}: wall {wall:.3f} s, CPU {cpu:.3f} s "
+            f"(load average {load:.2f} before the first run)"
+        )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\npeak RSS of any run: {peak:,.0f} MB")
 

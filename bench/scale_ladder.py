@@ -43,7 +43,7 @@ RESULTS = ROOT / "bench" / "ladder-results.json"
 DOC = ROOT / "docs" / "performance.md"
 CHART = ROOT / "docs" / "performance-ladder.svg"
 START, END = "<!-- ladder:start -->", "<!-- ladder:end -->"
-CARTWHEEL = [sys.executable, "-m", "cartwheel.cli"]
+CARTWHEEL = [sys.executable, "-m", "cartwheel"]
 READ_FACTS = ("analytics", "dashboard")
 
 
@@ -168,21 +168,26 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def floor(raw: Path, work: Path, memory_limit: str | None) -> dict[str, float]:
-    """Seconds per step of bare DuckDB doing each step's reads and writes."""
+def floor(
+    raw: Path, work: Path, memory_limit: str | None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per step of bare DuckDB doing each step's reads and writes (and `cpu`, their
+    CPU seconds together), and the CPU seconds per step."""
     db = work / "floor.duckdb"
     con = duckdb.connect(str(db))
     if memory_limit:
         con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute(f"set temp_directory = '{work / 'floor.tmp'}'")
     seconds: dict[str, float] = {}
+    cpu_by_step: dict[str, float] = {}
 
     def timed(step: str, statements: list[str]) -> None:
         began, cpu = time.perf_counter(), _cpu_seconds()
         for sql in statements:
             con.execute(sql).fetchall()
         seconds[step] = time.perf_counter() - began
-        seconds["cpu"] = seconds.get("cpu", 0.0) + _cpu_seconds() - cpu
+        cpu_by_step[step] = _cpu_seconds() - cpu
+        seconds["cpu"] = seconds.get("cpu", 0.0) + cpu_by_step[step]
 
     timed(
         "ingest",
@@ -216,7 +221,7 @@ def floor(raw: Path, work: Path, memory_limit: str | None) -> dict[str, float]:
         ],
     )
     con.close()
-    return seconds
+    return seconds, cpu_by_step
 
 
 def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Path | None) -> dict:
@@ -241,7 +246,7 @@ def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Pat
             }
             for name, step in report["steps_executed"].items()
         }
-        floors = floor(raw, work, memory_limit)
+        floors, floor_cpu = floor(raw, work, memory_limit)
         database_mb = (data / "cartwheel.duckdb").stat().st_size / 2**20
         return {
             "scale": scale,
@@ -253,6 +258,7 @@ def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Pat
             "run": {k: ran[k] for k in ("wall", "cpu", "peak_rss_mb")},
             "steps": steps,
             "floor": floors,
+            "floor_cpu": floor_cpu,
             "database_mb": database_mb,
             "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
@@ -278,8 +284,9 @@ def _floor_wall(rung: dict) -> float:
 def table(rungs: list[dict]) -> str:
     """Markdown: one block of rows per scale factor."""
     lines = [
-        "| SF | step | rows | seconds | rows/s | peak RSS MB | floor s | × floor | CPU s |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| SF | step | rows | seconds | rows/s | peak RSS MB | floor s | × floor | CPU s "
+        "| floor CPU s | × floor CPU |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rung in rungs:
         sf = f"{rung['scale']:g}"
@@ -287,7 +294,7 @@ def table(rungs: list[dict]) -> str:
         lines.append(
             f"| {sf} | generate | {rung['raw_rows']:,} | {gen['wall']:.2f} | "
             f"{_rate(rung['raw_rows'], gen['wall'])} | {gen['peak_rss_mb']:,.0f} | | | "
-            f"{gen['cpu']:.1f} |"
+            f"{gen['cpu']:.1f} | | |"
         )
         for name, step in rung["steps"].items():
             # analytics and dashboard count queries and visuals: their rate is fact rows read
@@ -296,10 +303,16 @@ def table(rungs: list[dict]) -> str:
             ratio = f"{step['seconds'] / floor_s:.1f}" if floor_s else ""
             rss = f"{step['peak_rss_mb']:,.0f}" if step["peak_rss_mb"] else ""
             floor_cell = f"{floor_s:.2f}" if floor_s is not None else ""
+            floor_cpu = rung.get("floor_cpu", {}).get(name)
+            cpu_floor_cells = (
+                f"{floor_cpu:.2f} | {step['cpu'] / floor_cpu:.1f}"
+                if floor_cpu and step.get("cpu") is not None
+                else " | "
+            )
             lines.append(
                 f"| {sf} | {name} | {rows:,} | {step['seconds']:.2f} | "
                 f"{_rate(rows, step['seconds'])} | {rss} | {floor_cell} | {ratio} | "
-                f"{_cpu_cell(step)} |"
+                f"{_cpu_cell(step)} | {cpu_floor_cells} |"
             )
         run, floor_total = rung["run"], _floor_wall(rung)
         floor_cpu = rung["floor"].get("cpu")
@@ -307,7 +320,8 @@ def table(rungs: list[dict]) -> str:
         lines.append(
             f"| {sf} | **run --input** (process) | {rung['raw_rows']:,} | {run['wall']:.2f} | "
             f"{_rate(rung['raw_rows'], run['wall'])} | {run['peak_rss_mb']:,.0f} | "
-            f"{floor_total:.2f} | {run['wall'] / floor_total:.1f}{cpu_ratio} | {run['cpu']:.1f} |"
+            f"{floor_total:.2f} | {run['wall'] / floor_total:.1f}{cpu_ratio} | {run['cpu']:.1f} "
+            "| | |"
         )
     return "\n".join(lines)
 

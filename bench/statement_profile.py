@@ -3,9 +3,10 @@
     .venv/bin/python bench/statement_profile.py OUT.jsonl run --scale 10 --data-dir /tmp/d
 
 Each statement a DuckDB connection of the pipeline executes is written to OUT.jsonl
-(seconds, the first 160 characters of its SQL); `summarise(OUT.jsonl)` gives the count,
-the total and the slowest statements. The engine itself is not changed: the connection
-is wrapped from outside, in this process only.
+(wall and CPU seconds -- the process's, so DuckDB's threads count --, the first 160
+characters of its SQL); at the end the count, the totals and the statement shapes that
+cost the most CPU are printed (`summarise(OUT.jsonl)`). The engine itself is not changed:
+the connection is wrapped from outside, in this process only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class TimedConnection:
         self._log = log
 
     def _timed(self, method: str, sql: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         result = getattr(self._con, method)(sql, *args, **kwargs)
         if method == "sql" and result is not None:
             result = result.to_arrow_table()  # `sql` is lazy: time the work, not the plan
@@ -34,7 +35,11 @@ class TimedConnection:
             relation = result
         self._log.write(
             json.dumps(
-                {"seconds": time.perf_counter() - began, "sql": " ".join(str(sql).split())[:160]}
+                {
+                    "seconds": time.perf_counter() - began,
+                    "cpu_seconds": time.process_time() - cpu,
+                    "sql": " ".join(str(sql).split())[:160],
+                }
             )
             + "\n"
         )
@@ -51,15 +56,17 @@ class TimedConnection:
 
 
 def summarise(path: Path, top: int = 12) -> dict:
-    """Statement count, seconds in SQL, and the slowest statement shapes (by total)."""
+    """Statement count, wall and CPU seconds in SQL, and the statement shapes that cost
+    the most CPU (total, count, shape)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     by_shape: dict[str, list[float]] = defaultdict(list)
     for row in rows:
-        by_shape[row["sql"][:100]].append(row["seconds"])
+        by_shape[row["sql"][:100]].append(row["cpu_seconds"])
     slowest = sorted(by_shape.items(), key=lambda item: -sum(item[1]))[:top]
     return {
         "statements": len(rows),
         "seconds": sum(row["seconds"] for row in rows),
+        "cpu_seconds": sum(row["cpu_seconds"] for row in rows),
         "slowest": [(sum(times), len(times), shape) for shape, times in slowest],
     }
 
@@ -80,9 +87,16 @@ def main() -> None:
     duckdb.connect = timed_connect
     sys.argv = ["cartwheel", *sys.argv[2:]]
     try:
-        cli.app()
+        cli.app(standalone_mode=False)
     finally:
         log.close()
+    summary = summarise(out)
+    print(
+        f"{summary['statements']} statements, {summary['seconds']:.3f} s wall, "
+        f"{summary['cpu_seconds']:.3f} s CPU in SQL; most CPU:"
+    )
+    for cpu, count, shape in summary["slowest"]:
+        print(f"{cpu:8.3f} s {count:4d}x  {shape}")
 
 
 if __name__ == "__main__":

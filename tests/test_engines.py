@@ -1,10 +1,12 @@
 """The engine registry: config accepts exactly the registered engines, each engine
-declares its capabilities and its driver's transient errors, and the package's modules
-import each other without cycles."""
+declares its capabilities and its driver's transient errors, the package's modules
+import each other without cycles, and SQL has one door (no caller outside `engines/`
+translates)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -94,3 +96,62 @@ def test_a_cycle_is_found() -> None:
     graph["cartwheel.sqltext"] = {"cartwheel.engines.base"}  # base imports sqltext
     with pytest.raises(CycleError):
         TopologicalSorter(graph).prepare()
+
+
+# Modules that translate SQL; only engines may use them.
+TRANSLATORS = ("sqlglot", "cartwheel.engines.translation", "cartwheel.engines.spark_sql")
+_ENGINE_LIKE = re.compile(r"engine|translator", re.IGNORECASE)
+
+
+def translating_lines(source: str) -> list[int]:
+    """Lines that translate SQL themselves: an import of a translator, or a call of
+    `translate` on an engine (or translator)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names]
+            if any(n == t or n.startswith(f"{t}.") for n in names for t in TRANSLATORS):
+                lines.append(node.lineno)
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.lstrip("_") == "translate"
+            and _ENGINE_LIKE.search(ast.unparse(node.value))
+        ):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_no_caller_outside_engines_translates_sql() -> None:
+    found = {
+        f"{path.relative_to(SOURCE)}:{line}"
+        for path in SOURCE.rglob("*.py")
+        if "engines" not in path.relative_to(SOURCE).parts
+        for line in translating_lines(path.read_text())
+    }
+    assert found == set(), "send model SQL to the engine, which translates it"
+
+
+def test_a_caller_that_translates_is_found() -> None:
+    source = (
+        "from cartwheel.engines.translation import PostgresTranslator\n"
+        "rows = engine.query(engine.translate(sql))\n"
+        "self._engine._translate(sql)\n"
+        "text = raw.decode('latin-1').translate(table)\n"  # str.translate: not SQL
+    )
+    assert translating_lines(source) == [1, 2, 3]
+
+
+def test_a_missing_driver_is_named_with_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from cartwheel.engines import missing_driver
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "psycopg" else real(n, *a)
+    )
+    assert missing_driver("postgres") == (
+        "engine 'postgres' needs psycopg: pip install 'cartwheel[postgres]'"
+    )
+    assert missing_driver("duckdb") is None

@@ -1,11 +1,10 @@
 """Revenue forecast: forecast_revenue.csv, its backtest against seasonal-naive, yearly and
-weekday seasonality, too little history, and the missing extra."""
+weekday seasonality, too little history, and the numpy model against statsmodels'."""
 
 from __future__ import annotations
 
 import csv
 import json
-import logging
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +13,9 @@ import pytest
 
 from cartwheel.analytics import forecast
 from cartwheel.analytics.forecast import (
+    Z_95,
     daily_revenue,
+    deterministic_terms,
     fit_predict,
     revenue_forecast,
     seasonal_naive,
@@ -23,8 +24,6 @@ from cartwheel.analytics.forecast import (
 from cartwheel.config import Settings
 from cartwheel.engines import connect_reader
 from cartwheel.orchestration import Pipeline
-
-pytest.importorskip("statsmodels", reason="statsmodels missing: pip install 'cartwheel[forecast]'")
 
 HEADER = "date,category,forecast,lower_80,upper_80,lower_95,upper_95"
 CATEGORIES = ["All", "Beauty", "Books", "Clothing", "Electronics", "Home & Kitchen", "Sports"]
@@ -140,20 +139,69 @@ def test_eight_weeks_forecast_without_yearly_terms_and_without_backtest(tmp_path
     assert "yearly" not in backtest["model"]
 
 
-def test_missing_extra_degrades_with_one_line(
-    sf1_run: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(forecast, "_extra_missing", lambda: True)
+def exact_ar1_revenue(days: int) -> np.ndarray:
+    """Daily revenue whose log1p follows the model with no noise at all: a level, a trend,
+    a Saturday and Sunday lift and 0.5 of the day before."""
+    terms = deterministic_terms(0, days, yearly=False)
+    effect = terms @ np.array([3.0, 0.002, 0.0, 0.0, 0.0, 0.0, 0.4, 0.3])
+    log_revenue = np.empty(days)
+    log_revenue[0] = 8.0
+    for day in range(1, days):  # the recursion that defines the fixture, 120 steps
+        log_revenue[day] = effect[day] + 0.5 * log_revenue[day - 1]
+    return np.expm1(log_revenue)
+
+
+def test_a_series_the_model_describes_exactly_is_continued_exactly() -> None:
+    revenue = exact_ar1_revenue(120 + 14)
+    bands = fit_predict(revenue[:120], 14)
+    assert bands.shape == (5, 14)
+    np.testing.assert_allclose(bands[0], revenue[120:], rtol=1e-9)
+    np.testing.assert_allclose(bands[1:], np.tile(revenue[120:], (4, 1)), rtol=1e-6)
+
+
+def test_bands_widen_with_the_horizon_at_the_normal_quantiles() -> None:
+    revenue = exact_ar1_revenue(200)
+    revenue[::9] *= 1.3  # a sale every ninth day: residuals the model cannot explain
+    forecast_, _, _, lower_95, upper_95 = np.log1p(fit_predict(revenue, 30))
+    half_width = (upper_95 - lower_95) / 2
+    assert np.all(np.diff(half_width) >= 0) and half_width[0] > 0
+    assert abs(Z_95 - 1.959964) < 1e-6
+    np.testing.assert_allclose(upper_95 - forecast_, half_width, rtol=1e-9)
+
+
+def test_numpy_model_equals_statsmodels_autoreg(sf1_run: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    ar_model = pytest.importorskip("statsmodels.tsa.ar_model")
+    deterministic = pytest.importorskip("statsmodels.tsa.deterministic")
     engine = connect_reader(Settings(data_dir=sf1_run))
     try:
-        with caplog.at_level(logging.WARNING, logger="cartwheel"):
-            table, backtest = revenue_forecast(engine, 90)
+        series = daily_revenue(engine)
     finally:
         engine.close()
-    assert table is None and backtest["status"] == "skipped"
-    assert [r.getMessage() for r in caplog.records] == [
-        "forecast skipped: statsmodels is not installed (pip install 'cartwheel[forecast]')"
-    ]
+    assert series is not None
+    for _, values in series.named():
+        for history in (values, values[:-60], values[:100]):  # yearly terms, and none
+            yearly = [deterministic.Fourier(365.25, 3)] if len(history) >= 365 else []
+            terms = deterministic.DeterministicProcess(
+                pd.RangeIndex(len(history)),
+                constant=True,
+                order=1,
+                seasonal=True,
+                period=7,
+                additional_terms=yearly,
+            )
+            endog = pd.Series(np.log1p(np.maximum(history, 0)))
+            fitted = ar_model.AutoReg(endog, lags=1, trend="n", deterministic=terms).fit()
+            predicted = fitted.get_prediction(start=len(history), end=len(history) + 89)
+            expected = np.vstack(
+                [
+                    np.asarray(predicted.predicted_mean),
+                    np.asarray(predicted.conf_int(alpha=0.2)).T,
+                    np.asarray(predicted.conf_int(alpha=0.05)).T,
+                ]
+            )
+            expected = np.maximum(np.expm1(expected), 0)
+            np.testing.assert_allclose(fit_predict(history, 90), expected, rtol=1e-10)
 
 
 def test_dashboard_view_holds_history_and_the_forecast_band(sf1_run: Path) -> None:

@@ -566,3 +566,73 @@ def test_inspect_proposes_a_mapping_and_writes_it(tmp_path: Path) -> None:
     bare.write_text("Order ID,Order Date\nA-1,2024-01-02\n", encoding="utf-8")
     lacking = invoke("import", str(bare), "--inspect")
     assert "missing (map these by hand): customer_id, product_id, quantity" in lacking.output
+
+
+def test_order_fields_from_the_first_line_that_has_them(tmp_path: Path) -> None:
+    """An order field blank on the order's first line comes from the next line that has it
+    (customer key included); lines of one order that disagree are reported, the first
+    line's value kept."""
+    export = tmp_path / "e.csv"
+    export.write_text(
+        "Order,Day,Customer,Pay,Ship State,Sku,Qty,Sales\n"
+        "W-1,2024-02-01,,,Oregon,mug,1,10.00\n"
+        "W-1,2024-02-01,O'Donnell-3,PayPal,Oregon,tea,2,8.00\n"
+        "W-2,2024-02-02,MacDonald-7,Card,New York,mug,1,10.00\n"
+        "W-2,2024-02-02,MacDonald-7,Card,New Jersey,tea,1,4.00\n"
+        "W-2,2024-02-02,MacDonald-7,,New York,tea,1,4.00\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: Order, transaction_date: Day, customer_id: Customer,\n"
+        "  payment_method: Pay, shipping_state: Ship State, product_id: Sku, quantity: Qty,\n"
+        "  line_total: Sales}\n"
+    )
+    result = import_export(export, load_mapping(mapping), tmp_path / "raw")
+    transactions = read(tmp_path / "raw" / "transactions.csv")
+    assert [(t["payment_method"], t["shipping_state"]) for t in transactions] == [
+        ("PayPal", "Oregon"),
+        ("Card", "New York"),
+    ]
+    assert result.orders_without_customer == 0
+    ids = {(r["entity"], r["source_id"]) for r in read(tmp_path / "raw" / "ids.csv")}
+    assert ("customers", "O'Donnell-3") in ids
+    assert result.conflicts == {"orders.shipping_state": 1}
+    (differs,) = result.conflict_details
+    assert differs.examples == ["W-2: kept New York"]
+
+
+@pytest.mark.parametrize(
+    ("qty", "sales", "cost", "message"),
+    [
+        ("2", "12,50", "3.00", "1 value(s) in 'Sales' not a number (first: '12,50' at record 2)"),
+        (
+            "1.5",
+            "12.50",
+            "3.00",
+            "1 value(s) in 'Qty' not a whole number (first: '1.5' at record 2)",
+        ),
+        ("0", "12.50", "3.00", "1 value(s) in 'Qty' below 1 (first: '0' at record 2)"),
+        ("2", "-12.50", "3.00", "1 value(s) in 'Sales' negative (first: '-12.50' at record 2)"),
+        ("2", "12.50", "n/a", "1 value(s) in 'Unit cost' not a number (first: 'n/a' at record 2)"),
+    ],
+)
+def test_a_bad_amount_is_named_with_its_record(
+    tmp_path: Path, qty: str, sales: str, cost: str, message: str
+) -> None:
+    export = tmp_path / "e.csv"
+    export.write_text(
+        "Order,Day,Customer,Sku,Qty,Sales,Unit cost\n"
+        "A-1,2024-02-01,van der Berg,mug,1,10.00,3.00\n"
+        f'A-2,2024-02-02,van der Berg,mug,{qty},"{sales}",{cost}\n',
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: Order, transaction_date: Day, customer_id: Customer,\n"
+        "  product_id: Sku, quantity: Qty, line_total: Sales, cost: Unit cost}\n"
+    )
+    with pytest.raises(ImportInputError) as caught:
+        import_export(export, load_mapping(mapping), tmp_path / "raw")
+    assert str(caught.value) == f"{export}: {message}"
+    assert not (tmp_path / "raw").exists()

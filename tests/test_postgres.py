@@ -90,7 +90,7 @@ def test_try_cast_reads_text_like_duckdb(engine: PostgresEngine) -> None:
     expected = duck.execute(sql).fetchall()
     engine.execute("create temporary table texts (i bigint, v text)")
     engine.copy_arrow("texts", table.to_reader())
-    got = engine.query(engine.translate(sql))
+    got = engine.query(sql)
     differences = [(TEXTS[e[0]], e, g) for e, g in zip(expected, got, strict=True) if e != g]
     assert not differences
     # Not vacuous: some texts parse, some do not, for every type.
@@ -127,9 +127,9 @@ def test_round_avg_and_division_equal_duckdb_to_the_last_bit(engine: PostgresEng
     engine.copy_arrow("t", table.to_reader())
     for sql in queries:
         expected = duck.execute(sql).fetchall()
-        got = engine.query(engine.translate(sql))
+        got = engine.query(sql)
         assert got == expected
-    ties = engine.query(engine.translate("select round(8767.17 / 18, 2), round(0.125, 2)"))
+    ties = engine.query("select round(8767.17 / 18, 2), round(0.125, 2)")
     assert ties == [(487.06, Decimal("0.13"))]
 
 
@@ -138,19 +138,19 @@ def test_star_exclude_is_expanded_from_the_catalog(engine: PostgresEngine) -> No
     engine.execute("insert into staging.wide values (1, 'x', date '2024-01-01')")
     sql = "with w as (select *, a + 1 as d from staging.wide) select * exclude (b, d) from w"
     assert engine.columns("staging.wide") == ["a", "b", "c"]
-    table = engine.query_arrow(engine.translate(sql))
+    table = engine.query_arrow(sql)
     assert table.column_names == ["a", "c"]
     with pytest.raises(TranslationError):
-        engine.translate("select * exclude (b) from staging.missing")
+        engine.query("select * exclude (b) from staging.missing")
 
 
 def test_constructs_without_a_translation_are_refused(engine: PostgresEngine) -> None:
     with pytest.raises(TranslationError, match="build_table"):
-        engine.translate("create or replace table warehouse.x as select 1 as a")
+        engine.execute("create or replace table warehouse.x as select 1 as a")
     with pytest.raises(TranslationError, match="GROUP BY ALL"):
-        engine.translate("select a, count(*) from t group by all")
+        engine.query("select a, count(*) from t group by all")
     with pytest.raises(TranslationError, match="try_cast"):
-        engine.translate("select try_cast(a as interval) from t")
+        engine.query("select try_cast(a as interval) from t")
 
 
 def test_query_arrow_keeps_types_nulls_and_empty_strings(engine: PostgresEngine) -> None:
@@ -185,23 +185,24 @@ def test_load_staging_copies_what_duckdb_stages_and_replaces_the_batch(
         "CUST0004,,Empty,e@example.com\n"
     )
     columns = ["customer_id", "first_name", "last_name", "email", "phone"]
-    engine.execute(engine.translate(QUARANTINE_DDL))
+    engine.execute(QUARANTINE_DDL)
     duck = DuckDBEngine(":memory:")
     duck.create_schemas()
     duck.execute(QUARANTINE_DDL)
     assert duck.load_staging("customers", columns, source, "b1") == 3
 
     statements: list[str] = []
-    original = PostgresEngine.execute
+    original = PostgresEngine._cursor_execute  # every statement the engine runs
 
-    def spy(self: PostgresEngine, sql: str, params=None) -> None:
+    def spy(self: PostgresEngine, sql: str, params=None):
         statements.append(sql)
-        original(self, sql, params)
+        return original(self, sql, params)
 
-    monkeypatch.setattr(PostgresEngine, "execute", spy)
+    monkeypatch.setattr(PostgresEngine, "_cursor_execute", spy)
     assert engine.load_staging("customers", columns, source, "b1") == 3
     assert engine.load_staging("customers", columns, source, "b1") == 3  # replaced
     assert not [s for s in statements if s.lstrip().lower().startswith("insert")]
+    assert statements  # the spy saw the load
 
     staged = "select customer_id, first_name, last_name, email, phone, batch_id, source_file, "
     staged += "source_line from staging.customers order by source_line"

@@ -71,3 +71,15 @@ def test_star_exclude_is_expanded_from_the_columns_the_catalog_gives() -> None:
 def test_constructs_without_a_translation_are_refused(sql: str, message: str) -> None:
     with pytest.raises(TranslationError, match=message):
         translate(sql)
+
+
+def test_parameters_stay_question_marks_until_the_engine_binds_them() -> None:
+    from cartwheel.engines.postgres import placeholders
+
+    sql = "select name from products where name like 'O''Donnell%' and price > ?"
+    translated = translate(sql)
+    assert translated == "SELECT name FROM products WHERE name LIKE 'O''Donnell%' AND price > ?"
+    # psycopg's style, applied once as the statement runs: `%s`, and `%` escaped.
+    assert placeholders(translated) == (
+        "SELECT name FROM products WHERE name LIKE 'O''Donnell%%' AND price > %s"
+    )

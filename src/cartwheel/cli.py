@@ -88,14 +88,13 @@ def _settings(writes: bool = False, **overrides: object) -> Settings:
 
 def _require_engine_driver(settings: Settings) -> None:
     """An engine whose optional package is missing: one line that says how to install it."""
-    import importlib.util
+    from cartwheel.engines import missing_driver
 
-    if settings.engine == "spark" and importlib.util.find_spec("pyspark") is None:
+    hint = missing_driver(settings.engine)
+    if hint is not None:
         from rich.markup import escape
 
-        from cartwheel.engines.spark import INSTALL_HINT
-
-        err_console.print(f"[red]error:[/red] {escape(INSTALL_HINT)}")
+        err_console.print(f"[red]error:[/red] {escape(hint)}")
         raise typer.Exit(2)
 
 

@@ -39,14 +39,16 @@ BANDS_DDL = (
     "create table ops.bands (band_set varchar not null, position integer not null, "
     "name varchar not null, lower_bound decimal(18, 4), upper_bound decimal(18, 4))"
 )
-DATE_WINDOW_DDL = "create table ops.date_window (earliest_date date not null)"
+DATE_WINDOW_DDL = (
+    "create table ops.date_window (earliest_date date not null, days_after_today integer not null)"
+)
 # Amounts and percentages carry at most 4 decimals: `value <= 10` is `value < 10.0001`.
 INCLUSIVE_STEP = 0.0001
 
 
 def spelling_key(value: str) -> str:
-    """What two spellings of one value share; the models compute the same in SQL:
-    `lower(regexp_replace(trim(x), '[\\s_]+', ' ', 'g'))`."""
+    """What two spellings of one value share; the models compute the same in SQL
+    (models/include/canonical_spelling.sql) over the trimmed value."""
     return re.sub(r"[\s_]+", " ", value.strip()).lower()
 
 
@@ -115,7 +117,15 @@ class VocabularySettings(BaseModel):
     earliest_date: date = Field(
         date(1900, 1, 1),
         description="Start of the sane window for dates: an earlier registration or "
-        "transaction date is quarantined (invalid_<column>); the window ends today.",
+        "transaction date is quarantined (invalid_<column>).",
+    )
+    days_after_today: int = Field(
+        1,
+        ge=0,
+        le=366,
+        description="End of the sane window for dates, in days after today (1: tomorrow, "
+        "for a shop whose day starts earlier than ours); a later date is quarantined "
+        "(future_<column>).",
     )
 
     @model_validator(mode="after")
@@ -165,10 +175,14 @@ def write_vocabulary(engine: Engine, vocabulary: VocabularySettings) -> None:
     for table, ddl, rows in (
         ("ops.vocabulary", VOCABULARY_DDL, vocabulary.spelling_rows()),
         ("ops.bands", BANDS_DDL, vocabulary.band_rows()),
-        ("ops.date_window", DATE_WINDOW_DDL, [(vocabulary.earliest_date,)]),
+        (
+            "ops.date_window",
+            DATE_WINDOW_DDL,
+            [(vocabulary.earliest_date, vocabulary.days_after_today)],
+        ),
     ):
         engine.execute(f"drop table if exists {table}")
-        engine.execute(engine.translate(ddl))
+        engine.execute(ddl)
         values = ", ".join("(" + ", ".join(["?"] * len(rows[0])) + ")" for _ in rows)
         engine.execute(
             f"insert into {table} values {values}", [value for row in rows for value in row]

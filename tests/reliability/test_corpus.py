@@ -53,17 +53,7 @@ _CONSERVATION = " union all ".join(
 )
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            case,
-            id=case.name,
-            marks=[pytest.mark.xfail(strict=True, reason=case.pending)] if case.pending else [],
-        )
-        for case in CASES
-    ],
-)
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
 def test_case(case: Case, tmp_path: Path) -> None:
     TALLY.cases += 1
     try:

@@ -15,15 +15,15 @@ SECRET = "hunter2-Secret"
 USAGE = 2
 
 
-def one_clean_line(result, code: int, logged: bool = False) -> str:
-    """The command failed as expected with one plain `error:` line on stderr (after the
-    run's own log records, if `logged`); that line."""
+def one_clean_line(result, code: int) -> str:
+    """The command failed as expected with one plain `error:` line, all it wrote to
+    stderr; that line."""
     assert result.code == code, result.text
     assert "Traceback" not in result.text and "internal error" not in result.text
     assert "\x1b" not in result.text
     lines = result.err.strip().splitlines()
-    assert (logged or len(lines) == 1) and lines[-1].startswith("error: "), result.err
-    return lines[-1]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
+    return lines[0]
 
 
 @pytest.fixture(autouse=True)
@@ -193,9 +193,52 @@ def test_hostile_paths_and_lines_through_every_reader(
 def test_failed_run_with_markup_in_its_error_then_status(cartwheel, tmp_path: Path) -> None:
     missing = tmp_path / "no [/red] such \x1b[1m folder"
     failed = cartwheel("run", "--input", str(missing), "--data-dir", str(tmp_path / "d"))
-    assert "no [/red] such \\x1b[1m folder" in one_clean_line(failed, 1, logged=True)
+    assert "no [/red] such \\x1b[1m folder" in one_clean_line(failed, 1)
     status = cartwheel("status", "--data-dir", str(tmp_path / "d"))
     assert status.code == 0 and "Traceback" not in status.text and "\x1b" not in status.text
+
+
+MISSING_COLUMN = "a mandatory column missing"
+GATE = "the quality gate"
+NO_DAY = "a batch folder that is no day"
+
+
+def _failing_inputs(tmp_path: Path) -> dict[str, Path]:
+    no_name = "product_id,category\n" + "".join(
+        f"{row.split(',')[0]},{row.split(',')[2]}\n" for row in ROWS["products"]
+    )
+    unreadable = [row.replace(",1,", ",one,") for row in ROWS["transaction_items"]]
+    (tmp_path / "days" / "2024-02-30").mkdir(parents=True)
+    return {
+        MISSING_COLUMN: write_base(tmp_path / "a", {"products": no_name.encode()}),
+        GATE: write_base(
+            tmp_path / "b", {"transaction_items": csv_bytes("transaction_items", unreadable)}
+        ),
+        NO_DAY: tmp_path / "days",
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "kind", "expected"),
+    [
+        ("run", MISSING_COLUMN, "error: ingest: "),
+        ("run", GATE, "error: quality: quality gate stopped the run"),
+        ("run", NO_DAY, "error: ingest: "),
+        ("ingest", MISSING_COLUMN, "error: ingest: "),
+        ("ingest", NO_DAY, "error: ingest: "),
+    ],
+)
+def test_failed_run_prints_one_line(
+    cartwheel, tmp_path: Path, command: str, kind: str, expected: str
+) -> None:
+    """The step's failure is told once, by the command (the run log keeps the step's and
+    the run's own records of it)."""
+    data_dir = tmp_path / "data"
+    source = _failing_inputs(tmp_path)[kind]
+    failed = cartwheel(command, "--input", str(source), "--data-dir", str(data_dir))
+    assert one_clean_line(failed, 1).startswith(expected)
+    logged = "".join(path.read_text() for path in (data_dir / "logs").glob("*.jsonl"))
+    assert '"level": "error"' in logged and '"event": "run_finished"' in logged
 
 
 def test_last_resort_guard_is_one_line(cartwheel, monkeypatch: pytest.MonkeyPatch) -> None:

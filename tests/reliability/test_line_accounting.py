@@ -45,25 +45,56 @@ def test_lines_the_reader_drops_are_quarantined(
     ]
 
 
-def test_unterminated_quote_followed_by_more_than_10_kb_loses_nothing(tmp_path: Path) -> None:
-    pad = "x" * 100
-    extra = [
-        f"CUST{n:04d},Pat,{pad},pat{n}@example.com,5550000000,2023-06-01,Reno,NV,USA,26-35"
-        for n in range(100, 220)
-    ]
-    broken = 'CUST0002,"Angus,MacDonald,angus@example.com,5559876543,2023-02-11,Austin,TX,USA,36-45'
-    rows = [ROWS["customers"][0], broken, *ROWS["customers"][2:], *extra]
-    folder = write_base(tmp_path / "b", {"customers": csv_bytes("customers", rows)})
+PAD = "x" * 100
+EXTRA = [
+    f"CUST{n:04d},Pat,{PAD},pat{n}@example.com,5550000000,2023-06-01,Reno,NV,USA,26-35"
+    for n in range(100, 220)
+]
+BROKEN = 'CUST0002,"Angus,MacDonald,angus@example.com,5559876543,2023-02-11,Austin,TX,USA,36-45'
+
+
+def staged_lines(engine: DuckDBEngine) -> dict[int, str]:
+    return dict(engine.query("select source_line, customer_id from staging.customers"))
+
+
+@pytest.mark.parametrize(
+    ("newline", "encoding"), [("\n", "utf-8"), ("\r\n", "utf-8"), ("\n", "utf-16")]
+)
+def test_unterminated_quote_followed_by_more_than_10_kb_quarantines_only_that_line(
+    tmp_path: Path, newline: str, encoding: str
+) -> None:
+    """The reader swallows the ~12 kB after the quote into one record it cuts at ~10 kB;
+    the lines after the broken one are read again from the file and staged, each at its
+    own physical line."""
+    rows = [ROWS["customers"][0], BROKEN, *ROWS["customers"][2:], *EXTRA]
+    data = csv_bytes("customers", rows, newline).decode().encode(encoding)
     engine = DuckDBEngine(":memory:")
-    loads = ingest(engine, folder, batch_id="b", run_id="r")
-    staged = next(load.rows_loaded for load in loads if load.table == "customers")
-    rejected = held(engine, "customers")
-    assert staged + len(rejected) == len(rows) == 125  # records seen = staged + rejected
-    assert (3, "malformed_csv_line", broken) in rejected
-    lines = {line for line, _, _ in rejected} | {
-        line for (line,) in engine.query("select source_line from staging.customers")
-    }
-    assert lines == set(range(2, 127))  # every physical line after the header, once
+    ingest(engine, write_base(tmp_path / "b", {"customers": data}), batch_id="b", run_id="r")
+    assert held(engine, "customers") == [(3, "malformed_csv_line", BROKEN)]
+    lines = staged_lines(engine)
+    assert len(lines) == 124
+    assert lines[2] == "CUST0001" and lines[4] == "CUST0003" and lines[7] == "CUST0100"
+    assert lines[126] == "CUST0219"
+    assert set(lines) == set(range(2, 127)) - {3}
+
+
+def test_several_unterminated_quotes_each_followed_by_more_than_10_kb(tmp_path: Path) -> None:
+    """Each broken line is recovered on its own; a quote a later line closes (line 70 to
+    line 71) makes one record of the two, as any CSV reader reads it."""
+    rows = [ROWS["customers"][0], BROKEN, *EXTRA[:60], EXTRA[60].replace(",Pat,", ',"Pat,')]
+    rows += [EXTRA[61].replace(",Reno,", ',Reno",'), *EXTRA[62:100]]
+    rows += [EXTRA[100].replace("pat", '"pat'), *EXTRA[101:]]
+    engine = DuckDBEngine(":memory:")
+    files = {"customers": csv_bytes("customers", rows)}
+    ingest(engine, write_base(tmp_path / "b", files), batch_id="b", run_id="r")
+    assert [(line, reason) for line, reason, _ in held(engine, "customers")] == [
+        (3, "malformed_csv_line"),
+        (64, "wrong_column_count"),  # "Pat,…\n…,Reno" is one value: too few columns
+        (104, "malformed_csv_line"),
+    ]
+    lines = staged_lines(engine)
+    assert len(lines) == len(rows) - 4  # 121 records (lines 64 and 65 are one), 3 rejected
+    assert lines[63] == "CUST0159" and lines[105] == "CUST0201" and lines[122] == "CUST0218"
 
 
 def test_crlf_utf16_and_empty_lines_are_counted_alike(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from cartwheel.engines import Engine
-from cartwheel.sqlfiles import sql_text
+from cartwheel.sqlfiles import fill, sql_text
 
 # Caps that keep the embedded data bounded for shops with long tails.
 LIMITS = {
@@ -49,11 +49,8 @@ class WarehouseData:
 TEMPORARY_TABLES = {"dashboard_lines": "_lines", "dashboard_customers": "_customers"}
 
 
-def _sql(name: str, engine: Engine) -> str:
-    sql = sql_text(f"dashboard/sql/{name}.sql")
-    for key, value in LIMITS.items():
-        sql = sql.replace("{{ " + key + " }}", str(int(value)))
-    return engine.translate(sql)
+def _sql(name: str) -> str:
+    return fill(sql_text(f"dashboard/sql/{name}.sql"), LIMITS)
 
 
 def _columns(table: pa.Table) -> dict[str, list]:
@@ -84,12 +81,12 @@ def warehouse_data(engine: Engine) -> WarehouseData:
     # One pass over the fact table into temporary tables; the queries below read only them.
     for table, model in TEMPORARY_TABLES.items():
         engine.execute(f"drop table if exists {table}")
-        engine.execute(f"create temporary table {table} as {_sql(model, engine)}")
+        engine.execute(f"create temporary table {table} as {_sql(model)}")
     timings["lines"] = round((time.perf_counter() - began) * 1000, 1)
     try:
         for name in QUERIES:
             began = time.perf_counter()
-            tables[name] = _columns(engine.query_arrow(_sql(name, engine)))
+            tables[name] = _columns(engine.query_arrow(_sql(name)))
             timings[name] = round((time.perf_counter() - began) * 1000, 1)
     finally:
         for table in TEMPORARY_TABLES:

@@ -138,16 +138,14 @@ def _score_history(engine: Engine) -> list[dict[str, Any]]:
     if not {"checked_at", "score_points", "weight"} <= set(_columns(engine, table)):
         return []
     rows = engine.query(
-        engine.translate(  # round(double, n): PostgreSQL needs the translation
-            f"""
-            select checked_at, round(100.0 * sum(score_points) / sum(weight), 2)
-            from {table}
-            group by checked_at
-            having sum(weight) > 0
-            order by checked_at desc
-            limit {HISTORY_RUNS}
-            """
-        )
+        f"""
+        select checked_at, round(100.0 * sum(score_points) / sum(weight), 2)
+        from {table}
+        group by checked_at
+        having sum(weight) > 0
+        order by checked_at desc
+        limit {HISTORY_RUNS}
+        """
     )
     return [{"at": str(a), "score": _number(s)} for a, s in reversed(rows)]
 
@@ -245,10 +243,8 @@ def _runs_from_table(engine: Engine) -> list[dict[str, Any]]:
         f"extract(epoch from ({ended} - {started}))" if ended else "cast(null as double)"
     )
     rows = engine.query(
-        engine.translate(  # `double` is not PostgreSQL
-            f"select {run_id}, {started}, {status}, {duration} from {table} "
-            f"order by {started} desc limit {HISTORY_RUNS}"
-        )
+        f"select {run_id}, {started}, {status}, {duration} from {table} "
+        f"order by {started} desc limit {HISTORY_RUNS}"
     )
     return [
         {"run_id": str(r), "started_at": str(s), "status": str(st), "seconds": _number(d)}

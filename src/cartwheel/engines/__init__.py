@@ -7,6 +7,7 @@ driver may be an optional extra). Adding an engine = its module + one `ENGINES` 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +26,10 @@ class EngineEntry:
     class_name: str
     driver: str
     needs_database_url: bool
+    #: The driver's package as users know it, and the extra that installs it (None:
+    #: installed with cartwheel).
+    package: str = ""
+    extra: str | None = None
 
     def engine_class(self) -> type[Engine]:
         return getattr(importlib.import_module(self.module), self.class_name)
@@ -39,12 +44,30 @@ ENGINES: dict[str, EngineEntry] = {
         "cartwheel.engines.duckdb", "DuckDBEngine", driver="duckdb", needs_database_url=False
     ),
     "postgres": EngineEntry(
-        "cartwheel.engines.postgres", "PostgresEngine", driver="psycopg", needs_database_url=True
+        "cartwheel.engines.postgres",
+        "PostgresEngine",
+        driver="psycopg",
+        needs_database_url=True,
+        package="psycopg",
+        extra="postgres",
     ),
     "spark": EngineEntry(
-        "cartwheel.engines.spark", "SparkEngine", driver="pyspark", needs_database_url=False
+        "cartwheel.engines.spark",
+        "SparkEngine",
+        driver="pyspark",
+        needs_database_url=False,
+        package="PySpark",
+        extra="spark",
     ),
 }
+
+
+def missing_driver(name: str) -> str | None:
+    """How to install an engine's driver when it is not installed; None when it is."""
+    entry = ENGINES[name]
+    if entry.extra is None or importlib.util.find_spec(entry.driver) is not None:
+        return None
+    return f"engine '{name}' needs {entry.package}: pip install 'cartwheel[{entry.extra}]'"
 
 
 def engine_class(settings: Settings) -> type[Engine]:
@@ -98,5 +121,6 @@ __all__ = [
     "engine_class",
     "is_transient_driver_error",
     "location",
+    "missing_driver",
     "recover_publish",
 ]

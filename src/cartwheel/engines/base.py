@@ -98,10 +98,8 @@ class Engine(ABC):
         """The name a reader (a BI tool, the dashboard's metadata) knows the database by."""
 
     # Statements ------------------------------------------------------------------------
-
-    def translate(self, sql: str) -> str:
-        """Model SQL (DuckDB dialect) in this engine's dialect."""
-        return sql
+    # The one door for SQL: callers send every statement in the model dialect (DuckDB's
+    # dialect of portable SQL, `?` parameters); the engine translates it to its own.
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
@@ -161,6 +159,11 @@ class Engine(ABC):
     def count(self, qualified_name: str) -> int:
         check_identifier(qualified_name)
         return int(self.scalar(f"select count(*) from {qualified_name}"))
+
+    def declare_production_keys(self) -> None:
+        """Declare production's keys and references that are still missing (engines with
+        `capabilities.constraints` only)."""
+        raise NotImplementedError(f"engine {self.name} declares no constraints")
 
     def create_schemas(self) -> None:
         for schema in SCHEMAS:

@@ -38,6 +38,8 @@ READ = "staging_read"
 INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
 REJECT_SCANS = "staging_reject_scans"
+#: Broken lines per file whose swallowed lines are read again (one re-read of the rest each).
+MAX_RECOVERIES = 20
 
 # DuckDB's error types for a rejected CSV record, as quarantine reason codes.
 REJECT_REASONS = {
@@ -121,7 +123,7 @@ def _read_csv(
         # Rejected records are numbered counting empty lines as records: number the
         # empty lines the same way and let them take their places.
         _number_lines(con, name, [record for _, record in blanks])
-        _recover_swallowed(con, layout, name, depth)
+        _recover_swallowed(con, source, layout, name, depth)
 
 
 def _skip_blank_lines(con: duckdb.DuckDBPyConnection, name: str, blanks: list[int]) -> None:
@@ -206,57 +208,62 @@ def _number_lines(con: duckdb.DuckDBPyConnection, name: str, blank_records: list
     con.unregister("staging_blank_records")
 
 
+def _line_breaks(raw: bytes, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+    """A file's code units (bytes, or `<u2` for UTF-16) and the positions of its line feeds."""
+    unit = np.dtype("<u2") if encoding == "utf-16" else np.dtype(np.uint8)
+    data = np.frombuffer(raw[: len(raw) - len(raw) % unit.itemsize], dtype=unit)
+    return data, np.flatnonzero(data == 10)
+
+
 def _recover_swallowed(
-    con: duckdb.DuckDBPyConnection, layout: CsvLayout, name: str, depth: int
+    con: duckdb.DuckDBPyConnection, source: Path, layout: CsvLayout, name: str, depth: int
 ) -> None:
-    """An unterminated quote swallows the lines after it into one rejected record. Only
-    the broken line is kept as rejected; the swallowed lines are parsed again on their own
-    (a few small re-reads, one per broken line)."""
-    swallowed = _exec(
+    """An unterminated quote swallows the lines after it into one rejected record, whose
+    text the reader caps at about 10 kB and after which it loses its place. Only the broken
+    line stays rejected: the file's lines after it are read again, from the file itself
+    (its header line and the bytes after the broken line), and the next broken line among
+    them is recovered the same way (up to MAX_RECOVERIES per file; past that, the line
+    accounting quarantines what the reader swallowed)."""
+    line = _exec(
         con,
-        f"select source_line, raw_content from {name}_bad "
+        f"select min(source_line) from {name}_bad "
         f"where error_type = 'UNQUOTED VALUE' and contains(raw_content, chr(10))",
-    )
-    if not swallowed or depth > 20:
+    )[0][0]
+    if line is None or depth >= MAX_RECOVERIES:
         return
-    header = ",".join(f"c{i}" for i in range(len(layout.header)))
-    sub_layout = CsvLayout("utf-8", layout.new_line, list(layout.header))
+    raw = source.read_bytes()
+    data, breaks = _line_breaks(raw, layout.encoding)
+    size = data.itemsize
+    if len(breaks) < line:
+        return  # nothing after the broken line
+    start = (int(breaks[line - 2]) + 1) * size
+    end = int(breaks[line - 1]) * size
+    codec = "utf-16-le" if layout.encoding == "utf-16" else layout.encoding
+    text = raw[start:end].decode(codec, errors="replace").rstrip("\r")
+    _exec(con, f"delete from {name} where source_line > ?", [line])
+    _exec(con, f"delete from {name}_bad where source_line > ?", [line])
+    _exec(con, f"update {name}_bad set raw_content = ? where source_line = ?", [text, line])
+    sub = f"{name}_tail"
     with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
-        for number, (line, raw) in enumerate(swallowed):
-            first, _, rest = raw.partition("\n")
-            path = Path(folder) / f"tail{number}.csv"
-            path.write_text(header + layout.new_line + rest + layout.new_line, encoding="utf-8")
-            sub = f"{name}_tail"
-            _read_csv(con, path, sub_layout, sub, depth + 1)
-            # The tail's line 2 is the line after the broken one.
-            _exec(
-                con,
-                f"insert into {name} by name select * exclude (source_line), "
-                f"source_line + ? as source_line from {sub}",
-                [line - 1],
-            )
-            _exec(
-                con,
-                f"update {name}_bad set raw_content = ? where source_line = ?",
-                [first.rstrip("\r"), line],
-            )
-            _exec(
-                con,
-                f"insert into {name}_bad by name select * exclude (source_line), "
-                f"source_line + ? as source_line from {sub}_bad",
-                [line - 1],
-            )
-            _exec(con, f"drop table {sub}")
-            _exec(con, f"drop table {sub}_bad")
+        tail = Path(folder) / source.name
+        tail.write_bytes(raw[: (int(breaks[0]) + 1) * size] + raw[end + size :])
+        _read_csv(con, tail, layout, sub, depth + 1)
+    # The tail's line 2 is the line after the broken one.
+    for table, read in ((name, sub), (f"{name}_bad", f"{sub}_bad")):
+        _exec(
+            con,
+            f"insert into {table} by name select * exclude (source_line), "
+            f"source_line + ? as source_line from {read}",
+            [line - 1],
+        )
+        _exec(con, f"drop table {read}")
 
 
 def _physical_lines(path: Path, encoding: str) -> tuple[np.ndarray, bytes]:
     """Whether each physical line (index 0 = line 1) is empty, counted from the bytes alone
     (line feeds; a trailing CR belongs to its line), and the file's bytes."""
     raw = path.read_bytes()
-    unit = np.dtype("<u2") if encoding == "utf-16" else np.dtype(np.uint8)
-    data = np.frombuffer(raw[: len(raw) - len(raw) % unit.itemsize], dtype=unit)
-    breaks = np.flatnonzero(data == 10)
+    data, breaks = _line_breaks(raw, encoding)
     ends = np.concatenate([breaks, [len(data)]])
     if len(breaks) and breaks[-1] == len(data) - 1:
         ends = ends[:-1]  # the file ends with a line feed: no line after it
@@ -328,6 +335,36 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     return header
 
 
+# Separators that spreadsheet exports use instead of commas, named for the message.
+OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "vertical bars"}
+
+
+def _check_header(
+    source: Path, header: list[str], mandatory: Sequence[str], columns: Sequence[str]
+) -> None:
+    """Refuse a file whose header lacks a mandatory column or names a contract column
+    twice (which of the two holds the data is unknown), in one line."""
+    missing = [c for c in mandatory if c not in header]
+    if missing:
+        found = f"found {', '.join(header) or 'nothing'}"
+        separator = next((s for s in OTHER_SEPARATORS if len(header) == 1 and s in header[0]), "")
+        if separator:
+            found = (
+                "the header is one field: fields must be separated by commas, and this file "
+                f"separates them with {OTHER_SEPARATORS[separator]}"
+            )
+        raise SourceError(
+            f"{source}: no '{missing[0]}' column in the header, and every row needs one ({found})"
+        )
+    twice = [c for c in columns if header.count(c) > 1]
+    if twice:
+        places = ", ".join(str(i + 1) for i, name in enumerate(header) if name == twice[0])
+        raise SourceError(
+            f"{source}: the header names '{twice[0]}' more than once (columns {places}): "
+            "which one holds the data is unknown; rename or remove the others"
+        )
+
+
 def stage_file(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -377,12 +414,7 @@ def stage_file(
     except (duckdb.Error, OSError) as error:
         raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
 
-    missing = [c for c in MANDATORY_COLUMNS.get(table, columns[:1]) if c not in header]
-    if missing:
-        raise SourceError(
-            f"{source}: no '{missing[0]}' column in the header, and every row needs one "
-            f"(found {', '.join(header) or 'nothing'})"
-        )
+    _check_header(source, header, MANDATORY_COLUMNS.get(table, columns[:1]), columns)
     positions = {c: (header.index(c) if c in header else None) for c in columns}
     select_list = ", ".join(
         f"c{positions[c]} as {c}" if positions[c] is not None else f"cast(null as varchar) as {c}"

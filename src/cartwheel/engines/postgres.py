@@ -39,12 +39,13 @@ from cartwheel.engines.translation import (
     PostgresTranslator,
     key_statements,
 )
+from cartwheel.sqlfiles import sql_statements
 from cartwheel.sqltext import check_identifier, string_literal
 
 COPY_BLOCK_BYTES = 1 << 20
 
 # Session settings: ISO dates in text output; `ops` searched last (its round(double, int)
-# serves SQL sent untranslated); no JIT (compiling costs seconds on queries that run in
+# serves SQL typed by hand); no JIT (compiling costs seconds on queries that run in
 # milliseconds); no nested loops: every model join is a bulk join, and the planner's row
 # estimates for expressions (upper(trim(id)) = ...) are poor; sorts and hashes of a
 # model's rows in memory rather than on disk.
@@ -93,6 +94,8 @@ class ConfigurationError(ValueError):
 # The advisory lock a writing run holds on its database for as long as it is connected
 # (`claim_writer`): a second run from another data folder is refused, not interleaved.
 WRITER_LOCK_KEY = 0x63617274  # "cart"
+
+_CONSTRAINT_NAME = re.compile(r"add constraint (\w+)")
 
 
 def placeholders(statement: str) -> str:
@@ -191,7 +194,7 @@ class PostgresEngine(Engine):
         if self._writer:
             self._take_writer_lock()
         self._align_time_zone()
-        if self.scalar("select to_regnamespace('ops') is not null"):
+        if self._native_scalar("select to_regnamespace('ops') is not null"):
             self._install_helpers()
 
     def _align_time_zone(self) -> None:
@@ -199,7 +202,7 @@ class PostgresEngine(Engine):
         dates are rejected) is the same day on both engines, whatever the server's zone."""
         zone = duckdb.sql("select current_setting('TimeZone')").fetchall()[0][0]
         with suppress(psycopg.DataError):  # a zone the server does not know: keep its own
-            self.execute("select set_config('TimeZone', ?, false)", [zone])
+            self._native("select set_config('TimeZone', ?, false)", [zone])
 
     def claim_writer(self) -> None:
         """Hold the database's writer lock while connected (kept across reconnects)."""
@@ -207,8 +210,8 @@ class PostgresEngine(Engine):
         self._writer = True
 
     def _take_writer_lock(self) -> None:
-        if not self.scalar("select pg_try_advisory_lock(?)", [WRITER_LOCK_KEY]):
-            holder = self.scalar(
+        if not self._native_scalar("select pg_try_advisory_lock(?)", [WRITER_LOCK_KEY]):
+            holder = self._native_scalar(
                 "select coalesce(max(a.application_name || ' pid ' || a.pid), 'another session') "
                 "from pg_locks l join pg_stat_activity a using (pid) "
                 "where l.locktype = 'advisory' and l.objid::bigint = ? and l.granted",
@@ -237,10 +240,15 @@ class PostgresEngine(Engine):
 
     # Statements -----------------------------------------------------------------------
 
-    def translate(self, sql: str) -> str:
+    # Every statement callers send is in the model dialect and is translated here; the
+    # engine's own statements (catalog, locks, COPY, helper functions) are PostgreSQL
+    # already and go through `_native`.
+
+    def _translate(self, sql: str) -> str:
         return self._translator.translate(sql)
 
     def _cursor_execute(self, sql: str, params: Sequence[object] | None) -> psycopg.Cursor:
+        """Run PostgreSQL SQL; `?` parameters become psycopg's `%s` here and only here."""
         cursor = self.conn.cursor()
         if params:
             cursor.execute(placeholders(sql), list(params))
@@ -248,17 +256,24 @@ class PostgresEngine(Engine):
             cursor.execute(sql)
         return cursor
 
-    def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
-        with self._cursor_execute(sql, params):
-            pass
-
-    def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
+    def _native(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
         with self._cursor_execute(sql, params) as cursor:
             return cursor.fetchall() if cursor.description else []
 
+    def _native_scalar(self, sql: str, params: Sequence[object] | None = None) -> object:
+        rows = self._native(sql, params)
+        return rows[0][0] if rows else None
+
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
+        with self._cursor_execute(self._translate(sql), params):
+            pass
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
+        return self._native(self._translate(sql), params)
+
     def query_arrow(self, sql: str) -> pa.Table:
         """Run a SELECT and return Arrow, read in bulk from `COPY (...) TO STDOUT`."""
-        body = sql.strip().rstrip(";")
+        body = self._translate(sql).strip().rstrip(";")
         with self.conn.cursor() as cursor:
             cursor.execute(f"select * from (\n{body}\n) as cartwheel_query limit 0")
             described = cursor.description or []
@@ -326,17 +341,17 @@ class PostgresEngine(Engine):
                 scratch.execute(f"copy {target} to {string_literal(csv_path)} (header false)")
                 with self.transaction():
                     self._ensure_table(target, schema)
-                    self.execute(f"delete from {target} where batch_id = ?", [batch_id])
+                    self._native(f"delete from {target} where batch_id = ?", [batch_id])
                     rows = self.copy_csv(target, schema.names, csv_path)
                     if self.table_exists("ops.quarantine"):
-                        self.execute(
+                        self._native(
                             "delete from ops.quarantine "
                             "where entity = ? and stage = 'ingest' and batch_id = ?",
                             [table, batch_id],
                         )
                         self.copy_arrow("ops.quarantine", rejects.to_reader())
                     # Fresh statistics: the validation models join these rows right away.
-                    self.execute(f"analyze {target}")
+                    self._native(f"analyze {target}")
         finally:
             scratch.close()
         return rows
@@ -372,12 +387,12 @@ class PostgresEngine(Engine):
         """Create the staging table from the reader's columns, or add new ones."""
         definitions = [f"{check_identifier(f.name)} {_pg_type(f.type)}" for f in schema]
         if not self.table_exists(target):
-            self.execute(f"create table {target} ({', '.join(definitions)})")
+            self._native(f"create table {target} ({', '.join(definitions)})")
             return
         existing = set(self.columns(target))
         for field, definition in zip(schema, definitions, strict=True):
             if field.name not in existing:
-                self.execute(f"alter table {target} add column {definition}")
+                self._native(f"alter table {target} add column {definition}")
 
     # Tables ---------------------------------------------------------------------------
 
@@ -386,13 +401,14 @@ class PostgresEngine(Engine):
         schema, table = check_identifier(qualified_name).split(".")
         following = f"{schema}.{table}__next"
         with self.transaction():
-            self.execute(f"drop table if exists {following}")
-            with self._cursor_execute(f"create table {following} as {select_sql}", None) as cur:
-                rows = cur.rowcount
-            self.execute(f"drop table if exists {qualified_name}")
-            self.execute(f"alter table {following} rename to {table}")
+            self._native(f"drop table if exists {following}")
+            create = f"create table {following} as {self._translate(select_sql)}"
+            with self._cursor_execute(create, None) as cursor:
+                rows = cursor.rowcount
+            self._native(f"drop table if exists {qualified_name}")
+            self._native(f"alter table {following} rename to {table}")
             self._add_keys(qualified_name)
-            self.execute(f"analyze {qualified_name}")
+            self._native(f"analyze {qualified_name}")
         return rows
 
     def _add_keys(self, qualified_name: str) -> None:
@@ -402,9 +418,23 @@ class PostgresEngine(Engine):
         present = set(self.columns(qualified_name))
         primary_key = WAREHOUSE_KEYS[qualified_name][0]
         if primary_key in present:
-            self.execute(f"alter table {qualified_name} add primary key ({primary_key})")
+            self._native(f"alter table {qualified_name} add primary key ({primary_key})")
         for statement in key_statements(qualified_name, present):
-            self.execute(statement)
+            self._native(statement)
+
+    def declare_production_keys(self) -> None:
+        """Declare the keys and indexes of `production/keys.sql` that are still missing
+        (after the bulk load: the load itself maintains no index)."""
+        existing = {
+            row[0]
+            for row in self._native(
+                "select conname from pg_constraint where connamespace = 'production'::regnamespace"
+            )
+        }
+        for statement in sql_statements("production/keys.sql"):
+            name = _CONSTRAINT_NAME.search(statement)
+            if name is None or name.group(1) not in existing:
+                self._native(statement)
 
     def date_spine_sql(self, start_sql: str, end_sql: str) -> str:
         # Whole days added to a date stay dates (no time zone, no daylight saving).
@@ -416,7 +446,7 @@ class PostgresEngine(Engine):
 
     def table_exists(self, qualified_name: str) -> bool:
         check_identifier(qualified_name)
-        return bool(self.scalar("select to_regclass(?) is not null", [qualified_name]))
+        return bool(self._native_scalar("select to_regclass(?) is not null", [qualified_name]))
 
     def columns(self, table: str) -> list[str]:
         return [name for name, _ in self._relation_columns(table)]
@@ -426,7 +456,7 @@ class PostgresEngine(Engine):
         check_identifier(table)
         return [
             (row[0], row[1])
-            for row in self.query(
+            for row in self._native(
                 "select attname, format_type(atttypid, atttypmod) from pg_attribute "
                 "where attrelid = to_regclass(?) and attnum > 0 and not attisdropped "
                 "order by attnum",
@@ -448,10 +478,11 @@ class PostgresEngine(Engine):
         """The `ops.cw_*` functions translated models call (see translation.py)."""
         if self._helpers_ready:
             return
-        exists = self.scalar("select to_regproc('ops.cw_helpers_version') is not null")
-        if not exists or self.scalar("select ops.cw_helpers_version()") != HELPERS_VERSION:
+        exists = self._native_scalar("select to_regproc('ops.cw_helpers_version') is not null")
+        current = exists and self._native_scalar("select ops.cw_helpers_version()")
+        if current != HELPERS_VERSION:
             with self.transaction():
-                self.execute(HELPER_FUNCTIONS)
+                self._native(HELPER_FUNCTIONS)
         self._helpers_ready = True
 
 

@@ -3,7 +3,7 @@
 Models are written once, in DuckDB's dialect of portable SQL. sqlglot translates most of
 it, but raises no error for some constructs that then fail on PostgreSQL or — worse —
 compute something else. These are the constructs that need per-engine handling; each is
-handled here, once, for every statement that goes through `Engine.translate`, by the
+handled here, once, for every statement sent to `PostgresEngine`, by the
 sqlglot dialect `CartwheelPostgres` (generator transforms):
 
 - `try_cast(x as T)` (DuckDB: NULL when x does not parse) → `ops.cw_try_*` helper
@@ -37,8 +37,9 @@ would differ from DuckDB's double rounding on such ties).
 row is rejected as unparseable rather than as out of range). `x / 0` is `inf` on DuckDB
 and an error on PostgreSQL; models guard their divisors instead.
 
-Not translated at all: SQL that callers send straight to `Engine.execute()` — it must
-be portable (ON CONFLICT, `is distinct from`, CTAS of temporary tables are).
+Every statement a caller sends (`execute`, `query`, `query_arrow`, `build_table`) is
+translated; only the engine's own PostgreSQL statements (catalog, locks, COPY, keys) are
+not.
 """
 
 from __future__ import annotations
@@ -180,8 +181,8 @@ returns double precision language sql immutable parallel safe as $$
     end
 $$;
 
--- The same under DuckDB's name, for SQL that reaches PostgreSQL untranslated: cartwheel's
--- sessions search `ops` last (PostgresEngine), and pg_catalog has no round(double, int).
+-- The same under DuckDB's name, for SQL that reaches PostgreSQL untranslated (a BI
+-- tool's): cartwheel's sessions search `ops` last, and pg_catalog has no round(double, int).
 create or replace function ops.round(value double precision, places integer)
 returns double precision language sql immutable parallel safe as $$
     select ops.cw_round(value, places)
@@ -316,6 +317,11 @@ class CartwheelPostgres(Postgres):
             exp.ColumnDef: lambda self, e: _POSTGRES_COLUMNDEF(self, _collated(e)),
             exp.Initcap: lambda self, e: self.func("INITCAP", _recased(e.this)),
         }
+
+        def placeholder_sql(self, expression: exp.Placeholder) -> str:
+            # `?` stays `?`: the engine turns parameters into psycopg's `%s` once, as it
+            # runs the statement (engines/postgres.py `placeholders`).
+            return "?" if not expression.this else super().placeholder_sql(expression)
 
         def window_sql(self, expression: exp.Window) -> str:
             if isinstance(expression.this, exp.Avg):

@@ -131,6 +131,12 @@ def _raw_expression(source: Source) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
+def _whole_number(column: str) -> str:
+    """An integer from export text; `1.5` is not one (a cast would round it to 2)."""
+    number = _number(column)
+    return f"try_cast(case when {number} = trunc({number}) then {number} end as integer)"
+
+
 def _number(column: str, scale: int = 4) -> str:
     """A decimal from export text; a thousands separator or currency sign is refused."""
     return f"try_cast({column} as decimal(18, {scale}))"
@@ -155,31 +161,31 @@ class _Importer:
         return self.con.execute(sql).fetchall()[0][0]
 
     # -- reading -----------------------------------------------------------------------
-    def read(self) -> int:
+    def read(self) -> None:
+        """Check the header against the mapping (the rows are read by build_lines)."""
         if not self.export.is_file():
             raise self.fail("export file not found (or not a file)")
-        reader = "read_csv(?, all_varchar = true, header = true, auto_detect = true, encoding = ?)"
-        parameters = [str(self.export), self.mapping.encoding]
+        self.reader = (
+            "read_csv(?, all_varchar = true, header = true, auto_detect = true, encoding = ?)"
+        )
+        self.parameters = [str(self.export), self.mapping.encoding]
         try:
             self.header = [
                 row[0]
                 for row in self.con.execute(
-                    f"describe select * from {reader}", parameters
+                    f"describe select * from {self.reader}", self.parameters
                 ).fetchall()
             ]
-            self.sources = resolve_columns(self.header, self.mapping, self.fail)
-            used = [c for c in self.header if any(c in s.columns for s in self.sources.values())]
-            self.ignored = [column for column in self.header if column not in used]
-            # Only the mapped columns are kept (an export may have dozens more).
-            self.con.execute(
-                f"create table export as select {', '.join(map(_quote, used))} from {reader}",
-                parameters,
-            )
         except duckdb.Error as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
-            hint = "; not UTF-8? set options.encoding" if "Line" in first else ""
-            raise self.fail(f"cannot read as CSV ({first}{hint})") from None
-        return int(self.scalar("select count(*) from export"))
+            raise self._unreadable(error) from None
+        self.sources = resolve_columns(self.header, self.mapping, self.fail)
+        used = {c for s in self.sources.values() for c in s.columns}
+        self.ignored = [column for column in self.header if column not in used]
+
+    def _unreadable(self, error: duckdb.Error) -> ImportInputError:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
+        hint = "; not UTF-8? set options.encoding" if "Line" in first else ""
+        return self.fail(f"cannot read as CSV ({first}{hint})")
 
     def source_name(self, key: str) -> str:
         return ", ".join(repr(c) for c in self.sources[key].columns)
@@ -194,35 +200,42 @@ class _Importer:
             raise self.fail(message.format(count=count, value=value, record=record))
 
     # -- the model ---------------------------------------------------------------------
-    def build_lines(self) -> None:
+    def build_lines(self) -> int:
+        """`lines`: the export's rows, mapped (one pass over the file), numbered by
+        `record` (1 = the first row after the header); returns the number of rows."""
         fields = ORDER_FIELDS + LINE_FIELDS + ("transaction_id",)
         mapped = ",\n".join(f"{_expression(self.sources.get(f))} as {f}" for f in fields)
         raw = ",\n".join(
             f"{_raw_expression(self.sources[f])} as {f}_as_written"
             for f in ("transaction_id", "customer_id", "product_id")
         )
-        blank_ids = self.scalar(
-            f"select count(*) from export where {_expression(self.sources['transaction_id'])}"
-            " is null"
-        )
-        fill_down = (
-            "last_value(transaction_id ignore nulls) over ("
-            "order by record rows between unbounded preceding and current row)"
-            if blank_ids
-            else "transaction_id"
-        )
-        self.con.execute(f"""
-            create table lines as
-            with mapped as (
-                -- record = data row number in the export (1 = first row after the header)
-                select rowid + 1 as record, {mapped}, {raw} from export
+        try:
+            # Only the mapped columns are read into the table (an export may have dozens more).
+            self.con.execute(
+                f"create table mapped_lines as select {mapped}, {raw} from {self.reader}",
+                self.parameters,
             )
-            select
-                *,
-                -- Lines without an order id continue the order above them.
-                {fill_down} as order_key
-            from mapped
-        """)
+        except duckdb.Error as error:
+            raise self._unreadable(error) from None
+        if not self.scalar("select count(*) from mapped_lines"):
+            raise self.fail("the export has no rows")
+        # The table keeps the file's order: its rowid is the data row's position.
+        blank_ids = self.scalar("select count(*) from mapped_lines where transaction_id is null")
+        if blank_ids:
+            # Lines without an order id continue the order above them.
+            self.con.execute("""
+                create table lines as
+                select rowid + 1 as record, *, last_value(transaction_id ignore nulls) over (
+                    order by rowid rows between unbounded preceding and current row
+                ) as order_key
+                from mapped_lines
+            """)
+            self.con.execute("drop table mapped_lines")
+        else:
+            self.con.execute("""
+                create view lines as
+                select rowid + 1 as record, *, transaction_id as order_key from mapped_lines
+            """)
         self.check_none(
             "select record, cast(null as varchar) as value from lines where order_key is null",
             f"{{count}} row(s) before the first order id in {self.source_name('transaction_id')}"
@@ -235,6 +248,7 @@ class _Importer:
                 f"{{count}} row(s) without a value in {self.source_name(key)} (first: record"
                 " {record})",
             )
+        return int(self.scalar("select count(*) from lines"))
 
     def _moment(self) -> tuple[str, str, str]:
         """SQL for the order's timestamp, the field it comes from and the format shown."""
@@ -260,42 +274,98 @@ class _Importer:
         )
         return moment, "transaction_date", m.date_format
 
-    def build_orders(self) -> None:
-        # Fields the mapping does not give are NULL: no aggregate needed for them.
-        picks = ",\n".join(
-            f"arg_min({f}, record) filter (where {f} is not null) as {f}, "
-            f"min({f}) <> max({f}) as {f}__differs"
-            if f in self.sources
+    def _first_values(self) -> None:
+        """`orders_raw`: per order, each order field from the first line that has it, and
+        whether its lines disagree. One pass keeps the first line whole; the rare field
+        blank on an order's first line but given on a later one is filled in afterwards."""
+        given = [f for f in ORDER_FIELDS if f in self.sources]
+        first_line = ", ".join(
+            [
+                "order_as_written := transaction_id_as_written",
+                "customer_as_written := customer_id_as_written",
+            ]
+            + [f"{f} := {f}" for f in given]
+        )
+        # Two different values always hash differently; equal hashes on different values
+        # (a 64-bit collision) would hide a disagreement, never invent one.
+        checks = ",\n".join(
+            f"min(hash({f})) filter (where {f} is not null) as {f}__low, "
+            f"max(hash({f})) filter (where {f} is not null) as {f}__high"
+            for f in given
+        )
+        fields = ",\n".join(
+            f"first_line.{f} as {f}, {f}__low <> {f}__high as {f}__differs"
+            if f in given
             else f"cast(null as varchar) as {f}, false as {f}__differs"
             for f in ORDER_FIELDS
         )
+        self.con.execute(f"""
+            create table orders_raw as
+            with grouped as (
+                select
+                    order_key, min(record) as record,
+                    arg_min(struct_pack({first_line}), record) as first_line,
+                    {checks}
+                from lines group by order_key
+            )
+            select
+                order_key, record,
+                first_line.order_as_written,
+                case when first_line.customer_id is not null
+                    then first_line.customer_as_written end as customer_as_written,
+                {fields},
+                -- Some line has the field (a blank first line is filled in below).
+                {", ".join(f"{f}__low is not null as {f}__given" for f in given)}
+            from grouped
+        """)
+        late = self.con.execute(
+            "select "
+            + ", ".join(f"count(*) filter (where {f} is null and {f}__given)" for f in given)
+            + " from orders_raw"
+        ).fetchall()[0]
+        for f, orders in zip(given, late, strict=True):
+            if not orders:
+                continue
+            written = (
+                ", customer_as_written = later.customer_as_written" if f == "customer_id" else ""
+            )
+            self.con.execute(f"""
+                update orders_raw set {f} = later.value{written}
+                from (
+                    select order_key, arg_min({f}, record) as value,
+                        arg_min(customer_id_as_written, record) as customer_as_written
+                    from lines
+                    where {f} is not null and order_key in
+                        (select order_key from orders_raw where {f} is null and {f}__given)
+                    group by order_key
+                ) as later
+                where orders_raw.order_key = later.order_key
+            """)
+        self.con.execute(
+            "alter table orders_raw drop column "
+            + "; alter table orders_raw drop column ".join(f"{f}__given" for f in given)
+        )
+
+    def build_orders(self) -> None:
+        self._first_values()
         moment, source_key, shown = self._moment()
         has_time = "transaction_datetime" in self.sources or "transaction_time" in self.sources
         self.con.execute(f"""
-            create table orders_raw as
-            select
-                order_key, min(record) as record,
-                arg_min(transaction_id_as_written, record) as order_as_written,
-                arg_min(customer_id_as_written, record)
-                    filter (where customer_id is not null) as customer_as_written,
-                {picks}
-            from lines group by order_key
-        """)
-        self.con.execute(f"""
-            create table orders as
-            with parsed as (
-                select *, cast({moment} as timestamp) as ordered_at from orders_raw
-            )
+            create table sorted_orders as
             select
                 *,
                 -- The time is known when the export gives one (a date alone has none).
                 {"true" if has_time else "false"} and (contains(transaction_datetime, ':')
                     or transaction_time is not null) as time_known,
-                -- Transactions are numbered by time, then by the shop's own order id.
-                row_number() over (order by ordered_at, order_key) as order_rank,
                 coalesce(lower(customer_id), 'order ' || order_key) as customer_key
-            from parsed
+            from (select *, cast({moment} as timestamp) as ordered_at from orders_raw)
+            -- Transactions are numbered by time, then by the shop's own order id.
+            order by ordered_at, order_key
         """)
+        # The table keeps the sorted order: its rowid is the transaction's rank.
+        self.con.execute(
+            "create view orders as select rowid + 1 as order_rank, * from sorted_orders"
+        )
         self.check_none(
             f"select record, {source_key} as value from orders where ordered_at is null",
             f"{{count}} order(s) with a date in {self.source_name(source_key)} not matching "
@@ -335,71 +405,88 @@ class _Importer:
             net = "line_total_value"
         return net, line_gross
 
-    def build_items(self) -> None:
-        m = self.mapping
-        net, line_gross = self._amount_sql()
-        self.con.execute(f"""
-            create table item_values as
-            select
-                lines.record,
-                lines.order_key,
-                orders.order_rank,
-                orders.customer_key,
-                orders.ordered_at,
-                orders.order_as_written,
-                lines.product_id as product_key,
-                lines.product_id_as_written,
-                lines.product_name, lines.category, lines.sub_category, lines.brand,
-                lines.supplier_id,
-                lines.cost as cost_text,
-                lines.line_profit as line_profit_text,
-                lines.margin as margin_text,
-                lines.stock_quantity as stock_text,
-                {_number("lines.cost")} as cost_value,
-                {_number("lines.line_profit")} as profit_value,
-                {_number("lines.margin", 6)} as margin_value,
-                try_cast(lines.stock_quantity as bigint) as stock_value,
-                lines.quantity as quantity_text,
-                lines.unit_price as unit_price_text,
-                lines.discount as discount_text,
-                lines.line_total as line_total_text,
-                try_cast(lines.quantity as integer) as quantity,
-                {_number("lines.unit_price")} as unit_price,
-                -- A discount amount written as negative (-5.00) is the same discount.
-                abs({_number("coalesce(lines.discount, '0')", 6)}) as discount_value,
-                {_number("lines.line_total")} as line_total_value,
-                row_number() over (order by orders.order_rank, lines.record) as line_rank
-            from lines
-            inner join orders on lines.order_key = orders.order_key
-        """)
+    def _check_line_values(self) -> None:
+        """Every mapped amount parses: one scan counts the bad values of each column; the
+        first bad one is shown for a column that has any."""
+        parsed = {
+            "quantity": _whole_number("quantity"),
+            "unit_price": _number("unit_price"),
+            "discount": _number("discount", 6),
+            "line_total": _number("line_total"),
+            "cost": _number("cost"),
+            "line_profit": _number("line_profit"),
+            "margin": _number("margin", 6),
+        }
+        # A blank amount is not a number either; other blanks are unknown values.
         checks = [
-            ("quantity", "quantity is null", "not a whole number"),
-            ("quantity", "quantity < 1", "below 1"),
-            ("unit_price", "unit_price is null", "not a number"),
-            ("unit_price", "unit_price < 0", "negative"),
-            ("discount", "discount_value is null", "not a number"),
-            ("line_total", "line_total_value is null", "not a number"),
-            ("line_total", "line_total_value < 0", "negative"),
-            ("cost", "cost_text is not null and cost_value is null", "not a number"),
             (
-                "line_profit",
-                "line_profit_text is not null and profit_value is null",
-                "not a number",
-            ),
-            ("margin", "margin_text is not null and margin_value is null", "not a number"),
+                key,
+                f"{value} is null"
+                if key in ("unit_price", "line_total")
+                else f"{key} is not null and {value} is null",
+                "not a whole number" if key == "quantity" else "not a number",
+            )
+            for key, value in parsed.items()
         ]
-        for key, condition, what in checks:
-            if key in self.sources:
+        checks += [("quantity", f"{parsed['quantity']} < 1", "below 1")] + [
+            (key, f"{parsed[key]} < 0", "negative") for key in ("unit_price", "line_total")
+        ]
+        checks = [c for c in checks if c[0] in self.sources]
+        counts = self.con.execute(
+            "select "
+            + ", ".join(f"count(*) filter (where {condition})" for _, condition, _ in checks)
+            + " from lines"
+        ).fetchall()[0]
+        for (key, condition, what), bad in zip(checks, counts, strict=True):
+            if bad:
                 self.check_none(
-                    f"select record, {key}_text as value from item_values where {condition}",
+                    f"select record, {key} as value from lines where {condition}",
                     f"{{count}} value(s) in {self.source_name(key)} {what} "
                     f"(first: {{value!r}} at record {{record}})",
                 )
+
+    def build_items(self) -> None:
+        m = self.mapping
+        net, line_gross = self._amount_sql()
+        self._check_line_values()
         # Amounts stay exact decimals with 4 places (an export's own precision): divisions
         # (derived prices) go through doubles, 6 places first to drop binary noise.
         self.con.execute(f"""
             create table item_amounts as
-            with netted as (
+            with ranks as (
+                -- Items are numbered by transaction, then by their row in the export
+                -- (ranked on the two keys alone: a window over whole rows sorts them all).
+                select lines.record,
+                    row_number() over (order by orders.order_rank, lines.record) as line_rank
+                from lines inner join orders on lines.order_key = orders.order_key
+            ),
+            item_values as (
+                select
+                    lines.record,
+                    lines.order_key,
+                    orders.order_rank,
+                    orders.customer_key,
+                    orders.ordered_at,
+                    orders.order_as_written,
+                    lines.product_id as product_key,
+                    lines.product_id_as_written,
+                    lines.product_name, lines.category, lines.sub_category, lines.brand,
+                    lines.supplier_id,
+                    {_number("lines.cost")} as cost_value,
+                    {_number("lines.line_profit")} as profit_value,
+                    {_number("lines.margin", 6)} as margin_value,
+                    try_cast(lines.stock_quantity as bigint) as stock_value,
+                    {_whole_number("lines.quantity")} as quantity,
+                    {_number("lines.unit_price")} as unit_price,
+                    -- A discount amount written as negative (-5.00) is the same discount.
+                    abs({_number("coalesce(lines.discount, '0')", 6)}) as discount_value,
+                    {_number("lines.line_total")} as line_total_value,
+                    ranks.line_rank
+                from lines
+                inner join orders on lines.order_key = orders.order_key
+                inner join ranks on lines.record = ranks.record
+            ),
+            netted as (
                 select *, cast({net} as decimal(18, 4)) as net from item_values
             )
             select
@@ -408,6 +495,8 @@ class _Importer:
                     as decimal(18, 4)) as export_unit_price
             from netted
         """)
+        # The export's own total of line sales after discount (before any spread below).
+        self.export_total = self.scalar("select sum(net) from item_amounts")
         self.check_none(
             "select record, cast(net as varchar) as value from item_amounts "
             "where net < 0 or net is null",
@@ -688,25 +777,27 @@ class _Importer:
             "customers": int(self.scalar("select count(*) from customers_resolved")),
             "products": int(self.scalar("select count(*) from products_resolved")),
             "transactions": int(self.scalar("select count(*) from orders")),
-            "transaction_items": int(self.scalar("select count(*) from item_values")),
+            "transaction_items": int(self.scalar("select count(*) from item_amounts")),
         }
         self.counts = counts
         # Ids by first appearance: customers and products in the order of their first
         # transaction (then the shop's key), transactions by time, items by transaction.
         customer_number = "row_number() over (order by first_rank, customer_key)"
         product_number = "row_number() over (order by first_rank, product_key)"
-        customer_id = ident("customers", customer_number, counts["customers"])
-        product_id = ident("products", product_number, counts["products"])
+        customer_id = ident("customers", "number", counts["customers"])
+        product_id = ident("products", "number", counts["products"])
         transaction_id = ident("transactions", "o.order_rank", counts["transactions"])
         item_id = ident("transaction_items", "v.line_rank", counts["transaction_items"])
         item_transaction_id = ident("transactions", "v.order_rank", counts["transactions"])
         self.con.execute(f"""
             create table customer_ids as
-            select customer_key, {customer_id} as customer_id from customers_resolved
+            select customer_key, number, {customer_id} as customer_id
+            from (select customer_key, {customer_number} as number from customers_resolved)
         """)
         self.con.execute(f"""
             create table product_ids as
-            select product_key, {product_id} as product_id from products_resolved
+            select product_key, number, {product_id} as product_id
+            from (select product_key, {product_number} as number from products_resolved)
         """)
         # Unknown stays unknown: a field the export lacks is NULL (an empty CSV value).
         self.con.execute("""
@@ -759,8 +850,8 @@ class _Importer:
         self.con.execute(f"""
             create table out_transactions as
             with totals as (
-                select transaction_id, sum(line_total) as total_amount
-                from out_items group by transaction_id
+                select order_key, sum(line_total) as total_amount
+                from out_items group by order_key
             )
             select
                 {transaction_id} as transaction_id,
@@ -785,8 +876,7 @@ class _Importer:
                 o.record
             from orders as o
             inner join customer_ids as ids on o.customer_key = ids.customer_key
-            inner join totals
-                on totals.transaction_id = {transaction_id}
+            inner join totals on totals.order_key = o.order_key
         """)
 
     # -- conflicts ---------------------------------------------------------------------
@@ -807,7 +897,7 @@ class _Importer:
                 select 'transaction_items' as entity, i.item_id as id,
                     v.product_id_as_written as source_id, 'products.{a}' as attribute,
                     v.{a} as value, r.{a} as kept, v.record as source_record
-                from item_values as v
+                from item_amounts as v
                 inner join products_resolved as r on v.product_key = r.product_key
                 inner join out_items as i on v.record = i.record
                 where r.{a}__differs and v.{a} is not null and v.{a} <> r.{a}
@@ -872,7 +962,7 @@ class _Importer:
                             || string_agg(distinct v.{a}, ' | ' order by v.{a})
                             || ' -> ' || r.{a}
                         from products_resolved as r
-                        inner join item_values as v on v.product_key = r.product_key
+                        inner join item_amounts as v on v.product_key = r.product_key
                         where r.{a}__differs and v.{a} is not null
                         group by r.product_as_written, r.{a} order by r.product_as_written
                     """)
@@ -917,24 +1007,29 @@ class _Importer:
                 f"copy (select {', '.join(columns)} from {table} order by {order}) "
                 f"to {string_literal(target)} (header, delimiter ',')"
             )
-        # The shop's ids exactly as written (the spelling where each first appears).
+        # The shop's ids exactly as written (the spelling where each first appears), by
+        # entity and id (an entity's ids have one width: their numbers sort the same).
         self.con.execute(f"""
             copy (
-                select 'customers' as entity, ids.customer_id as id,
-                       coalesce(c.customer_as_written, c.customer_key) as source_id,
-                       c.record as source_record
-                from customer_ids as ids
-                inner join customers_resolved as c on ids.customer_key = c.customer_key
-                union all
-                select 'products', ids.product_id, p.product_as_written, p.record
-                from product_ids as ids
-                inner join products_resolved as p on ids.product_key = p.product_key
-                union all
-                select 'transactions', transaction_id, order_as_written, record
-                from out_transactions
-                union all
-                select 'transaction_items', item_id, order_as_written, record from out_items
-                order by entity, id
+                select entity, id, source_id, source_record from (
+                    select 'customers' as entity, ids.customer_id as id,
+                           coalesce(c.customer_as_written, c.customer_key) as source_id,
+                           c.record as source_record, ids.number
+                    from customer_ids as ids
+                    inner join customers_resolved as c on ids.customer_key = c.customer_key
+                    union all
+                    select 'products', ids.product_id, p.product_as_written, p.record,
+                        ids.number
+                    from product_ids as ids
+                    inner join products_resolved as p on ids.product_key = p.product_key
+                    union all
+                    select 'transactions', transaction_id, order_as_written, record, order_rank
+                    from out_transactions
+                    union all
+                    select 'transaction_items', item_id, order_as_written, record, line_rank
+                    from out_items
+                )
+                order by entity, number
             ) to {string_literal(out / "ids.csv")} (header, delimiter ',')
         """)
         self.con.execute(
@@ -990,16 +1085,13 @@ class _Importer:
                 where try_cast(o.order_subtotal as decimal(18, 4)) is distinct from n.net
             """)
             )
-        # The export's own total of line sales after discount, from its raw values.
-        net = self._amount_sql()[0]
-        export_total = self.scalar(f"select sum(cast({net} as decimal(18, 4))) from item_values")
         priced = "unit_price" in self.sources
         return ImportResult(
             out_dir=out,
             rows_read=rows,
             record_counts=self.counts,
             conflicts={c.attribute: c.keys for c in details},
-            export_net_total=str(export_total),
+            export_net_total=str(self.export_total),
             written_total=str(self.scalar("select sum(line_total) from out_items")),
             derived_unit_prices=0 if priced else self.counts["transaction_items"],
             adjusted_unit_prices=int(
@@ -1015,7 +1107,7 @@ class _Importer:
             export_subtotal_total=subtotal_total,
             order_discounts_spread=int(
                 self.scalar(
-                    "select count(distinct order_key) from item_values where record in "
+                    "select count(distinct order_key) from item_amounts where record in "
                     "(select record from order_discounts where cents_off > 0)"
                 )
                 if self.mapping.order_discount == "to_subtotal"
@@ -1057,10 +1149,8 @@ def import_export(export: Path, mapping: Mapping, out: Path) -> ImportResult:
     started = time.perf_counter()
     importer = _Importer(export, mapping)
     try:
-        rows = importer.read()
-        if rows == 0:
-            raise importer.fail("the export has no rows")
-        importer.build_lines()
+        importer.read()
+        rows = importer.build_lines()
         importer.build_orders()
         importer.build_items()
         importer.build_entities()

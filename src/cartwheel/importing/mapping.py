@@ -4,11 +4,14 @@ how amounts are given (docs/import.md). A field the mapping does not give is unk
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from cartwheel.yamlfiles import load_built_in
 
 # Fields read once per order (first non-blank line of the order) and once per line.
 ORDER_FIELDS = (
@@ -97,6 +100,7 @@ def preset_names() -> list[str]:
     )
 
 
+@cache
 def preset_titles() -> dict[str, str]:
     """Each built-in preset's name and the export it reads (its `title:`)."""
     return {name: load_preset(name).title for name in preset_names()}
@@ -106,7 +110,7 @@ def load_preset(name: str) -> Mapping:
     if name not in preset_names():
         raise MappingError(f"unknown preset {name!r} (built in: {', '.join(preset_names())})")
     text = (resources.files("cartwheel.importing") / "presets" / f"{name}.yaml").read_text("utf-8")
-    return parse_mapping(yaml.safe_load(text), f"preset {name}")
+    return parse_mapping(load_built_in(text), f"preset {name}")
 
 
 def load_mapping(path: Path) -> Mapping:

@@ -28,4 +28,4 @@ create table if not exists ops.quarantine (
 def ensure_quarantine(engine: Engine) -> None:
     """Create `ops.quarantine` if it does not exist yet."""
     engine.execute("create schema if not exists ops")
-    engine.execute(engine.translate(QUARANTINE_DDL))
+    engine.execute(QUARANTINE_DDL)

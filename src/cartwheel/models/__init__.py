@@ -39,15 +39,15 @@ def load_models(layer: str) -> list[Model]:
 
 
 def render(model: Model, engine: Engine) -> str:
-    """The model's SELECT in the engine's dialect, with engine-specific pieces filled in."""
+    """The model's SELECT (model dialect), with engine-specific pieces filled in."""
     sql = model.sql
     if DATE_SPINE in sql:
         # The model defines a `date_bounds` CTE with min_date and max_date.
         spine = engine.date_spine_sql(
             "(select min_date from date_bounds)", "(select max_date from date_bounds)"
         )
-        sql = sql.replace(DATE_SPINE, spine)
-    return engine.translate(sql)
+        return sql.replace(DATE_SPINE, spine)
+    return sql
 
 
 def build_layer(engine: Engine, layer: str) -> dict[str, int]:

@@ -113,7 +113,7 @@ class RunRecord:
 def create_history_tables(engine: Engine) -> None:
     engine.execute("create schema if not exists ops")
     for statement in DDL:
-        engine.execute(engine.translate(statement))  # `double` is not PostgreSQL
+        engine.execute(statement)
 
 
 def record(engine: Engine, run: RunRecord) -> None:

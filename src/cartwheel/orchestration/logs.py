@@ -14,6 +14,9 @@ from cartwheel.terminal import visible
 
 LOGGER = "cartwheel"
 LOG_DIR = "logs"
+# Events whose failure the command itself reports, as its one `error:` line: on the
+# terminal they would say it twice more (the run log keeps them).
+REPORTED_BY_THE_COMMAND = frozenset({"step_attempt", "run_finished", "history_failed"})
 
 
 class JsonLines(logging.Formatter):
@@ -58,10 +61,15 @@ def console_logging(level: int = logging.INFO) -> None:
         )
         # Progress of long steps shows whatever the level (see cartwheel.progress).
         handler.setLevel(min(level, logging.INFO))
-        handler.addFilter(
-            lambda record: record.levelno >= level or getattr(record, "event", "") == "progress"
-        )
+        handler.addFilter(lambda record: _for_the_terminal(record, level))
         log.addHandler(handler)
+
+
+def _for_the_terminal(record: logging.LogRecord, level: int) -> bool:
+    event = getattr(record, "event", "")
+    if record.levelno >= logging.ERROR and event in REPORTED_BY_THE_COMMAND:
+        return False
+    return record.levelno >= level or event == "progress"
 
 
 class RunLog:

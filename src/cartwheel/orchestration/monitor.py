@@ -184,9 +184,7 @@ def check_volume(engine: Engine, limits: MonitorSettings) -> HealthCheck:
     needed = ("warehouse.agg_daily_sales", "warehouse.dim_date")
     if not all(engine.table_exists(t) for t in needed):
         return HealthCheck("critical", {}, "no daily sales in the warehouse")
-    rows = engine.query(
-        engine.translate(volume_sql(limits.volume_window_days, limits.volume_sigmas))
-    )
+    rows = engine.query(volume_sql(limits.volume_window_days, limits.volume_sigmas))
     if not rows:
         return HealthCheck("critical", {}, "no daily sales in the warehouse")
     days_checked, total = int(rows[0][6]), int(rows[0][7])

@@ -162,31 +162,34 @@ class Pipeline:
         except WriterBusy as error:  # refused like a second run on the same data folder
             raise LockBusy(str(error)) from None
         except PipelineError as error:
-            self._finish_failed("failed", str(error))
-            raise PipelineError(str(error)) from error
+            raise PipelineError(self._finish_failed("failed", str(error))) from error
         except KeyboardInterrupt:
             self._finish_failed("interrupted", "interrupted (Ctrl-C or SIGTERM)")
             raise
         except Exception as error:  # noqa: BLE001 - e.g. the copy of the warehouse failed
-            self._finish_failed("failed", one_line(error))
-            raise PipelineError(one_line(error)) from error
+            raise PipelineError(self._finish_failed("failed", one_line(error))) from error
         try:
             self._finish("success", None)
         except Exception as error:  # noqa: BLE001 - e.g. the disk filled up while publishing
-            self._finish_failed("failed", f"publish: {one_line(error)}")
-            raise PipelineError(f"publish: {one_line(error)}") from error
+            raise PipelineError(
+                self._finish_failed("failed", f"publish: {one_line(error)}")
+            ) from error
 
-    def _finish_failed(self, status: str, error: str) -> None:
-        """Record a failed run; if even that fails, say so in the log and carry on."""
+    def _finish_failed(self, status: str, error: str) -> str:
+        """Record a failed run; if even that fails, say so in the log and carry on. Returns
+        the run's error line, which then also says that the run is not in the history."""
+        message = error
         try:
             self._finish(status, error)
         except Exception as problem:  # noqa: BLE001 - the original error matters more
+            unrecorded = one_line(problem)
             self.log.event(
-                logging.ERROR,
-                f"could not record the failed run: {one_line(problem)}",
-                "history_failed",
+                logging.ERROR, f"could not record the failed run: {unrecorded}", "history_failed"
             )
+            cause = "" if unrecorded in error else f": {unrecorded}"
+            message = f"{error} (not recorded in the run history{cause})"
         self._alert(status, error)
+        return message
 
     def _alert(self, status: str, error: str) -> None:
         """Notify the configured alert channels (never raises; outcomes go to the run log)."""

@@ -10,7 +10,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -37,25 +36,7 @@ class TableMerge:
 
 def create_production_tables(engine: Engine) -> None:
     for statement in sql_statements("production/ddl.sql"):
-        engine.execute(engine.translate(statement))
-
-
-_CONSTRAINT_NAME = re.compile(r"add constraint (\w+)")
-
-
-def add_keys(engine: Engine) -> None:
-    """Declare the keys and indexes of keys.sql that are still missing (PostgreSQL, after
-    the bulk load: the load itself maintains no index)."""
-    existing = {
-        row[0]
-        for row in engine.query(
-            "select conname from pg_constraint where connamespace = 'production'::regnamespace"
-        )
-    }
-    for statement in sql_statements("production/keys.sql"):
-        name = _CONSTRAINT_NAME.search(statement)
-        if name is None or name.group(1) not in existing:
-            engine.execute(statement)
+        engine.execute(statement)
 
 
 def _merge_sql(table: str, source: str, columns: list[str]) -> str:
@@ -148,7 +129,7 @@ def load_production(engine: Engine) -> list[TableMerge]:
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
         if engine.capabilities.constraints:
-            add_keys(engine)
+            engine.declare_production_keys()
         else:
             verify(engine, scoped=engine.state_proven)
         for table in ENTITIES:

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from cartwheel.engines import Engine
+from cartwheel.yamlfiles import load_built_in
 
 SEVERITY_WEIGHTS = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 DIMENSIONS = (
@@ -90,9 +89,9 @@ class CheckResult:
 
 @cache
 def _check_entries() -> tuple[dict, ...]:
-    """checks.yaml parsed once per process (~35 ms; a run loads it once per batch)."""
+    """checks.yaml parsed once per process (a run loads it once per batch)."""
     text = (resources.files("cartwheel") / "quality" / "checks.yaml").read_text()
-    return tuple(yaml.safe_load(text))
+    return tuple(load_built_in(text))
 
 
 def load_checks(thresholds: dict[str, dict[str, float]] | None = None) -> list[QualityCheck]:
@@ -118,7 +117,7 @@ def run_checks(engine: Engine, checks: list[QualityCheck]) -> list[CheckResult]:
         return []
     parts = [
         f"select {number} as check_number, failed, checked "
-        f"from ({engine.translate(check.sql).strip().rstrip(';')}\n) as c (failed, checked)"
+        f"from ({check.sql.strip().rstrip(';')}\n) as c (failed, checked)"
         for number, check in enumerate(checks)
     ]
     counts = {
@@ -169,7 +168,7 @@ def quality_grade(score: float) -> str:
 
 def record_results(engine: Engine, run_id: str, results: list[CheckResult]) -> datetime:
     """Append this run's results to ops.quality_results (history is never overwritten)."""
-    engine.execute(engine.translate(RESULTS_DDL))
+    engine.execute(RESULTS_DDL)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for r in results:

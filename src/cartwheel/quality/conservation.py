@@ -128,7 +128,7 @@ def reprocessed(engine: Engine) -> dict[str, dict[str, int]]:
 
 def record_conservation(engine: Engine, run_id: str, rows: list[dict]) -> None:
     """Keep the equation of every batch and entity in the run history."""
-    engine.execute(engine.translate(CONSERVATION_DDL))
+    engine.execute(CONSERVATION_DDL)
     if not rows:
         return
     # One statement for every batch and entity.

@@ -65,7 +65,7 @@ def repair_summary(engine: Engine) -> dict[str, dict[str, int]]:
     parts.append(_RECONCILED)
     repairs: dict[str, int] = {}
     unknown: dict[str, dict[str, int]] = {}
-    for rule, count, distinct in engine.query(engine.translate(" union all ".join(parts))):
+    for rule, count, distinct in engine.query(" union all ".join(parts)):
         if rule.startswith("unknown:"):
             unknown[rule.split(":", 1)[1]] = {"rows": int(count or 0), "values": int(distinct)}
         else:

@@ -25,7 +25,7 @@ TABLES = (
 
 def create_warehouse_tables(engine: Engine) -> None:
     for statement in sql_statements("warehouse/ddl.sql"):
-        engine.execute(engine.translate(statement))
+        engine.execute(statement)
 
 
 def build_warehouse(engine: Engine) -> dict[str, int]:

@@ -303,9 +303,9 @@ def update_dimension(engine: Engine, dim: Dimension) -> None:
     for suffix in ("ids", "old", "chain", "keyed"):
         engine.execute(f"drop table if exists wh_{dim.short}_{suffix}")
     for sql in (_touched_sql(dim), _old_sql(dim), _chain_sql(dim), _keyed_sql(dim)):
-        engine.execute(engine.translate(sql))
+        engine.execute(sql)
     for sql in _replace_sql(dim):
-        engine.execute(engine.translate(sql))
+        engine.execute(sql)
 
 
 def backdate_first_versions(engine: Engine, dim: Dimension, first_sales: str) -> None:
@@ -313,8 +313,7 @@ def backdate_first_versions(engine: Engine, dim: Dimension, first_sales: str) ->
     with sales before the key's first known version); `first_sales` has the business key
     and `first_date` per key."""
     k = dim.business_key
-    engine.execute(
-        engine.translate(f"""
+    engine.execute(f"""
         update {dim.table} as dim set effective_date = early.first_date
         from {first_sales} as early
         where dim.{k} = early.{k}
@@ -324,4 +323,3 @@ def backdate_first_versions(engine: Engine, dim: Dimension, first_sales: str) ->
                 where other.{k} = dim.{k}
             )
         """)
-    )

@@ -3,9 +3,7 @@
 -- earlier row, removed) or `promoted`; version_rank = 1 marks the latest promoted
 -- version of each customer, the one production keeps.
 with source as (
-    -- Only the batches this run processes (ops.run_batches, written by ingest).
-    select * from staging.customers
-    where batch_id in (select batch_id from ops.run_batches)
+    {{ include batch_rows entity=customers }}
 ),
 
 trimmed as (
@@ -76,9 +74,7 @@ cleansed as (
         trimmed.source_line,
         trimmed.loaded_at
     from trimmed
-    left join ops.vocabulary as spellings
-        on spellings.vocabulary = 'age_group'
-        and spellings.spelling = lower(regexp_replace(trimmed.raw_age_group, '[\s_]+', ' ', 'g'))
+    {{ include canonical_spelling vocabulary=age_group value=trimmed.raw_age_group }}
 ),
 
 checked as (
@@ -100,14 +96,17 @@ checked as (
                 not regexp_matches(raw_phone, '^[0-9 ()+.-]+$')
                 or length(phone) < 7 or length(phone) > 15
             ) then 'invalid_phone'
-            -- YYYY-MM-DD (no epoch, infinity or time) from vocabulary.earliest_date to today.
+            -- YYYY-MM-DD (no epoch, infinity or time) from vocabulary.earliest_date to
+            -- today + vocabulary.days_after_today (default 1: tomorrow).
             when raw_registration_date is not null and (
                 registration_date is null
                 or not regexp_matches(raw_registration_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
             ) then 'unparseable_registration_date'
             when registration_date < (select earliest_date from ops.date_window)
                 then 'invalid_registration_date'
-            when registration_date > current_date then 'future_registration_date'
+            when registration_date
+                > current_date + (select days_after_today from ops.date_window)
+                then 'future_registration_date'
         end as reject_reason,
         case when first_name <> raw_first_name then 1 else 0 end
         + case when last_name <> raw_last_name then 1 else 0 end as repaired_name_case,
@@ -130,29 +129,7 @@ deduplicated as (
     from checked
 ),
 
-disposed as (
-    select
-        *,
-        case
-            when reject_reason is not null then 'quarantined'
-            when copy_rank > 1 then 'duplicate'
-            else 'promoted'
-        end as disposition
-    from deduplicated
-),
-
-ranked as (
-    select
-        *,
-        -- Distinct versions of a customer are all valid; the latest one wins.
-        -- Only promoted rows have a version rank (1 = latest): production takes
-        -- `reject_reason is null and version_rank = 1`, never a removed duplicate.
-        case when disposition = 'promoted' then row_number() over (
-            partition by customer_id, disposition
-            order by batch_id desc, source_line desc
-        ) end as version_rank
-    from disposed
-),
+{{ include latest_version key=customer_id }},
 
 email_holders as (
     -- Who holds each email once this run is merged: this run's latest versions, and

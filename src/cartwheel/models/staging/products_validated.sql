@@ -1,9 +1,7 @@
 -- Every product row of this run, typed and cleansed, with the first rule it breaks.
 -- disposition and version_rank as in customers_validated.
 with source as (
-    -- Only the batches this run processes (ops.run_batches, written by ingest).
-    select * from staging.products
-    where batch_id in (select batch_id from ops.run_batches)
+    {{ include batch_rows entity=products }}
 ),
 
 trimmed as (
@@ -59,9 +57,7 @@ cleansed as (
         trimmed.source_line,
         trimmed.loaded_at
     from trimmed
-    left join ops.vocabulary as spellings
-        on spellings.vocabulary = 'category'
-        and spellings.spelling = lower(regexp_replace(trimmed.raw_category, '[\s_]+', ' ', 'g'))
+    {{ include canonical_spelling vocabulary=category value=trimmed.raw_category }}
 ),
 
 checked as (
@@ -107,28 +103,7 @@ deduplicated as (
     from checked
 ),
 
-disposed as (
-    select
-        *,
-        case
-            when reject_reason is not null then 'quarantined'
-            when copy_rank > 1 then 'duplicate'
-            else 'promoted'
-        end as disposition
-    from deduplicated
-),
-
-ranked as (
-    select
-        *,
-        -- Only promoted rows have a version rank (1 = latest): production takes
-        -- `reject_reason is null and version_rank = 1`, never a removed duplicate.
-        case when disposition = 'promoted' then row_number() over (
-            partition by product_id, disposition
-            order by batch_id desc, source_line desc
-        ) end as version_rank
-    from disposed
-)
+{{ include latest_version key=product_id }}
 
 select
     product_id,

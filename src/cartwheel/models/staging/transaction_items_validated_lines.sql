@@ -1,30 +1,8 @@
 -- Item rows checked on their own: types, ranges, a known product, copies.
 -- Whether the parent transaction survives is decided in transactions_validated (an
 -- order is promoted whole or not at all) and applied in transaction_items_validated.
-with batch_rows as (
-    -- The batches this run processes (ops.run_batches, written by ingest).
-    select * from staging.transaction_items
-    where batch_id in (select batch_id from ops.run_batches)
-),
-
-retried_rows as (
-    -- Items quarantined by earlier runs are examined again: a product or an order that
-    -- arrived late can make them valid.
-    select staged.*
-    from staging.transaction_items as staged
-    inner join ops.quarantine as held
-        on held.batch_id = staged.batch_id
-        and held.source_file = staged.source_file
-        and held.source_line = staged.source_line
-    where held.entity = 'transaction_items' and held.stage = 'quality'
-        and held.released_at is null
-        and staged.batch_id not in (select batch_id from ops.run_batches)
-),
-
-source as (
-    select * from batch_rows
-    union all
-    select * from retried_rows
+with source as (
+    {{ include rows_to_process entity=transaction_items }}
 ),
 
 valid_products as (
@@ -117,6 +95,15 @@ checked as (
 left join held_products on cleansed.product_id = held_products.product_id
 ),
 
+repeated_ids as (
+    -- Ids on more than one row. Only their rows are ranked: an id on one row is its own
+    -- first copy and latest version (sorting every row was most of this model's cost).
+    select item_id from checked
+    where item_id is not null
+    group by item_id
+    having count(*) > 1
+),
+
 deduplicated as (
     select
         *,
@@ -129,6 +116,7 @@ deduplicated as (
             order by batch_id, source_line
         ) as copy_rank
     from checked
+    where item_id in (select item_id from repeated_ids)
 ),
 
 versioned as (
@@ -139,6 +127,11 @@ versioned as (
             order by batch_id desc, source_line desc
         ) as id_rank
     from deduplicated
+    union all
+    -- A row without an id is rejected (missing_item_id): its ranks decide nothing.
+    select *, 1 as copy_rank, 1 as id_rank
+    from checked
+    where item_id is null or item_id not in (select item_id from repeated_ids)
 )
 
 select

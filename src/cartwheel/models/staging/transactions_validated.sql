@@ -2,30 +2,8 @@
 -- A transaction needs a known customer (already in production or valid in this load),
 -- a date on or after that customer's registration, at least one item, and no rejected
 -- item: an order is promoted whole or not at all, so totals are never silently partial.
-with batch_rows as (
-    -- The batches this run processes (ops.run_batches, written by ingest).
-    select * from staging.transactions
-    where batch_id in (select batch_id from ops.run_batches)
-),
-
-retried_rows as (
-    -- Transactions quarantined by earlier runs are examined again: a customer or a
-    -- product that arrived late can make them valid.
-    select staged.*
-    from staging.transactions as staged
-    inner join ops.quarantine as held
-        on held.batch_id = staged.batch_id
-        and held.source_file = staged.source_file
-        and held.source_line = staged.source_line
-    where held.entity = 'transactions' and held.stage = 'quality'
-        and held.released_at is null
-        and staged.batch_id not in (select batch_id from ops.run_batches)
-),
-
-source as (
-    select * from batch_rows
-    union all
-    select * from retried_rows
+with source as (
+    {{ include rows_to_process entity=transactions }}
 ),
 
 run_customers as (
@@ -143,10 +121,7 @@ cleansed as (
         trimmed.source_line,
         trimmed.loaded_at
     from trimmed
-    left join ops.vocabulary as spellings
-        on spellings.vocabulary = 'payment_method'
-        and spellings.spelling
-        = lower(regexp_replace(trimmed.raw_payment_method, '[\s_]+', ' ', 'g'))
+    {{ include canonical_spelling vocabulary=payment_method value=trimmed.raw_payment_method }}
 ),
 
 checked as (
@@ -161,13 +136,15 @@ checked as (
             when cleansed.raw_transaction_date is null then 'missing_transaction_date'
             -- A date is YYYY-MM-DD (no epoch, infinity, time or time-zone offset dropped)
             -- within the sane window: vocabulary.earliest_date (default 1900-01-01) up to
-            -- today (future dates just below).
+            -- today + vocabulary.days_after_today (default 1; future dates just below).
             when cleansed.transaction_date is null
                 or not regexp_matches(cleansed.raw_transaction_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
                 then 'unparseable_transaction_date'
             when cleansed.transaction_date < (select earliest_date from ops.date_window)
                 then 'invalid_transaction_date'
-            when cleansed.transaction_date > current_date then 'future_transaction_date'
+            when cleansed.transaction_date
+                > current_date + (select days_after_today from ops.date_window)
+                then 'future_transaction_date'
             -- The time and the payment method are optional; a time present is HH:MM:SS.
             when not regexp_matches(
                 cleansed.transaction_time, '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$'
@@ -200,6 +177,15 @@ checked as (
     left join stored_earlier on cleansed.transaction_id = stored_earlier.transaction_id
 ),
 
+repeated_ids as (
+    -- Ids on more than one row. Only their rows are ranked: an id on one row is its own
+    -- first copy and latest version (sorting every row was most of this model's cost).
+    select transaction_id from checked
+    where transaction_id is not null
+    group by transaction_id
+    having count(*) > 1
+),
+
 deduplicated as (
     select
         *,
@@ -211,6 +197,7 @@ deduplicated as (
             order by batch_id, source_line
         ) as copy_rank
     from checked
+    where transaction_id in (select transaction_id from repeated_ids)
 ),
 
 versioned as (
@@ -222,6 +209,11 @@ versioned as (
             order by batch_id desc, source_line desc
         ) as id_rank
     from deduplicated
+    union all
+    -- A row without an id is rejected (missing_transaction_id): its ranks decide nothing.
+    select *, 1 as copy_rank, 1 as id_rank
+    from checked
+    where transaction_id is null or transaction_id not in (select transaction_id from repeated_ids)
 ),
 
 disposed as (

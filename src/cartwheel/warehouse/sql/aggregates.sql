@@ -1,0 +1,192 @@
+-- The aggregates' statements for one batch, run in order by warehouse/aggregates.py.
+-- Its values: first_sales_key, the batch's first new fact, and first_day and last_day,
+-- the date keys that wh_days spans (known once it exists).
+
+-- The facts this batch added, with their business keys and discount.
+create temporary table wh_new_facts as
+select
+    facts.date_key,
+    facts.transaction_id,
+    facts.quantity,
+    facts.line_total,
+    facts.profit,
+    customers.customer_id,
+    products.product_id,
+    dates.full_date,
+    items.discount_percentage
+from warehouse.fact_sales as facts
+inner join warehouse.dim_customers as customers
+    on facts.customer_key = customers.customer_key
+inner join warehouse.dim_products as products on facts.product_key = products.product_key
+inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+inner join staging.transaction_items_validated as items
+    on facts.item_id = items.item_id and items.reject_reason is null
+    and items.version_rank = 1
+where facts.sales_key >= {{ first_sales_key }};
+
+-- Days to recompute: new facts and facts whose product version (profit) moved.
+create temporary table wh_days as
+select date_key from wh_new_facts
+union
+select date_key from wh_dim_products_moved;
+
+delete from warehouse.agg_daily_sales where date_key in (select date_key from wh_days);
+
+insert into warehouse.agg_daily_sales (
+    date_key, total_transactions, total_revenue, total_profit, unique_customers
+)
+select
+    facts.date_key,
+    count(distinct facts.transaction_id),
+    sum(facts.line_total),
+    sum(facts.profit),
+    count(distinct customers.customer_id)
+from warehouse.fact_sales as facts
+inner join warehouse.dim_customers as customers
+    on facts.customer_key = customers.customer_key
+where facts.date_key between {{ first_day }} and {{ last_day }}
+    and facts.date_key in (select date_key from wh_days)
+group by facts.date_key;
+
+-- Customers: previous totals (found through any of their keys, old or new) + batch.
+create temporary table wh_customer_keys as
+select customer_key, customer_id from warehouse.dim_customers
+where customer_id in (select customer_id from wh_dim_customers_ids)
+    or customer_id in (select customer_id from wh_new_facts)
+union
+select customer_key, customer_id from wh_dim_customers_old;
+
+create temporary table wh_customer_totals as
+with previous as (
+    select
+        keys.customer_id,
+        metrics.total_transactions,
+        metrics.total_spent,
+        metrics.last_purchase_date
+    from warehouse.agg_customer_metrics as metrics
+    inner join wh_customer_keys as keys on metrics.customer_key = keys.customer_key
+),
+
+batch as (
+    select
+        customer_id,
+        count(distinct transaction_id) as total_transactions,
+        sum(line_total) as total_spent,
+        max(full_date) as last_purchase_date
+    from wh_new_facts
+    group by customer_id
+),
+
+combined as (
+    select * from previous
+    union all
+    select * from batch
+)
+
+select
+    customer_id,
+    sum(total_transactions) as total_transactions,
+    sum(total_spent) as total_spent,
+    max(last_purchase_date) as last_purchase_date
+from combined
+group by customer_id;
+
+delete from warehouse.agg_customer_metrics
+where customer_key in (select customer_key from wh_customer_keys);
+
+insert into warehouse.agg_customer_metrics (
+    customer_key, total_transactions, total_spent, avg_order_value, last_purchase_date
+)
+select
+    customers.customer_key,
+    totals.total_transactions,
+    totals.total_spent,
+    -- Per transaction, never per item.
+    round(totals.total_spent / totals.total_transactions, 2),
+    totals.last_purchase_date
+from wh_customer_totals as totals
+inner join warehouse.dim_customers as customers
+    on totals.customer_id = customers.customer_id and customers.is_current;
+
+update warehouse.dim_customers as customers
+set customer_segment = segments.customer_segment
+from (
+    select
+        current_versions.customer_id,
+        case
+            when coalesce(metrics.total_spent, 0) >= 5000 then 'VIP'
+            when coalesce(metrics.total_transactions, 0) >= 2 then 'Regular'
+            else 'New'
+        end as customer_segment
+    from warehouse.dim_customers as current_versions
+    left join warehouse.agg_customer_metrics as metrics
+        on current_versions.customer_key = metrics.customer_key
+    where current_versions.is_current
+        and current_versions.customer_id in (select customer_id from wh_customer_keys)
+) as segments
+where customers.customer_id = segments.customer_id
+    and customers.customer_segment <> segments.customer_segment;
+
+-- Products: running totals per product id, plus profit moved by re-pointed facts.
+create temporary table wh_product_batch as
+select
+    product_id,
+    count(*) as item_count,
+    sum(discount_percentage) as discount_sum,
+    sum(quantity) as total_quantity_sold,
+    sum(line_total) as total_revenue,
+    sum(profit) as total_profit
+from wh_new_facts
+group by product_id
+union all
+select product_id, 0, 0, 0, 0, sum(new_profit - old_profit)
+from wh_dim_products_moved
+group by product_id;
+
+create temporary table wh_product_totals as
+with combined as (
+    select * from ops.product_sales_totals
+    where product_id in (select product_id from wh_product_batch)
+    union all
+    select * from wh_product_batch
+)
+
+select
+    product_id,
+    sum(item_count) as item_count,
+    sum(discount_sum) as discount_sum,
+    sum(total_quantity_sold) as total_quantity_sold,
+    sum(total_revenue) as total_revenue,
+    sum(total_profit) as total_profit
+from combined
+group by product_id;
+
+delete from ops.product_sales_totals
+where product_id in (select product_id from wh_product_totals);
+
+insert into ops.product_sales_totals select * from wh_product_totals;
+
+create temporary table wh_product_keys as
+select product_key, product_id from warehouse.dim_products
+where product_id in (select product_id from wh_dim_products_ids)
+    or product_id in (select product_id from wh_product_totals)
+union
+select product_key, product_id from wh_dim_products_old;
+
+delete from warehouse.agg_product_performance
+where product_key in (select product_key from wh_product_keys);
+
+insert into warehouse.agg_product_performance (
+    product_key, total_quantity_sold, total_revenue, total_profit, avg_discount_percentage
+)
+select
+    products.product_key,
+    totals.total_quantity_sold,
+    totals.total_revenue,
+    totals.total_profit,
+    round(totals.discount_sum / totals.item_count, 2)
+from ops.product_sales_totals as totals
+inner join warehouse.dim_products as products
+    on totals.product_id = products.product_id and products.is_current
+where totals.product_id in (select product_id from wh_product_keys)
+    and totals.item_count > 0;
