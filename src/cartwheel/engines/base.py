@@ -46,8 +46,6 @@ class Engine(ABC):
 
     #: The name settings use for this engine (`engine: duckdb`).
     name: ClassVar[str]
-    #: sqlglot's name of the SQL this engine speaks.
-    dialect: ClassVar[str] = "duckdb"
     capabilities: ClassVar[Capabilities]
 
     # Opening ---------------------------------------------------------------------------

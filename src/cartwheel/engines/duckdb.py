@@ -74,7 +74,6 @@ def database_file(settings: Settings) -> Path:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    dialect = "duckdb"
     capabilities = Capabilities(
         transactions=True,
         # Per-row index maintenance is the cost: keys and references are proven set-based.

@@ -121,7 +121,6 @@ def _pg_type(arrow_type: pa.DataType) -> str:
 
 class PostgresEngine(Engine):
     name = "postgres"
-    dialect = "postgres"
     capabilities = Capabilities(
         transactions=True,
         constraints=True,
