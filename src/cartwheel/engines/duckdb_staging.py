@@ -335,6 +335,36 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     return header
 
 
+# Separators that spreadsheet exports use instead of commas, named for the message.
+OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "vertical bars"}
+
+
+def _check_header(
+    source: Path, header: list[str], mandatory: Sequence[str], columns: Sequence[str]
+) -> None:
+    """Refuse a file whose header lacks a mandatory column or names a contract column
+    twice (which of the two holds the data is unknown), in one line."""
+    missing = [c for c in mandatory if c not in header]
+    if missing:
+        found = f"found {', '.join(header) or 'nothing'}"
+        separator = next((s for s in OTHER_SEPARATORS if len(header) == 1 and s in header[0]), "")
+        if separator:
+            found = (
+                "the header is one field: fields must be separated by commas, and this file "
+                f"separates them with {OTHER_SEPARATORS[separator]}"
+            )
+        raise SourceError(
+            f"{source}: no '{missing[0]}' column in the header, and every row needs one ({found})"
+        )
+    twice = [c for c in columns if header.count(c) > 1]
+    if twice:
+        places = ", ".join(str(i + 1) for i, name in enumerate(header) if name == twice[0])
+        raise SourceError(
+            f"{source}: the header names '{twice[0]}' more than once (columns {places}): "
+            "which one holds the data is unknown; rename or remove the others"
+        )
+
+
 def stage_file(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -384,12 +414,7 @@ def stage_file(
     except (duckdb.Error, OSError) as error:
         raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
 
-    missing = [c for c in MANDATORY_COLUMNS.get(table, columns[:1]) if c not in header]
-    if missing:
-        raise SourceError(
-            f"{source}: no '{missing[0]}' column in the header, and every row needs one "
-            f"(found {', '.join(header) or 'nothing'})"
-        )
+    _check_header(source, header, MANDATORY_COLUMNS.get(table, columns[:1]), columns)
     positions = {c: (header.index(c) if c in header else None) for c in columns}
     select_list = ", ".join(
         f"c{positions[c]} as {c}" if positions[c] is not None else f"cast(null as varchar) as {c}"

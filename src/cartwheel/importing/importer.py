@@ -784,18 +784,20 @@ class _Importer:
         # transaction (then the shop's key), transactions by time, items by transaction.
         customer_number = "row_number() over (order by first_rank, customer_key)"
         product_number = "row_number() over (order by first_rank, product_key)"
-        customer_id = ident("customers", customer_number, counts["customers"])
-        product_id = ident("products", product_number, counts["products"])
+        customer_id = ident("customers", "number", counts["customers"])
+        product_id = ident("products", "number", counts["products"])
         transaction_id = ident("transactions", "o.order_rank", counts["transactions"])
         item_id = ident("transaction_items", "v.line_rank", counts["transaction_items"])
         item_transaction_id = ident("transactions", "v.order_rank", counts["transactions"])
         self.con.execute(f"""
             create table customer_ids as
-            select customer_key, {customer_id} as customer_id from customers_resolved
+            select customer_key, number, {customer_id} as customer_id
+            from (select customer_key, {customer_number} as number from customers_resolved)
         """)
         self.con.execute(f"""
             create table product_ids as
-            select product_key, {product_id} as product_id from products_resolved
+            select product_key, number, {product_id} as product_id
+            from (select product_key, {product_number} as number from products_resolved)
         """)
         # Unknown stays unknown: a field the export lacks is NULL (an empty CSV value).
         self.con.execute("""
@@ -848,8 +850,8 @@ class _Importer:
         self.con.execute(f"""
             create table out_transactions as
             with totals as (
-                select transaction_id, sum(line_total) as total_amount
-                from out_items group by transaction_id
+                select order_key, sum(line_total) as total_amount
+                from out_items group by order_key
             )
             select
                 {transaction_id} as transaction_id,
@@ -874,8 +876,7 @@ class _Importer:
                 o.record
             from orders as o
             inner join customer_ids as ids on o.customer_key = ids.customer_key
-            inner join totals
-                on totals.transaction_id = {transaction_id}
+            inner join totals on totals.order_key = o.order_key
         """)
 
     # -- conflicts ---------------------------------------------------------------------
@@ -1006,24 +1007,29 @@ class _Importer:
                 f"copy (select {', '.join(columns)} from {table} order by {order}) "
                 f"to {string_literal(target)} (header, delimiter ',')"
             )
-        # The shop's ids exactly as written (the spelling where each first appears).
+        # The shop's ids exactly as written (the spelling where each first appears), by
+        # entity and id (an entity's ids have one width: their numbers sort the same).
         self.con.execute(f"""
             copy (
-                select 'customers' as entity, ids.customer_id as id,
-                       coalesce(c.customer_as_written, c.customer_key) as source_id,
-                       c.record as source_record
-                from customer_ids as ids
-                inner join customers_resolved as c on ids.customer_key = c.customer_key
-                union all
-                select 'products', ids.product_id, p.product_as_written, p.record
-                from product_ids as ids
-                inner join products_resolved as p on ids.product_key = p.product_key
-                union all
-                select 'transactions', transaction_id, order_as_written, record
-                from out_transactions
-                union all
-                select 'transaction_items', item_id, order_as_written, record from out_items
-                order by entity, id
+                select entity, id, source_id, source_record from (
+                    select 'customers' as entity, ids.customer_id as id,
+                           coalesce(c.customer_as_written, c.customer_key) as source_id,
+                           c.record as source_record, ids.number
+                    from customer_ids as ids
+                    inner join customers_resolved as c on ids.customer_key = c.customer_key
+                    union all
+                    select 'products', ids.product_id, p.product_as_written, p.record,
+                        ids.number
+                    from product_ids as ids
+                    inner join products_resolved as p on ids.product_key = p.product_key
+                    union all
+                    select 'transactions', transaction_id, order_as_written, record, order_rank
+                    from out_transactions
+                    union all
+                    select 'transaction_items', item_id, order_as_written, record, line_rank
+                    from out_items
+                )
+                order by entity, number
             ) to {string_literal(out / "ids.csv")} (header, delimiter ',')
         """)
         self.con.execute(
