@@ -132,6 +132,7 @@ class PostgresEngine(Engine):
         indexes=True,
         replace_table=False,
         private_run_copy=False,
+        not_null=True,
     )
 
     @classmethod
