@@ -332,7 +332,12 @@ class PostgresEngine(Engine):
         try:
             scratch.create_schemas()
             stage_file(scratch.con, table, columns, source, batch_id)
-            rejects = scratch.con.sql(f"select * from {INGEST_REJECTS}").to_arrow_table()
+            # PostgreSQL text cannot hold a NUL byte: a quarantined line shows it as U+FFFD,
+            # the character for one that cannot be represented.
+            rejects = scratch.con.sql(
+                "select * replace (replace(record_key, chr(0), chr(65533)) as record_key, "
+                f"replace(raw_content, chr(0), chr(65533)) as raw_content) from {INGEST_REJECTS}"
+            ).to_arrow_table()
             schema = scratch.con.sql(f"select * from {target} limit 0").to_arrow_table().schema
             with tempfile.TemporaryDirectory(prefix="cartwheel-copy-") as folder:
                 # DuckDB writes the CSV that COPY reads (PostgreSQL's CSV: NULL unquoted
