@@ -217,10 +217,16 @@ class _Importer:
             )
         except duckdb.Error as error:
             raise self._unreadable(error) from None
-        if not self.scalar("select count(*) from mapped_lines"):
+        amount = "unit_price" if "unit_price" in self.sources else "line_total"
+        required = ("product_id", "quantity", amount)
+        rows, blank_ids, *blanks = self.con.execute(
+            "select count(*), count(*) filter (where transaction_id is null), "
+            + ", ".join(f"count(*) filter (where {key} is null)" for key in required)
+            + " from mapped_lines"
+        ).fetchall()[0]
+        if not rows:
             raise self.fail("the export has no rows")
         # The table keeps the file's order: its rowid is the data row's position.
-        blank_ids = self.scalar("select count(*) from mapped_lines where transaction_id is null")
         if blank_ids:
             # Lines without an order id continue the order above them.
             self.con.execute("""
@@ -231,24 +237,24 @@ class _Importer:
                 from mapped_lines
             """)
             self.con.execute("drop table mapped_lines")
+            self.check_none(
+                "select record, cast(null as varchar) as value from lines where order_key is null",
+                f"{{count}} row(s) before the first order id in "
+                f"{self.source_name('transaction_id')} (first: record {{record}})",
+            )
         else:
             self.con.execute("""
                 create view lines as
                 select rowid + 1 as record, *, transaction_id as order_key from mapped_lines
             """)
-        self.check_none(
-            "select record, cast(null as varchar) as value from lines where order_key is null",
-            f"{{count}} row(s) before the first order id in {self.source_name('transaction_id')}"
-            " (first: record {record})",
-        )
-        amount = "unit_price" if "unit_price" in self.sources else "line_total"
-        for key in ("product_id", "quantity", amount):
-            self.check_none(
-                f"select record, null as value from lines where {key} is null",
-                f"{{count}} row(s) without a value in {self.source_name(key)} (first: record"
-                " {record})",
-            )
-        return int(self.scalar("select count(*) from lines"))
+        for key, blank in zip(required, blanks, strict=True):
+            if blank:
+                self.check_none(
+                    f"select record, null as value from lines where {key} is null",
+                    f"{{count}} row(s) without a value in {self.source_name(key)} (first: "
+                    "record {record})",
+                )
+        return int(rows)
 
     def _moment(self) -> tuple[str, str, str]:
         """SQL for the order's timestamp, the field it comes from and the format shown."""
@@ -476,7 +482,8 @@ class _Importer:
                     {_number("lines.line_profit")} as profit_value,
                     {_number("lines.margin", 6)} as margin_value,
                     try_cast(lines.stock_quantity as bigint) as stock_value,
-                    {_whole_number("lines.quantity")} as quantity,
+                    -- Whole numbers (_check_line_values refused any other).
+                    try_cast(lines.quantity as integer) as quantity,
                     {_number("lines.unit_price")} as unit_price,
                     -- A discount amount written as negative (-5.00) is the same discount.
                     abs({_number("coalesce(lines.discount, '0')", 6)}) as discount_value,
