@@ -254,7 +254,8 @@ class _Importer:
                     f"{{count}} row(s) without a value in {self.source_name(key)} (first: "
                     "record {record})",
                 )
-        return int(rows)
+        self.line_count = int(rows)
+        return self.line_count
 
     def _moment(self) -> tuple[str, str, str]:
         """SQL for the order's timestamp, the field it comes from and the format shown."""
@@ -587,32 +588,39 @@ class _Importer:
             "cast(round(cast(net as double) / (quantity * (1 - cast(d as double) / 100)), 4) "
             "as decimal(12, 4))"
         )
-        # 1. The export's unit price (a free item: 0.01 at 100 %), one candidate per line.
+        # 1. The export's unit price (a free item: 0.01 at 100 %), 2. else the unit price
+        #    that gives the net at the real discount: one candidate of each per line.
+        at = "round(quantity * {u} * (100 - d) * 0.01, 2)"
         self.con.execute(f"""
             create table item_prices as
             with candidates as (
                 select record, quantity, net, export_unit_price,
-                    cast(greatest(export_unit_price, 0.01) as decimal(12, 4)) as u,
+                    cast(greatest(export_unit_price, 0.01) as decimal(12, 4)) as exported,
                     {real_discount} as d
                 from item_amounts
-            )
-            select record, u as unit_price, d as discount_percentage, false as price_adjusted
-            from candidates
-            where abs({formula} - net) <= 0.01
-        """)
-        # 2. The rest: the unit price that gives the net at the real discount (one candidate
-        #    per line), 3. else at a neighbouring discount (the best of seven).
-        self.con.execute(f"""
-            insert into item_prices
-            with candidates as (
-                select record, quantity, net, export_unit_price, {real_discount} as d
-                from item_amounts
-                where record not in (select record from item_prices)
             ),
-            priced as (select *, {price_at_discount} as u from candidates where d < 100)
-            select record, u, d, u <> export_unit_price from priced
-            where u > 0 and abs({formula} - net) <= 0.01
+            priced as (
+                select *,
+                    case when d < 100 then {price_at_discount} end as derived
+                from candidates
+            ),
+            checked as (
+                select *,
+                    abs({at.format(u="exported")} - net) <= 0.01 as exported_fits,
+                    derived > 0 and abs({at.format(u="derived")} - net) <= 0.01 as derived_fits
+                from priced
+            )
+            select
+                record,
+                case when exported_fits then exported else derived end as unit_price,
+                d as discount_percentage,
+                not exported_fits and derived <> export_unit_price as price_adjusted
+            from checked
+            where exported_fits or derived_fits
         """)
+        if self.scalar("select count(*) from item_prices") == self.line_count:
+            return
+        # 3. The rest: the best of seven neighbouring discounts.
         self.con.execute(f"""
             insert into item_prices
             with open_lines as (
