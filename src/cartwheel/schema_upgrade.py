@@ -24,8 +24,8 @@ def declared_not_null(ddl_path: str) -> dict[tuple[str, str], set[str]]:
 def drop_stale_not_null(engine: Engine, ddl_path: str) -> list[str]:
     """Drop NOT NULL from the columns of the file's tables that the file declares optional;
     returns them as `schema.table.column` (none on a database the file created)."""
-    if engine.dialect == "spark":
-        return []  # Parquet tables declare no NOT NULL
+    if not engine.capabilities.not_null:
+        return []
     declared = declared_not_null(ddl_path)
     schemas = sorted({schema for schema, _ in declared})
     rows = engine.query(
@@ -41,21 +41,6 @@ def drop_stale_not_null(engine: Engine, ddl_path: str) -> list[str]:
         if (schema, table) in declared and column not in declared[(schema, table)]
     ]
     for schema, table in sorted({(schema, table) for schema, table, _ in stale}):
-        # DuckDB alters no table that has an index: take its indexes off meanwhile.
-        indexes = (
-            engine.query(
-                "select index_name, sql from duckdb_indexes() "
-                "where database_name = current_database() and schema_name = ? "
-                "and table_name = ?",
-                [schema, table],
-            )
-            if engine.dialect == "duckdb"
-            else []
-        )
-        for name, _ in indexes:
-            engine.execute(f"drop index {schema}.{name}")
-        for column in (c for s, t, c in stale if (s, t) == (schema, table)):
-            engine.execute(f"alter table {schema}.{table} alter column {column} drop not null")
-        for _, create in indexes:
-            engine.execute(create)
+        columns = [c for s, t, c in stale if (s, t) == (schema, table)]
+        engine.drop_not_null(f"{schema}.{table}", columns)
     return [".".join(names) for names in stale]
