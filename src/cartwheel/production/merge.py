@@ -20,6 +20,7 @@ from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 from cartwheel.production.integrity import verify
+from cartwheel.schema_upgrade import drop_stale_not_null
 from cartwheel.sqlfiles import sql_statements
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
@@ -37,6 +38,7 @@ class TableMerge:
 def create_production_tables(engine: Engine) -> None:
     for statement in sql_statements("production/ddl.sql"):
         engine.execute(statement)
+    drop_stale_not_null(engine, "production/ddl.sql")
 
 
 def _merge_sql(table: str, source: str, columns: list[str]) -> str:
