@@ -636,3 +636,33 @@ def test_a_bad_amount_is_named_with_its_record(
         import_export(export, load_mapping(mapping), tmp_path / "raw")
     assert str(caught.value) == f"{export}: {message}"
     assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            ",2024-02-01,MacDonald-7,mug,1,10.00\nA-1,2024-02-01,MacDonald-7,tea,1,4.00\n",
+            "1 row(s) before the first order id in 'Order' (first: record 1)",
+        ),
+        (
+            "A-1,2024-02-01,MacDonald-7,mug,1,10.00\n,2024-02-01,MacDonald-7,,1,4.00\n",
+            "1 row(s) without a value in 'Sku' (first: record 2)",
+        ),
+        (
+            "A-1,2024-02-01,MacDonald-7,mug,,10.00\n",
+            "1 row(s) without a value in 'Qty' (first: record 1)",
+        ),
+    ],
+)
+def test_a_line_without_its_keys_is_named(tmp_path: Path, rows: str, message: str) -> None:
+    export = tmp_path / "e.csv"
+    export.write_text("Order,Day,Customer,Sku,Qty,Sales\n" + rows, encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: Order, transaction_date: Day, customer_id: Customer,\n"
+        "  product_id: Sku, quantity: Qty, line_total: Sales}\n"
+    )
+    with pytest.raises(ImportInputError) as caught:
+        import_export(export, load_mapping(mapping), tmp_path / "raw")
+    assert str(caught.value) == f"{export}: {message}"

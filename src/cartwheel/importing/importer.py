@@ -217,10 +217,16 @@ class _Importer:
             )
         except duckdb.Error as error:
             raise self._unreadable(error) from None
-        if not self.scalar("select count(*) from mapped_lines"):
+        amount = "unit_price" if "unit_price" in self.sources else "line_total"
+        required = ("product_id", "quantity", amount)
+        rows, blank_ids, *blanks = self.con.execute(
+            "select count(*), count(*) filter (where transaction_id is null), "
+            + ", ".join(f"count(*) filter (where {key} is null)" for key in required)
+            + " from mapped_lines"
+        ).fetchall()[0]
+        if not rows:
             raise self.fail("the export has no rows")
         # The table keeps the file's order: its rowid is the data row's position.
-        blank_ids = self.scalar("select count(*) from mapped_lines where transaction_id is null")
         if blank_ids:
             # Lines without an order id continue the order above them.
             self.con.execute("""
@@ -231,24 +237,25 @@ class _Importer:
                 from mapped_lines
             """)
             self.con.execute("drop table mapped_lines")
+            self.check_none(
+                "select record, cast(null as varchar) as value from lines where order_key is null",
+                f"{{count}} row(s) before the first order id in "
+                f"{self.source_name('transaction_id')} (first: record {{record}})",
+            )
         else:
             self.con.execute("""
                 create view lines as
                 select rowid + 1 as record, *, transaction_id as order_key from mapped_lines
             """)
-        self.check_none(
-            "select record, cast(null as varchar) as value from lines where order_key is null",
-            f"{{count}} row(s) before the first order id in {self.source_name('transaction_id')}"
-            " (first: record {record})",
-        )
-        amount = "unit_price" if "unit_price" in self.sources else "line_total"
-        for key in ("product_id", "quantity", amount):
-            self.check_none(
-                f"select record, null as value from lines where {key} is null",
-                f"{{count}} row(s) without a value in {self.source_name(key)} (first: record"
-                " {record})",
-            )
-        return int(self.scalar("select count(*) from lines"))
+        for key, blank in zip(required, blanks, strict=True):
+            if blank:
+                self.check_none(
+                    f"select record, null as value from lines where {key} is null",
+                    f"{{count}} row(s) without a value in {self.source_name(key)} (first: "
+                    "record {record})",
+                )
+        self.line_count = int(rows)
+        return self.line_count
 
     def _moment(self) -> tuple[str, str, str]:
         """SQL for the order's timestamp, the field it comes from and the format shown."""
@@ -476,7 +483,8 @@ class _Importer:
                     {_number("lines.line_profit")} as profit_value,
                     {_number("lines.margin", 6)} as margin_value,
                     try_cast(lines.stock_quantity as bigint) as stock_value,
-                    {_whole_number("lines.quantity")} as quantity,
+                    -- Whole numbers (_check_line_values refused any other).
+                    try_cast(lines.quantity as integer) as quantity,
                     {_number("lines.unit_price")} as unit_price,
                     -- A discount amount written as negative (-5.00) is the same discount.
                     abs({_number("coalesce(lines.discount, '0')", 6)}) as discount_value,
@@ -580,32 +588,39 @@ class _Importer:
             "cast(round(cast(net as double) / (quantity * (1 - cast(d as double) / 100)), 4) "
             "as decimal(12, 4))"
         )
-        # 1. The export's unit price (a free item: 0.01 at 100 %), one candidate per line.
+        # 1. The export's unit price (a free item: 0.01 at 100 %), 2. else the unit price
+        #    that gives the net at the real discount: one candidate of each per line.
+        at = "round(quantity * {u} * (100 - d) * 0.01, 2)"
         self.con.execute(f"""
             create table item_prices as
             with candidates as (
                 select record, quantity, net, export_unit_price,
-                    cast(greatest(export_unit_price, 0.01) as decimal(12, 4)) as u,
+                    cast(greatest(export_unit_price, 0.01) as decimal(12, 4)) as exported,
                     {real_discount} as d
                 from item_amounts
-            )
-            select record, u as unit_price, d as discount_percentage, false as price_adjusted
-            from candidates
-            where abs({formula} - net) <= 0.01
-        """)
-        # 2. The rest: the unit price that gives the net at the real discount (one candidate
-        #    per line), 3. else at a neighbouring discount (the best of seven).
-        self.con.execute(f"""
-            insert into item_prices
-            with candidates as (
-                select record, quantity, net, export_unit_price, {real_discount} as d
-                from item_amounts
-                where record not in (select record from item_prices)
             ),
-            priced as (select *, {price_at_discount} as u from candidates where d < 100)
-            select record, u, d, u <> export_unit_price from priced
-            where u > 0 and abs({formula} - net) <= 0.01
+            priced as (
+                select *,
+                    case when d < 100 then {price_at_discount} end as derived
+                from candidates
+            ),
+            checked as (
+                select *,
+                    abs({at.format(u="exported")} - net) <= 0.01 as exported_fits,
+                    derived > 0 and abs({at.format(u="derived")} - net) <= 0.01 as derived_fits
+                from priced
+            )
+            select
+                record,
+                case when exported_fits then exported else derived end as unit_price,
+                d as discount_percentage,
+                not exported_fits and derived <> export_unit_price as price_adjusted
+            from checked
+            where exported_fits or derived_fits
         """)
+        if self.scalar("select count(*) from item_prices") == self.line_count:
+            return
+        # 3. The rest: the best of seven neighbouring discounts.
         self.con.execute(f"""
             insert into item_prices
             with open_lines as (
