@@ -41,6 +41,9 @@ def no_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ('engine: "[/]x"\n', "engine: Input should be"),
         ('seed: "[/red]"\n', "[/red]"),
         ("data_dir: 7\n  bad: indentation\n", "line 2"),
+        ("scael: 2\n", "scael: not a setting"),
+        ("vocabulary:\n  earliest_dat: 2020-01-01\n", "vocabulary.earliest_dat: not a setting"),
+        ("vocabulary:\n  earliest_date: 2024-02-30\n", "a value cannot be read (day is out"),
     ],
 )
 @pytest.mark.parametrize("command", ["run", "status", "monitor", "quarantine", "generate"])
