@@ -180,6 +180,13 @@ class Settings(BaseSettings):
         description="DuckDB memory_limit, e.g. 4GB (default: DuckDB's, 80% of RAM); beyond it "
         "joins and sorts spill to a temporary folder beside the database file.",
     )
+    duckdb_segment_rows: int = Field(
+        50_000,
+        ge=1,
+        description="DuckDB: tables with at least this many rows are published as Parquet "
+        "segments behind views (a run writes only their new or changed rows); smaller ones "
+        "are copied into the published file.",
+    )
     scale: float = Field(
         1.0, gt=0, le=100_000, description="Generator scale factor (1 = classic size)."
     )
