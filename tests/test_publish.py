@@ -154,6 +154,16 @@ def query(data_dir: Path, sql: str) -> list[tuple]:
             [(2,)],
             {"ops.quarantine": "appended"},
         ),
+        (
+            "insert or replace into production.products select * from p",
+            [(2,)],
+            {"production.products": "modified"},
+        ),
+        (
+            "insert into ops.bands select * from b on conflict do update set upper = 1",
+            [(1,)],
+            {"ops.bands": "modified"},
+        ),
         ("create temporary table wh_batch as select 1", [(1,)], {}),
         ("insert into wh_batch_sales select 1", [(4,)], {}),
         ("select count(*) from warehouse.fact_sales", [(9,)], {}),

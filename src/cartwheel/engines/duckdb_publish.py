@@ -60,6 +60,8 @@ _TARGET = re.compile(
     re.I,
 )
 _COUNTED = ("insert", "update", "delete", "merge")
+#: An insert that may change existing rows (an upsert).
+_ON_CONFLICT = re.compile(r"\bon\s+conflict\b", re.I)
 
 
 @dataclass
@@ -92,7 +94,8 @@ class Changes:
             rows = result[0][0] if result and result[0] and isinstance(result[0][0], int) else 1
             if not rows:
                 return
-            self.mark(table, "appended" if verb == "insert" else "modified")
+            upsert = " or " in match.group(1).lower() or _ON_CONFLICT.search(sql)
+            self.mark(table, "appended" if verb == "insert" and not upsert else "modified")
             return
         self.mark(table, "modified")
 
