@@ -39,8 +39,10 @@ READ = "staging_read"
 INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
 REJECT_SCANS = "staging_reject_scans"
-#: How much re-reading of the lines after broken ones a file may cost, in passes over it.
-RECOVERY_PASSES = 16
+#: The lines after a line with an unterminated quote are read again in windows of at
+#: least this size (doubling while no line is broken), for at most MAX_RECOVERIES lines.
+RECOVERY_WINDOW_BYTES = 1 << 18
+MAX_RECOVERIES = 1000
 
 # DuckDB's error types for a rejected CSV record, as quarantine reason codes.
 REJECT_REASONS = {
@@ -234,47 +236,64 @@ def _recover_swallowed(
 ) -> None:
     """An unterminated quote swallows the lines after it into one rejected record, whose
     text the reader caps at about 10 kB and after which it loses its place. Only the broken
-    line stays rejected: the file's lines after it are read again, from the file itself
-    (its header line and the bytes after the broken line), and so on for each next broken
-    line. Re-reading stops after RECOVERY_PASSES passes' worth of bytes; then the lines
-    after the last broken line are left to the line accounting (quarantined, not lost)."""
+    line stays rejected: the lines after it are read again from the file itself, in
+    windows (the header line and the next bytes, cut at a line end outside quotes, growing
+    while no line is broken), each window's records kept up to its own first broken line.
+    After MAX_RECOVERIES broken lines the rest is left to the line accounting
+    (quarantined, not lost)."""
     line = _first_swallowed(con, name, 1)
     if line is None:
         return
     raw = source.read_bytes()
     data, breaks = _line_breaks(raw, layout.encoding)
     size = data.itemsize
-    codec = "utf-16-le" if layout.encoding == "utf-16" else layout.encoding
+    lines = len(breaks) + (0 if len(data) and data[-1] == 10 else 1)
+    # Quote characters up to each line's end: a window ending where their number since
+    # its start is even ends outside quoted values.
+    quotes = np.cumsum(data == 34)[breaks] if len(breaks) else np.zeros(0, np.int64)
     header = raw[: (int(breaks[0]) + 1) * size]
-    budget = RECOVERY_PASSES * len(raw)
+    codec = "utf-16-le" if layout.encoding == "utf-16" else layout.encoding
+    window, recovered = RECOVERY_WINDOW_BYTES, 0
     sub = f"{name}_tail"
+    _exec(con, f"delete from {name} where source_line > ?", [line])
+    _exec(con, f"delete from {name}_bad where source_line > ?", [line])
     with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
-        while line is not None:
-            # Keep what precedes the broken line; the line itself as its own text.
-            start = (int(breaks[line - 2]) + 1) * size
-            end = int(breaks[line - 1]) * size if len(breaks) >= line else len(raw)
-            text = raw[start:end].decode(codec, errors="replace").rstrip("\r")
-            _exec(con, f"delete from {name} where source_line > ?", [line])
-            _exec(con, f"delete from {name}_bad where source_line > ?", [line])
-            _exec(con, f"update {name}_bad set raw_content = ? where source_line = ?", [text, line])
-            budget -= len(raw) - end
-            if len(breaks) < line or budget < 0:
-                return  # nothing after it, or the budget is spent: the accounting takes over
+        while True:
+            if line is not None:  # the broken line as its own text; read on after it
+                end = int(breaks[line - 1]) * size if line <= len(breaks) else len(raw)
+                text = raw[(int(breaks[line - 2]) + 1) * size : end].decode(codec, "replace")
+                _exec(
+                    con,
+                    f"update {name}_bad set raw_content = ? where source_line = ?",
+                    [text.rstrip("\r"), line],
+                )
+                done, window, recovered = line, RECOVERY_WINDOW_BYTES, recovered + 1
+            if done >= lines or recovered > MAX_RECOVERIES:
+                return
+            start = (int(breaks[done - 1]) + 1) * size
+            cuts = np.flatnonzero(
+                (breaks[done:] * size >= start + window)
+                & ((quotes[done:] - quotes[done - 1]) % 2 == 0)
+            )
+            last = done + 1 + int(cuts[0]) if len(cuts) else lines
+            stop = (int(breaks[last - 1]) + 1) * size if len(cuts) else len(raw)
             tail = Path(folder) / source.name
-            tail.write_bytes(header + raw[end + size :])
+            tail.write_bytes(header + raw[start:stop])
             _read_csv(con, tail, layout, sub, recover=False)
-            # The tail's line 2 is the line after the broken one; its records up to its own
-            # next broken line are final.
+            # The window's line 2 is line done + 1; its records up to its first broken
+            # line are final.
             upto = _first_swallowed(con, sub, 1)
             for table, read in ((name, sub), (f"{name}_bad", f"{sub}_bad")):
                 _exec(
                     con,
                     f"insert into {table} by name select * exclude (source_line), "
                     f"source_line + ? as source_line from {read} where source_line <= ?",
-                    [line - 1, upto if upto is not None else len(breaks) + 1],
+                    [done - 1, upto if upto is not None else lines],
                 )
                 _exec(con, f"drop table {read}")
-            line = None if upto is None else line - 1 + upto
+            line = None if upto is None else done - 1 + upto
+            if line is None:
+                done, window = last, window * 2
 
 
 def _physical_lines(path: Path, encoding: str) -> tuple[np.ndarray, bytes]:
