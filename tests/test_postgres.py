@@ -214,51 +214,6 @@ def test_load_staging_copies_what_duckdb_stages_and_replaces_the_batch(
     duck.close()
 
 
-def _scratch_with_customers(count: int) -> duckdb.DuckDBPyConnection:
-    """A DuckDB table of `count` customers named like the shop's (O'Donnell, 张伟 ...)."""
-    scratch = duckdb.connect()
-    scratch.execute(
-        "create table customers as select 'CUST' || lpad(i::varchar, 6, '0') as customer_id, "
-        "['O''Donnell', 'MacDonald', 'van der Berg', 'José María', '张伟'][1 + i % 5] "
-        "as last_name from range(?) as t(i)",
-        [count],
-    )
-    return scratch
-
-
-def test_copy_through_the_pipe_moves_every_row(engine: PostgresEngine) -> None:
-    engine.execute("create table customers (customer_id text, last_name text)")
-    scratch = _scratch_with_customers(250_000)  # more than the pipe holds: both sides work
-    with engine.transaction():
-        rows = engine._copy_from_duckdb(scratch, "customers", ["customer_id", "last_name"])
-    assert rows == 250_000
-    assert engine.query("select count(*), count(distinct customer_id) from customers") == [
-        (250_000, 250_000)
-    ]
-    assert engine.query("select last_name from customers where customer_id = 'CUST000004'") == [
-        ("张伟",)
-    ]
-
-
-def test_a_duckdb_failure_in_the_pipe_is_raised_and_nothing_is_kept(
-    engine: PostgresEngine,
-) -> None:
-    engine.execute("create table customers (customer_id text, last_name text)")
-    scratch = duckdb.connect()  # no customers table: DuckDB fails before opening the pipe
-    with pytest.raises(duckdb.CatalogException), engine.transaction():
-        engine._copy_from_duckdb(scratch, "customers", ["customer_id", "last_name"])
-    assert engine.query("select count(*) from customers") == [(0,)]
-
-
-def test_a_copy_failure_ends_the_duckdb_writer_too(engine: PostgresEngine) -> None:
-    engine.execute("create table customers (customer_id integer, last_name text)")
-    scratch = _scratch_with_customers(250_000)  # 'CUST000000' is no integer
-    with pytest.raises(psycopg.errors.InvalidTextRepresentation), engine.transaction():
-        engine._copy_from_duckdb(scratch, "customers", ["customer_id", "last_name"])
-    assert engine.query("select count(*) from customers") == [(0,)]
-    assert scratch.execute("select count(*) from customers").fetchall() == [(250_000,)]
-
-
 # Constraints and indexes -------------------------------------------------------------
 
 
