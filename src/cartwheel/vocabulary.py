@@ -19,7 +19,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cartwheel.sqlfiles import table_ddl
 
@@ -49,6 +49,8 @@ class BandSet(BaseModel):
     `upper_inclusive`: a value equal to a band's bound belongs to that band (discounts:
     10% is in `1-10%`) instead of the next one (spend: $1,000 is in `$1,000-$5,000`).
     """
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
 
     upper_inclusive: bool = False
     bands: list[tuple[str, float | None]]
@@ -83,6 +85,8 @@ def _default_bands() -> dict[str, BandSet]:
 
 class VocabularySettings(BaseModel):
     """Canonical spellings (configuration) and band thresholds (docs/quality.md)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
 
     canonical: dict[str, list[str]] = Field(
         default_factory=lambda: {

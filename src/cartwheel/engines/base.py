@@ -50,6 +50,9 @@ class Engine(ABC):
     #: The name settings use for this engine (`engine: duckdb`).
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    #: The database holds only what this engine's own runs wrote and proved, so rules
+    #: proven set-based (production integrity) need checking on the changed keys only.
+    state_proven: bool = False
 
     # Opening ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cartwheel.contract import MANDATORY_COLUMNS
 from cartwheel.csv_layout import (
@@ -308,6 +309,25 @@ def _hold_unaccounted_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding
     con.unregister("staging_unaccounted")
 
 
+def _parquet_text(name: str, kind: str) -> str:
+    """A typed Parquet column as the text a CSV export writes, exactly: a whole number
+    stored as a float (pandas stores integers with gaps as float64) without its `.0`, a
+    timestamp at midnight (pandas' dates) as its date. Anything else as DuckDB prints it,
+    for the models' strict rules to judge (`2.5`, `2024-01-10 09:30:00`)."""
+    column = '"' + name.replace('"', '""') + '"'
+    if kind in ("DOUBLE", "FLOAT"):
+        return (
+            f"case when {column} = trunc({column}) and abs({column}) < 1e15 "
+            f"then cast(cast({column} as bigint) as varchar) else cast({column} as varchar) end"
+        )
+    if kind.startswith("TIMESTAMP") and "TIME ZONE" not in kind:
+        return (
+            f"case when {column} = cast({column} as date) "
+            f"then cast(cast({column} as date) as varchar) else cast({column} as varchar) end"
+        )
+    return f"cast({column} as varchar)"
+
+
 def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     """Read a Parquet file into temp table READ; returns its column names (lower case)."""
     con.execute(f"drop table if exists {READ}").fetchall()
@@ -315,17 +335,14 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
         f"create or replace temporary table {READ}_bad (source_line bigint, "
         "raw_content varchar, error_type varchar)"
     ).fetchall()
-    names = [
-        row[0]
-        for row in con.execute(
-            "select name from parquet_schema(?) where num_children is null or num_children = 0",
-            [str(source)],
-        ).fetchall()
-    ]
-    header = [name.strip().lower() for name in names]
+    columns = con.execute(
+        "select column_name, column_type from (describe select * from read_parquet(?))",
+        [str(source)],
+    ).fetchall()
+    # The names as the file writes them (DuckDB renames a second `email` to `email_1`).
+    header = [name.strip().lower() for name in pq.read_schema(source).names]
     fields = ", ".join(
-        f'cast("{name.replace(chr(34), chr(34) * 2)}" as varchar) as c{i}'
-        for i, name in enumerate(names)
+        f"{_parquet_text(name, kind)} as c{i}" for i, (name, kind) in enumerate(columns)
     )
     con.execute(
         f"create temporary table {READ} as select {fields}, "
@@ -411,7 +428,7 @@ def stage_file(
                     _hold_unaccounted_lines(con, readable, layout.encoding)
     except SourceError:
         raise
-    except (duckdb.Error, OSError) as error:
+    except (duckdb.Error, OSError, pa.ArrowException) as error:
         raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
 
     _check_header(source, header, MANDATORY_COLUMNS.get(table, columns[:1]), columns)
