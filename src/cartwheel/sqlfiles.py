@@ -33,7 +33,7 @@ class IncludeError(ValueError):
     """An include names a missing fragment or does not give exactly its placeholders."""
 
 
-def fill(sql: str, values: Mapping[str, int | str]) -> str:
+def fill(sql: str, values: Mapping[str, object]) -> str:
     """`sql` with every `{{ name }}` replaced by its value (each must be given)."""
     missing = sorted(set(_PLACEHOLDER.findall(sql)) - values.keys())
     if missing:
