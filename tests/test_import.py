@@ -666,3 +666,42 @@ def test_a_line_without_its_keys_is_named(tmp_path: Path, rows: str, message: st
     with pytest.raises(ImportInputError) as caught:
         import_export(export, load_mapping(mapping), tmp_path / "raw")
     assert str(caught.value) == f"{export}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("formula_quote", "phone"), [(True, "+44 20 7946 0958"), (False, "'+44 20 7946 0958")]
+)
+def test_formula_quote_is_not_part_of_the_value(
+    tmp_path: Path, formula_quote: bool, phone: str
+) -> None:
+    """An export that writes `'+44 …` so a spreadsheet shows the text, not a formula: with
+    options.formula_quote the quote goes; a name such as `'Ohana` keeps its apostrophe."""
+    export = tmp_path / "e.csv"
+    export.write_text(
+        "Order,Day,Customer,Name,Phone,Sku,Qty,Sales\n"
+        "A-1,2024-02-01,ohana@shop.test,'Ohana O'Donnell,'+44 20 7946 0958,mug,1,10.00\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: Order, transaction_date: Day, customer_id: Customer,\n"
+        "  full_name: Name, phone: Phone, product_id: Sku, quantity: Qty, line_total: Sales}\n"
+        f"options: {{formula_quote: {str(formula_quote).lower()}}}\n"
+    )
+    import_export(export, load_mapping(mapping), tmp_path / "raw")
+    (customer,) = read(tmp_path / "raw" / "customers.csv")
+    assert (customer["first_name"], customer["last_name"], customer["phone"]) == (
+        "'Ohana",
+        "O'Donnell",
+        phone,
+    )
+
+
+def test_formula_quote_option_must_be_a_flag(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: a, transaction_date: b, customer_id: c, product_id: d,\n"
+        "  quantity: e, line_total: f}\noptions: {formula_quote: strip}\n"
+    )
+    with pytest.raises(MappingError, match="options.formula_quote must be true or false"):
+        load_mapping(mapping)
