@@ -556,6 +556,10 @@ def test_inspect_proposes_a_mapping_and_writes_it(tmp_path: Path) -> None:
     result = invoke("import", str(export), "--inspect", "--write-mapping", str(saved))
     assert result.exit_code == 0, result.output
     assert "header: Name, Email, Financial Status" in result.output
+    # The Shopify header is recognised as the built-in preset's.
+    assert f"preset shopify: cartwheel import {export} --preset shopify" in " ".join(
+        result.output.split()
+    )
     proposal = load_mapping(saved)
     assert proposal.columns["transaction_id"].columns == ("Name",)
     assert proposal.columns["unit_price"].columns == ("Lineitem price",)
@@ -566,6 +570,7 @@ def test_inspect_proposes_a_mapping_and_writes_it(tmp_path: Path) -> None:
     bare.write_text("Order ID,Order Date\nA-1,2024-01-02\n", encoding="utf-8")
     lacking = invoke("import", str(bare), "--inspect")
     assert "missing (map these by hand): customer_id, product_id, quantity" in lacking.output
+    assert "built-in preset" not in lacking.output
 
 
 def test_order_fields_from_the_first_line_that_has_them(tmp_path: Path) -> None:

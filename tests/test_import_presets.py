@@ -331,3 +331,15 @@ def test_woocommerce_export_without_a_mapped_column_is_refused(tmp_path: Path) -
     )
     assert "Traceback" not in result.output
     assert not (tmp_path / "raw" / "transaction_items.csv").exists()
+
+
+def test_inspect_recognises_the_preset_formats(tmp_path: Path) -> None:
+    for name, export in (
+        ("woocommerce", write_woocommerce(tmp_path / "orders-export.csv")),
+        ("amazon", write_amazon(tmp_path / "order_report.txt")),
+    ):
+        result = CliRunner().invoke(app, ["import", str(export), "--inspect"])
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        assert f"preset {name}: cartwheel import {export} --preset {name}" in text
+        assert text.count("built-in preset") == 1
