@@ -297,6 +297,13 @@ def _inspect_export(export_file: Path, write_mapping: Path | None) -> None:
     except duckdb.Error as error:
         raise fail(f"{export_file}: cannot read as CSV ({error})", EXIT_USAGE) from None
     console.print(plain("header: " + ", ".join(proposal.header)))
+    for name in proposal.presets:
+        console.print(
+            plain(
+                f"the header has every column of the built-in preset {name}: "
+                f"cartwheel import {export_file} --preset {name}"
+            )
+        )
     console.print("proposed mapping:")
     for line in proposal.as_yaml().splitlines():
         console.print(plain(line), highlight=False)

@@ -151,8 +151,9 @@ class VocabularySettings(BaseModel):
 
     def band_rows(self) -> list[tuple[Any, ...]]:
         """(band_set, position, name, lower_bound, upper_bound) rows: a value is in the
-        band when `lower_bound <= value < upper_bound` (a missing bound is open). An
-        inclusive bound is stored one step of the finest precision (4 decimals) higher."""
+        band when `lower_bound <= value < upper_bound` (a missing bound is open; the SQL
+        of that rule is models/include/band_of.sql). An inclusive bound is stored one
+        step of the finest precision (4 decimals) higher."""
         rows = []
         for name, band_set in self.bands.items():
             step = INCLUSIVE_STEP if band_set.upper_inclusive else 0

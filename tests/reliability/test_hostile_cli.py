@@ -213,6 +213,7 @@ def test_failed_run_with_markup_in_its_error_then_status(cartwheel, tmp_path: Pa
 MISSING_COLUMN = "a mandatory column missing"
 GATE = "the quality gate"
 NO_DAY = "a batch folder that is no day"
+A_FILE = "an input that is a file"
 
 
 def _failing_inputs(tmp_path: Path) -> dict[str, Path]:
@@ -227,6 +228,7 @@ def _failing_inputs(tmp_path: Path) -> dict[str, Path]:
             tmp_path / "b", {"transaction_items": csv_bytes("transaction_items", unreadable)}
         ),
         NO_DAY: tmp_path / "days",
+        A_FILE: write_base(tmp_path / "c") / "customers.csv",
     }
 
 
@@ -238,6 +240,7 @@ def _failing_inputs(tmp_path: Path) -> dict[str, Path]:
         ("run", NO_DAY, "error: ingest: "),
         ("ingest", MISSING_COLUMN, "error: ingest: "),
         ("ingest", NO_DAY, "error: ingest: "),
+        ("run", A_FILE, "error: ingest: "),
     ],
 )
 def test_failed_run_prints_one_line(
@@ -248,7 +251,9 @@ def test_failed_run_prints_one_line(
     data_dir = tmp_path / "data"
     source = _failing_inputs(tmp_path)[kind]
     failed = cartwheel(command, "--input", str(source), "--data-dir", str(data_dir))
-    assert one_clean_line(failed, 1).startswith(expected)
+    line = one_clean_line(failed, 1)
+    assert line.startswith(expected)
+    assert kind != A_FILE or line.endswith("customers.csv: a file, not a folder")
     logged = "".join(path.read_text() for path in (data_dir / "logs").glob("*.jsonl"))
     assert '"level": "error"' in logged and '"event": "run_finished"' in logged
 

@@ -113,10 +113,23 @@ def _quote(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def _expression(source: Source | None) -> str:
+def _trimmed(column: str, formula_quote: bool) -> str:
+    """The column's value without surrounding spaces (NULL when blank); with
+    `formula_quote`, without the ' an export puts before a leading = + - @."""
+    value = f"nullif(trim({_quote(column)}), '')"
+    if not formula_quote:
+        return value
+    return (
+        f"case when starts_with({value}, '''') "
+        f"and substr({value}, 2, 1) in ('=', '+', '-', '@') "
+        f"then substr({value}, 2) else {value} end"
+    )
+
+
+def _expression(source: Source | None, formula_quote: bool = False) -> str:
     if source is None:
         return "cast(null as varchar)"
-    parts = [f"nullif(trim({_quote(c)}), '')" for c in source.columns]
+    parts = [_trimmed(c, formula_quote) for c in source.columns]
     if source.join:
         return f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
@@ -204,7 +217,9 @@ class _Importer:
         """`lines`: the export's rows, mapped (one pass over the file), numbered by
         `record` (1 = the first row after the header); returns the number of rows."""
         fields = ORDER_FIELDS + LINE_FIELDS + ("transaction_id",)
-        mapped = ",\n".join(f"{_expression(self.sources.get(f))} as {f}" for f in fields)
+        mapped = ",\n".join(
+            f"{_expression(self.sources.get(f), self.mapping.formula_quote)} as {f}" for f in fields
+        )
         raw = ",\n".join(
             f"{_raw_expression(self.sources[f])} as {f}_as_written"
             for f in ("transaction_id", "customer_id", "product_id")

@@ -58,7 +58,8 @@ def _day(name: str) -> date | None:
 def discover_batches(input_dir: Path) -> list[Batch]:
     """The batches under `input_dir`, oldest first; a clear InputError if there are none."""
     if not input_dir.is_dir():
-        raise InputError(f"{input_dir}: input folder not found")
+        what = "a file, not a folder" if input_dir.exists() else "input folder not found"
+        raise InputError(f"{input_dir}: {what}")
     if _has_raw_files(input_dir):
         find_raw_files(input_dir)  # all four present, or a message naming the missing ones
         return [Batch(input_dir.name, input_dir, None)]
