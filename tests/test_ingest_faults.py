@@ -11,10 +11,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cartwheel.csv_layout import quoting_quotes
 from tests.test_ingest_malformed import CLEAN, HEADERS, assert_accounted, load, n, write_batch
 
 HOSTILE = [b"\r", b"\n", b"\r\n", b"\x00", b'"', b",", b"\xff", b"\xc3", b"\t", b" "]
@@ -132,3 +134,63 @@ def test_binary_file_fails_with_one_line_naming_it(tmp_path: Path) -> None:
         load(batch)
     message = str(caught.value)
     assert "products.csv" in message and "\n" not in message
+
+
+def _literal_quote_then_unterminated(chen: str) -> bytes:
+    """Chen's line 4 as given, then an unterminated quote on line 5 (`"C`), an empty line 6
+    inside that quote, and Dora's line 7 without its first character, then the file end."""
+    rows = [*CLEAN["customers"][:2], chen, '"C', "", CLEAN["customers"][3].removeprefix("C")]
+    return ("\n".join([HEADERS["customers"], *rows]) + "\n").encode()
+
+
+CHEN = CLEAN["customers"][2]
+
+
+# Found by the property test: a quote inside an unquoted value (a literal character to the
+# reader) put the empty line 6 outside quotes by the quotes' parity, numbered as the
+# rejected record 5, and Chen was staged three times. A literal quote at a value's end
+# (which the quotes' neighbours cannot tell from a closing quote) is held by the numbering:
+# a record number belongs to one record only.
+@pytest.mark.parametrize(
+    ("chen", "held", "promoted"),
+    [
+        (
+            CHEN.replace("chen.wei3", 'c"hen.wei3'),
+            {("customers", 4, "invalid_email"), ("customers", 5, "malformed_csv_line")},
+            3,
+        ),
+        (CHEN + '"', {("customers", 5, "malformed_csv_line")}, 4),
+    ],
+    ids=["quote inside the email", "quote at the line's end"],
+)
+def test_a_literal_quote_before_an_empty_line_numbers_every_record_once(
+    tmp_path: Path, chen: str, held: set, promoted: int
+) -> None:
+    batch = write_batch(tmp_path / "b")
+    (batch / "customers.csv").write_bytes(_literal_quote_then_unterminated(chen))
+    outcome = load(batch)
+    staged = outcome.engine.query(
+        "select source_line, customer_id from staging.customers order by source_line"
+    )
+    assert staged == [(2, "CUST0001"), (3, "CUST0002"), (4, "CUST0003"), (7, "UST0004")]
+    assert {q for q in outcome.quarantine if q[0] == "customers"} == held
+    rows = outcome.engine.scalar("select count(*) from ops.quarantine where entity = 'customers'")
+    assert rows == len(held)
+    row = outcome.conservation["customers"]
+    assert (row["rows_in"], row["rows_promoted"], row["rows_quarantined"]) == (
+        5,
+        promoted,
+        len(held),
+    ), row
+    assert_accounted(outcome, n(customers=5))
+    outcome.engine.close()
+
+
+def test_only_quotes_that_open_close_or_escape_a_value_count() -> None:
+    line = b'CUST0009,O\'Donnell,"van der Berg, Jan",c"hen,"say ""hi""",60+"\n'
+    counted = quoting_quotes(np.frombuffer(line, np.uint8))
+    at = [int(i) for i in np.flatnonzero(counted)]
+    quotes = [i for i, byte in enumerate(line) if byte == 34]
+    # All but the one inside `c"hen`; the one after `60+` looks like a closing quote.
+    assert at == [q for q in quotes if line[q - 1 : q + 2] != b'c"h']
+    assert len(at) == len(quotes) - 1

@@ -139,6 +139,22 @@ def with_uniform_line_breaks(path: Path, folder: Path) -> Path:
     return copy
 
 
+def quoting_quotes(data: np.ndarray) -> np.ndarray:
+    """Which quote characters in `data` (code units) open, close or escape a quoted value.
+
+    The reader takes a quote in the middle of an unquoted value (`c"hen`) as a literal
+    character, so counting every quote puts the parity off from there on. Judged from the
+    neighbours alone (vectorised, an approximation of the reader): a quote counts when the
+    unit before it starts a value (delimiter, line break, file start), the unit after it
+    ends one (delimiter, line break, file end), or either neighbour is a quote.
+    """
+    quote = data == 34
+    edge = quote | (data == 44) | (data == 10) | (data == 13)
+    before = np.concatenate([[True], edge[:-1]])
+    after = np.concatenate([edge[1:], [True]])
+    return quote & (before | after)
+
+
 def blank_lines(path: Path, encoding: str) -> list[tuple[int, int]]:
     """Empty lines outside quoted values, as (physical line, reader record number).
 
@@ -155,7 +171,7 @@ def blank_lines(path: Path, encoding: str) -> list[tuple[int, int]]:
     carriage = data[np.minimum(starts, len(data) - 1)] == 13
     empty = (length == 0) | ((length == 1) & carriage)
     # Inside quotes: an odd number of quote characters before the position.
-    quotes = np.concatenate([[0], np.cumsum(data == 34)])
+    quotes = np.concatenate([[0], np.cumsum(quoting_quotes(data))])
     outside = quotes[starts] % 2 == 0
     quoted_breaks = np.concatenate([[0], np.cumsum(quotes[newlines] % 2 == 1)])
     lines = np.flatnonzero(empty & outside) + 1

@@ -147,10 +147,20 @@ def _skip_blank_lines(con: duckdb.DuckDBPyConnection, name: str, blanks: list[in
 
 
 def _number_lines(con: duckdb.DuckDBPyConnection, name: str, blank_records: list[int]) -> None:
-    """Physical lines when records were rejected or span lines."""
+    """Physical lines when records were rejected or span lines. Every record number is
+    held by one record only: an empty line numbered as a rejected record (or as the
+    header) was inside a quoted value, not a record of its own, and is dropped."""
     con.register(
-        "staging_blank_records", pa.table({"record_no": pa.array(blank_records, pa.int64())})
+        "staging_blank_candidates",
+        pa.table({"record_no": pa.array(blank_records, pa.int64())}),
     )
+    _exec(
+        con,
+        "create or replace temporary table staging_blank_records as "
+        "select record_no from staging_blank_candidates where record_no > 1 "
+        f"and record_no not in (select record_no from {name}_bad)",
+    )
+    con.unregister("staging_blank_candidates")
     # Accepted record i is the i-th record number (from 2) not taken by a rejected one:
     # rejected record r_j (j-th in order) comes before accepted i when r_j - j - 1 < i.
     # A record's physical line then adds the extra lines of every earlier record.
@@ -209,8 +219,8 @@ def _number_lines(con: duckdb.DuckDBPyConnection, name: str, blank_records: list
             f"create or replace temporary table {table} as select t.*, l.source_line "
             f"from {table} t join staging_lines l using (record_no)",
         )
-    _exec(con, "drop table staging_lines")
-    con.unregister("staging_blank_records")
+    for table in ("staging_lines", "staging_blank_records"):
+        _exec(con, f"drop table {table}")
 
 
 def _line_breaks(raw: bytes, encoding: str) -> tuple[np.ndarray, np.ndarray]:
