@@ -116,6 +116,8 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024,
+        # What the process wrote to files (page cache included: a copy counts in full).
+        "written_mb": usage.ru_oublock * 512 / 2**20,
         "step_peak_rss_mb": peaks,
         "step_cpu": cpu,
     }

@@ -142,16 +142,25 @@ def test_a_caller_that_translates_is_found() -> None:
     assert translating_lines(source) == [1, 2, 3]
 
 
-def test_a_missing_driver_is_named_with_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_driver_is_named_with_its_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import importlib.util
 
+    from typer.testing import CliRunner
+
+    from cartwheel.cli import app
     from cartwheel.engines import missing_driver
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda n, *a: None if n == "psycopg" else real(n, *a)
     )
-    assert missing_driver("postgres") == (
-        "engine 'postgres' needs psycopg: pip install 'cartwheel[postgres]'"
-    )
+    hint = "engine 'postgres' needs psycopg: pip install 'cartwheel[postgres]'"
+    assert missing_driver("postgres") == hint
     assert missing_driver("duckdb") is None
+    url = "postgresql://shop@db.example.com/cartwheel"
+    arguments = ["run", "--engine", "postgres", "--database-url", url]
+    result = CliRunner().invoke(app, [*arguments, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [f"error: {hint}"]

@@ -556,6 +556,10 @@ def test_inspect_proposes_a_mapping_and_writes_it(tmp_path: Path) -> None:
     result = invoke("import", str(export), "--inspect", "--write-mapping", str(saved))
     assert result.exit_code == 0, result.output
     assert "header: Name, Email, Financial Status" in result.output
+    # The Shopify header is recognised as the built-in preset's.
+    assert f"preset shopify: cartwheel import {export} --preset shopify" in " ".join(
+        result.output.split()
+    )
     proposal = load_mapping(saved)
     assert proposal.columns["transaction_id"].columns == ("Name",)
     assert proposal.columns["unit_price"].columns == ("Lineitem price",)
@@ -566,6 +570,7 @@ def test_inspect_proposes_a_mapping_and_writes_it(tmp_path: Path) -> None:
     bare.write_text("Order ID,Order Date\nA-1,2024-01-02\n", encoding="utf-8")
     lacking = invoke("import", str(bare), "--inspect")
     assert "missing (map these by hand): customer_id, product_id, quantity" in lacking.output
+    assert "built-in preset" not in lacking.output
 
 
 def test_order_fields_from_the_first_line_that_has_them(tmp_path: Path) -> None:
@@ -636,3 +641,72 @@ def test_a_bad_amount_is_named_with_its_record(
         import_export(export, load_mapping(mapping), tmp_path / "raw")
     assert str(caught.value) == f"{export}: {message}"
     assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            ",2024-02-01,MacDonald-7,mug,1,10.00\nA-1,2024-02-01,MacDonald-7,tea,1,4.00\n",
+            "1 row(s) before the first order id in 'Order' (first: record 1)",
+        ),
+        (
+            "A-1,2024-02-01,MacDonald-7,mug,1,10.00\n,2024-02-01,MacDonald-7,,1,4.00\n",
+            "1 row(s) without a value in 'Sku' (first: record 2)",
+        ),
+        (
+            "A-1,2024-02-01,MacDonald-7,mug,,10.00\n",
+            "1 row(s) without a value in 'Qty' (first: record 1)",
+        ),
+    ],
+)
+def test_a_line_without_its_keys_is_named(tmp_path: Path, rows: str, message: str) -> None:
+    export = tmp_path / "e.csv"
+    export.write_text("Order,Day,Customer,Sku,Qty,Sales\n" + rows, encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: Order, transaction_date: Day, customer_id: Customer,\n"
+        "  product_id: Sku, quantity: Qty, line_total: Sales}\n"
+    )
+    with pytest.raises(ImportInputError) as caught:
+        import_export(export, load_mapping(mapping), tmp_path / "raw")
+    assert str(caught.value) == f"{export}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("formula_quote", "phone"), [(True, "+44 20 7946 0958"), (False, "'+44 20 7946 0958")]
+)
+def test_formula_quote_is_not_part_of_the_value(
+    tmp_path: Path, formula_quote: bool, phone: str
+) -> None:
+    """An export that writes `'+44 …` so a spreadsheet shows the text, not a formula: with
+    options.formula_quote the quote goes; a name such as `'Ohana` keeps its apostrophe."""
+    export = tmp_path / "e.csv"
+    export.write_text(
+        "Order,Day,Customer,Name,Phone,Sku,Qty,Sales\n"
+        "A-1,2024-02-01,ohana@shop.test,'Ohana O'Donnell,'+44 20 7946 0958,mug,1,10.00\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: Order, transaction_date: Day, customer_id: Customer,\n"
+        "  full_name: Name, phone: Phone, product_id: Sku, quantity: Qty, line_total: Sales}\n"
+        f"options: {{formula_quote: {str(formula_quote).lower()}}}\n"
+    )
+    import_export(export, load_mapping(mapping), tmp_path / "raw")
+    (customer,) = read(tmp_path / "raw" / "customers.csv")
+    assert (customer["first_name"], customer["last_name"], customer["phone"]) == (
+        "'Ohana",
+        "O'Donnell",
+        phone,
+    )
+
+
+def test_formula_quote_option_must_be_a_flag(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {transaction_id: a, transaction_date: b, customer_id: c, product_id: d,\n"
+        "  quantity: e, line_total: f}\noptions: {formula_quote: strip}\n"
+    )
+    with pytest.raises(MappingError, match="options.formula_quote must be true or false"):
+        load_mapping(mapping)

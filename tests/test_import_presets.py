@@ -139,12 +139,14 @@ def test_help_lists_the_presets() -> None:
 
 
 # WooCommerce Customer/Order/Coupon Export, format "Default - One Row per Item": the
-# columns its format definition lists, in that order.
+# columns its format definition lists, in that order, with the vat_number column the
+# extension inserts after billing_company for its predefined formats.
 WOO_HEADER = (
     "order_id,order_number,date,status,shipping_total,shipping_tax_total,fee_total,"
     "fee_tax_total,tax_total,discount_total,order_total,refunded_total,order_currency,"
     "payment_method,shipping_method,customer_id,billing_first_name,billing_last_name,"
-    "billing_company,billing_email,billing_phone,billing_address_1,billing_address_2,"
+    "billing_company,vat_number,billing_email,billing_phone,billing_address_1,"
+    "billing_address_2,"
     "billing_postcode,billing_city,billing_state,billing_country,shipping_first_name,"
     "shipping_last_name,shipping_address_1,shipping_address_2,shipping_postcode,"
     "shipping_city,shipping_state,shipping_country,shipping_company,customer_note,item_id,"
@@ -177,8 +179,9 @@ WOO_ORDERS = [
      ("Newark", "New Jersey", "07102"), "0.00", "10.61", "17.80", "170.81",
      [("76", "203", "KETTLE-CU", "Copper Kettle", 2, "178.00", "160.20", "10.61")]),
     # A gateway the preset does not know keeps its own name.
+    # The extension writes a value starting with + = - @ with a leading ' (no formula).
     ("1005", "2024-05-12 08:00:00", "completed", "klarna_payments", "21", "Hamish",
-     "MacDonald", "hamish.macdonald@shop.test", "617-555-0199",
+     "MacDonald", "hamish.macdonald@shop.test", "'+1 617-555-0199",
      ("Boston", "Massachusetts", "02108"), ("Boston", "Massachusetts", "02108"), "4.00",
      "0.00", "0.00", "44.50",
      [("77", "201", "MUG-STONE", "Stoneware Mug", 2, "28.00", "28.00", "0.00"),
@@ -259,16 +262,16 @@ def test_woocommerce_revenue_states_and_payments_equal_the_export(woocommerce: P
     revenue, profit, lines, quarantined = warehouse_totals(woocommerce)
     customers = query(
         woocommerce,
-        "select first_name, last_name, email, state from production.customers order by 1",
+        "select first_name, last_name, email, state, phone from production.customers order by 1",
     )
     assert (revenue, lines, quarantined) == (WOO_TOTAL, 9, 0)
     assert profit is None  # the export has no cost: profit unknown, not invented
     assert customers == [
-        ("Hamish", "MacDonald", "hamish.macdonald@shop.test", "Massachusetts"),
-        ("José María", "García", "josemaria.garcia@shop.test", "California"),
-        ("Pieter", "van der Berg", "pieter.vanderberg@shop.test", "Michigan"),
-        ("Siobhán", "O'Donnell", "siobhan.odonnell@shop.test", "New Jersey"),
-        ("张伟", None, "zhang.wei@shop.test", "Texas"),
+        ("Hamish", "MacDonald", "hamish.macdonald@shop.test", "Massachusetts", "16175550199"),
+        ("José María", "García", "josemaria.garcia@shop.test", "California", None),
+        ("Pieter", "van der Berg", "pieter.vanderberg@shop.test", "Michigan", None),
+        ("Siobhán", "O'Donnell", "siobhan.odonnell@shop.test", "New Jersey", "5185550101"),
+        ("张伟", None, "zhang.wei@shop.test", "Texas", None),
     ]
     states = _analytics(woocommerce, "query6_geographic_analysis.csv", "state", "total_revenue")
     assert {k: Decimal(v) for k, v in states.items()} == WOO_STATES
@@ -328,3 +331,15 @@ def test_woocommerce_export_without_a_mapped_column_is_refused(tmp_path: Path) -
     )
     assert "Traceback" not in result.output
     assert not (tmp_path / "raw" / "transaction_items.csv").exists()
+
+
+def test_inspect_recognises_the_preset_formats(tmp_path: Path) -> None:
+    for name, export in (
+        ("woocommerce", write_woocommerce(tmp_path / "orders-export.csv")),
+        ("amazon", write_amazon(tmp_path / "order_report.txt")),
+    ):
+        result = CliRunner().invoke(app, ["import", str(export), "--inspect"])
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        assert f"preset {name}: cartwheel import {export} --preset {name}" in text
+        assert text.count("built-in preset") == 1

@@ -11,10 +11,11 @@ import duckdb
 import pytest
 
 from cartwheel.config import Settings
+from cartwheel.contract import PRIMARY_KEYS
 from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.generate import generate
 from cartwheel.orchestration import Pipeline, PipelineError
-from cartwheel.production.integrity import RULES, violations
+from cartwheel.production.integrity import RULES, touched, violations
 
 
 def _duplicate(table: str, key: str) -> str:
@@ -94,6 +95,27 @@ def test_each_rule_catches_its_injected_defect(
     engine = DuckDBEngine(str(data_dir / "cartwheel.duckdb"), read_only=True)
     try:
         assert violations(engine) == {rule: 1}
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("rule", list(DEFECTS))
+def test_the_proof_over_the_touched_keys_sees_exactly_the_defects_among_them(
+    built: tuple[Path, Path], tmp_path: Path, rule: str
+) -> None:
+    """Each defect is on the first row of its table: a merge that touched the first keys
+    finds it, one that touched only the last keys need not look (production held every
+    rule before the merge)."""
+    data_dir = broken_copy(built, tmp_path / "data", rule)
+    engine = DuckDBEngine(str(data_dir / "cartwheel.duckdb"), read_only=True)
+    try:
+        for first_or_last, expected in (("min", {rule: 1}), ("max", {})):
+            for entity, key in PRIMARY_KEYS.items():
+                engine.execute(
+                    f"create or replace temporary table {touched(entity)} as "
+                    f"select {first_or_last}({key}) as {key} from production.{entity}"
+                )
+            assert violations(engine, scoped=True) == expected
     finally:
         engine.close()
 

@@ -61,9 +61,9 @@ def cli(*args: str, env: dict | None = None) -> subprocess.Popen:
     )
 
 
-def run_ok(*args: str) -> float:
+def run_ok(*args: str, env: dict | None = None) -> float:
     began = time.perf_counter()
-    process = cli(*args)
+    process = cli(*args, env=env)
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
     return time.perf_counter() - began
@@ -104,7 +104,20 @@ def run_statuses(data_dir: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Exports A and B, the state after A, and the reference after A then B."""
-    root = tmp_path_factory.mktemp("crash")
+    return build_world(tmp_path_factory.mktemp("crash"), {})
+
+
+@pytest.fixture(scope="module")
+def segmented_world(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The same, with the large tables published as Parquet segments (a low threshold)."""
+    return build_world(tmp_path_factory.mktemp("crash_segments"), SEGMENTED)
+
+
+# Publish the lines, orders, facts and staged rows of exports A and B as segments.
+SEGMENTED = {"CARTWHEEL_DUCKDB_SEGMENT_ROWS": "300"}
+
+
+def build_world(root: Path, env: dict) -> dict:
     generate(root / "A", scale=0.1, seed=1)
     generate(root / "B", scale=0.1, seed=2)
     # B is a later export: changed customers and products (same ids), and new orders — an
@@ -114,12 +127,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
         path = root / "B" / name
         path.write_text(path.read_text().replace("TXN", "TXB").replace("ITEM", "ITMB"))
     after_a = root / "after_a"
-    run_ok("run", "--input", str(root / "A"), "--data-dir", str(after_a))
+    run_ok("run", "--input", str(root / "A"), "--data-dir", str(after_a), env=env)
     reference = root / "reference"
     shutil.copytree(after_a, reference)
-    seconds = run_ok("run", "--input", str(root / "B"), "--data-dir", str(reference))
+    seconds = run_ok("run", "--input", str(root / "B"), "--data-dir", str(reference), env=env)
     report = json.loads((reference / "pipeline_execution_report.json").read_text())
     world = {
+        "env": env,
         "steps": {
             name: step["duration_seconds"] for name, step in report["steps_executed"].items()
         },
@@ -164,7 +178,7 @@ def interrupted(
     data_dir = world["root"] / name
     shutil.copytree(world["after_a"], data_dir)
     known = set((data_dir / "logs").glob("*.jsonl"))
-    env = {"CARTWHEEL_FAILPOINT": failpoint} if failpoint else {}
+    env = {**world["env"], **({"CARTWHEEL_FAILPOINT": failpoint} if failpoint else {})}
     process = cli("run", "--input", str(world["B"]), "--data-dir", str(data_dir), env=env)
     if at_event is not None:
         wait_for_event(process, data_dir / "logs", known, *at_event)
@@ -181,7 +195,7 @@ def assert_recovers(world: dict, data_dir: Path) -> tuple:
     seen = (warehouse_state(data_dir), analytics_state(data_dir))
     assert seen[0] in (world["A"][0], world["AB"][0])
     assert seen[1] in (world["A"][1], world["AB"][1])
-    run_ok("run", "--input", str(world["B"]), "--data-dir", str(data_dir))
+    run_ok("run", "--input", str(world["B"]), "--data-dir", str(data_dir), env=world["env"])
     assert (warehouse_state(data_dir), analytics_state(data_dir)) == world["AB"]
     assert not (data_dir / ".work").exists()
     assert not (data_dir / ".cartwheel.next.duckdb").exists()
@@ -280,3 +294,32 @@ def test_killed_inside_the_publish_is_rolled_back_or_forward(
         "interrupted" if recovery == "discarded" else "success",
         "success",
     ]
+
+
+@pytest.mark.parametrize(
+    ("moment", "failpoint", "step"),
+    [
+        ("mid_production", "", "production"),
+        ("mid_warehouse", "", "warehouse"),
+        ("after_seal", "after_seal", ""),
+        ("after_marker", "after_marker", ""),
+        ("after_engine_publish", "after_engine_publish", ""),
+    ],
+)
+def test_killed_with_segments_then_rerun_equals_an_uninterrupted_run(
+    segmented_world: dict, moment: str, failpoint: str, step: str
+) -> None:
+    """The same recovery when large tables are Parquet segments behind the catalog's views."""
+    world = segmented_world
+    segments = world["after_a"] / ".published"
+    assert any(path.name.startswith("warehouse.fact_sales.") for path in segments.iterdir())
+    if step:
+        data_dir, killed = interrupted(
+            world, moment, world["steps"][step] / 2, at_event=("step_started", step)
+        )
+    else:
+        data_dir, killed = interrupted(world, moment, None, failpoint)
+    assert killed
+    assert_recovers(world, data_dir)
+    statuses = run_statuses(data_dir)
+    assert statuses[0] == statuses[-1] == "success" and len(statuses) == 3

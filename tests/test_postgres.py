@@ -21,7 +21,7 @@ from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.engines.postgres import PostgresEngine
 from cartwheel.engines.translation import TranslationError
 from cartwheel.generate import generate
-from cartwheel.ingest.quarantine_table import QUARANTINE_DDL
+from cartwheel.ingest.quarantine_table import ensure_quarantine
 from cartwheel.orchestration import Pipeline
 from cartwheel.orchestration.retry import is_transient
 from tests.pg_server import PostgresServer, binaries_available, new_database, shared_server
@@ -185,10 +185,10 @@ def test_load_staging_copies_what_duckdb_stages_and_replaces_the_batch(
         "CUST0004,,Empty,e@example.com\n"
     )
     columns = ["customer_id", "first_name", "last_name", "email", "phone"]
-    engine.execute(QUARANTINE_DDL)
+    ensure_quarantine(engine)
     duck = DuckDBEngine(":memory:")
     duck.create_schemas()
-    duck.execute(QUARANTINE_DDL)
+    ensure_quarantine(duck)
     assert duck.load_staging("customers", columns, source, "b1") == 3
 
     statements: list[str] = []

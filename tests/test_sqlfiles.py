@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from cartwheel.models import DATE_SPINE, load_models
-from cartwheel.sqlfiles import IncludeError, _expand, fill
+from cartwheel.sqlfiles import (
+    IncludeError,
+    _expand,
+    fill,
+    split_statements,
+    sql_statements,
+    table_ddl,
+)
 
 INCLUDES = Path(__file__).parent.parent / "src" / "cartwheel" / "models" / "include"
 LAYERS = ("staging", "production", "warehouse", "analytics")
@@ -67,3 +74,31 @@ def test_fill_puts_in_every_value_and_refuses_a_missing_one() -> None:
     )
     with pytest.raises(KeyError, match="no value for last"):
         fill(sql, {"first": 20240101})
+
+
+def test_statements_split_at_semicolons_outside_comments() -> None:
+    text = (
+        "-- Customers; one row each.\n"
+        "create table ops.a (x integer);\n"
+        "insert into ops.a values (1); -- the first; more later\n"
+        "-- only a comment; no statement\n"
+    )
+    assert split_statements(text) == [
+        "-- Customers; one row each.\ncreate table ops.a (x integer)",
+        "\ninsert into ops.a values (1)",
+    ]
+
+
+def test_every_ops_table_has_one_create_statement() -> None:
+    tables = [
+        "ops.pipeline_runs", "ops.step_runs", "ops.quality_results", "ops.batch_conservation",
+        "ops.quarantine", "ops.processed_batches", "ops.vocabulary", "ops.bands",
+        "ops.date_window",
+    ]  # fmt: skip
+    assert len(sql_statements("ops/ddl.sql")) == len(tables)
+    for table in tables:
+        assert f"create table if not exists {table} (" in table_ddl("ops/ddl.sql", table) or (
+            f"create table {table} (" in table_ddl("ops/ddl.sql", table)
+        )
+    with pytest.raises(KeyError, match="does not create ops.run_batches once"):
+        table_ddl("ops/ddl.sql", "ops.run_batches")

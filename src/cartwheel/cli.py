@@ -297,6 +297,13 @@ def _inspect_export(export_file: Path, write_mapping: Path | None) -> None:
     except duckdb.Error as error:
         raise fail(f"{export_file}: cannot read as CSV ({error})", EXIT_USAGE) from None
     console.print(plain("header: " + ", ".join(proposal.header)))
+    for name in proposal.presets:
+        console.print(
+            plain(
+                f"the header has every column of the built-in preset {name}: "
+                f"cartwheel import {export_file} --preset {name}"
+            )
+        )
     console.print("proposed mapping:")
     for line in proposal.as_yaml().splitlines():
         console.print(plain(line), highlight=False)
@@ -541,13 +548,25 @@ def schedule(
 
 def main() -> None:
     """The `cartwheel` entry point: the app, with a last guard so that no failure ends in a
-    traceback: one line naming the error and the run log (usage errors exit 2, these 1)."""
+    traceback: one line naming the error and the run log (usage errors exit 2, these 1).
+    A usage error of the command line (an unknown option, a value out of range) is one
+    line too, naming the command's --help."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # the help is printed already
+            sys.exit(error.exit_code)
+        context = getattr(error, "ctx", None)
+        where = f" (see {context.command_path} --help)" if context is not None else ""
+        fail(f"{error.format_message()}{where}", error.exit_code)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the guard of last resort
         message = " ".join(str(error).split()) or "no message"
         fail(f"internal error: {type(error).__name__}: {message}", 1)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

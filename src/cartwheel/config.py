@@ -10,7 +10,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -37,6 +45,8 @@ def config_file() -> Path:
 class MonitorSettings(BaseModel):
     """Thresholds of `cartwheel monitor`."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
+
     max_run_age_hours: float = Field(25.0, gt=0, description="Last successful run within.")
     max_freshness_lag_hours: float = Field(24.0, gt=0, description="Newest load within.")
     volume_window_days: int = Field(30, ge=2, description="Days of data before each day.")
@@ -56,6 +66,8 @@ class AlertSettings(BaseModel):
 
     The SMTP password is read from `CARTWHEEL_ALERTS__SMTP_PASSWORD` only, never from a file.
     """
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
 
     webhook_url: SecretStr | None = Field(
         None, description="Slack or Teams incoming-webhook URL (a secret: never logged)."
@@ -94,6 +106,8 @@ class LineageSettings(BaseModel):
     """Where each run's OpenLineage events go: a JSON-lines file in the data folder, or
     an HTTP endpoint (Marquez or any OpenLineage consumer)."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
+
     enabled: bool = Field(True, description="Emit OpenLineage events for each run and step.")
     url: str | None = Field(
         None,
@@ -115,6 +129,8 @@ class LineageSettings(BaseModel):
 
 class SparkSettings(BaseModel):
     """How `--engine spark` reaches Spark (the extra: pip install 'cartwheel[spark]')."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
 
     master: str = Field(
         "local[*]", description="local[*] (all cores of this machine), spark://host:7077, yarn."
@@ -142,7 +158,11 @@ class Settings(BaseSettings):
     """Everything a run can be told. Nested keys in the environment use `__`."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CARTWHEEL_", env_nested_delimiter="__", extra="ignore"
+        # A misspelt key in cartwheel.yaml is an error; CARTWHEEL_* variables that are no
+        # setting (CARTWHEEL_CONFIG) are not read as settings at all.
+        env_prefix="CARTWHEEL_",
+        env_nested_delimiter="__",
+        extra="forbid",
     )
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
@@ -159,6 +179,13 @@ class Settings(BaseSettings):
         pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
         description="DuckDB memory_limit, e.g. 4GB (default: DuckDB's, 80% of RAM); beyond it "
         "joins and sorts spill to a temporary folder beside the database file.",
+    )
+    duckdb_segment_rows: int = Field(
+        50_000,
+        ge=1,
+        description="DuckDB: tables with at least this many rows are published as Parquet "
+        "segments behind views (a run writes only their new or changed rows); smaller ones "
+        "are copied into the published file.",
     )
     scale: float = Field(
         1.0, gt=0, le=100_000, description="Generator scale factor (1 = classic size)."
@@ -341,6 +368,9 @@ def _describe(error: ValidationError) -> str:
         if item["type"] == "value_error":  # our own validators name the value already
             parts.append(f"{key}: {item['ctx']['error']}")
             continue
+        if item["type"] == "extra_forbidden":
+            parts.append(f"{key}: not a setting (docs/configuration.md lists them)")
+            continue
         secret = "database_url" in item["loc"]
         got = "" if secret or "input" not in item else f" (got {item['input']!r:.60})"
         parts.append(f"{key}: {item['msg']}{got}")
@@ -364,4 +394,14 @@ def load_settings(**overrides: object) -> Settings:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{config_file()}: cannot be read ({error})") from None
     except (TypeError, ValueError) as error:  # e.g. a YAML list where a mapping belongs
-        raise ConfigError(f"{config_file()}: not a mapping of settings ({error})") from None
+        raise ConfigError(f"{config_file()}: {_unusable_yaml(error)}") from None
+
+
+def _unusable_yaml(error: Exception) -> str:
+    """Why the config file's YAML, which parsed, gives no settings: a value YAML itself
+    cannot build (the date 2024-02-30), or a document that is not a mapping."""
+    try:
+        yaml.safe_load(config_file().read_text(encoding="utf-8"))
+    except ValueError as problem:
+        return f"a value cannot be read ({problem})"
+    return f"not a mapping of settings ({error})"

@@ -6,6 +6,7 @@ Only the first bytes are read (never the rows), so this costs the same for any s
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,13 +90,17 @@ def inspect_csv(path: Path) -> CsvLayout:
     text = decode(sample, encoding).lstrip("\ufeff")
     if not text.strip():
         return CsvLayout(encoding, "\n", [], empty=True)
-    first_line, _, _ = text.partition("\n")
+    # The header ends at the first line break: LF, CRLF or a lone CR (an old Mac export).
+    first_line = re.split("\r\n|\n|\r", text, maxsplit=1)[0]
     # A stray NUL in a row is that row's fault (quarantined); NULs in the header or in
     # more than a tenth of the bytes mean the file is not text at all.
     if "\x00" in first_line or text.count("\x00") > BINARY_NUL_SHARE * len(text):
         raise SourceError(f"{path}: binary content, not a CSV text file")
-    new_line = "\r\n" if first_line.endswith("\r") else "\n"
-    header = next(csv.reader([first_line.rstrip("\r")]), [])
+    new_line = "\r\n" if text.startswith("\r\n", len(first_line)) else "\n"
+    try:
+        header = next(csv.reader([first_line]), [])
+    except csv.Error as error:  # e.g. a header field over the csv module's 128 kB limit
+        raise SourceError(f"{path}: the header cannot be read ({error})") from error
     return CsvLayout(encoding, new_line, [name.strip().lower() for name in header])
 
 

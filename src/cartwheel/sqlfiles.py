@@ -24,6 +24,8 @@ _INCLUDE = re.compile(
     re.MULTILINE,
 )
 _PLACEHOLDER = re.compile(r"\{\{ ([a-z_]+) \}\}")
+_COMMENT = re.compile(r"--[^\n]*")
+_STATEMENT_END = re.compile(r"--[^\n]*|;")
 _MAX_DEPTH = 4
 
 
@@ -31,7 +33,7 @@ class IncludeError(ValueError):
     """An include names a missing fragment or does not give exactly its placeholders."""
 
 
-def fill(sql: str, values: Mapping[str, int | str]) -> str:
+def fill(sql: str, values: Mapping[str, object]) -> str:
     """`sql` with every `{{ name }}` replaced by its value (each must be given)."""
     missing = sorted(set(_PLACEHOLDER.findall(sql)) - values.keys())
     if missing:
@@ -82,8 +84,25 @@ def sql_text(path: str) -> str:
 
 
 def sql_statements(path: str) -> list[str]:
-    """The statements of a `.sql` file, split at `;` (its SQL has no `;` in literals)."""
-    return [statement for statement in sql_text(path).split(";") if statement.strip()]
+    """The statements of a `.sql` file (see `split_statements`)."""
+    return split_statements(sql_text(path))
+
+
+def split_statements(text: str) -> list[str]:
+    """Statements split at each `;` outside a `--` comment (string literals hold no `;`
+    or `--`); a piece that is only comments is no statement."""
+    ends = [m.start() for m in _STATEMENT_END.finditer(text) if m[0] == ";"]
+    pieces = [text[a + 1 : b] for a, b in zip([-1, *ends], [*ends, len(text)], strict=True)]
+    return [piece for piece in pieces if _COMMENT.sub("", piece).strip()]
+
+
+def table_ddl(path: str, table: str) -> str:
+    """The `create table` statement of one table in a DDL file (with its comments)."""
+    start = re.compile(rf"^create table (?:if not exists )?{re.escape(table)} \(", re.MULTILINE)
+    found = [s.strip() for s in sql_statements(path) if start.search(s)]
+    if len(found) != 1:
+        raise KeyError(f"{path} does not create {table} once")
+    return found[0]
 
 
 def sql_folder(path: str) -> dict[str, str]:

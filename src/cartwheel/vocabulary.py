@@ -19,7 +19,9 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cartwheel.sqlfiles import table_ddl
 
 if TYPE_CHECKING:
     from cartwheel.engines.base import Engine
@@ -31,17 +33,6 @@ OFFLINE_PAYMENT_METHODS = ("Cash on Delivery",)
 # The vocabularies with canonical spellings (each named after the column it spells).
 CANONICAL_COLUMNS = ("category", "payment_method", "age_group")
 
-VOCABULARY_DDL = (
-    "create table ops.vocabulary (vocabulary varchar not null, position integer not null, "
-    "canonical varchar not null, spelling varchar not null)"
-)
-BANDS_DDL = (
-    "create table ops.bands (band_set varchar not null, position integer not null, "
-    "name varchar not null, lower_bound decimal(18, 4), upper_bound decimal(18, 4))"
-)
-DATE_WINDOW_DDL = (
-    "create table ops.date_window (earliest_date date not null, days_after_today integer not null)"
-)
 # Amounts and percentages carry at most 4 decimals: `value <= 10` is `value < 10.0001`.
 INCLUSIVE_STEP = 0.0001
 
@@ -58,6 +49,8 @@ class BandSet(BaseModel):
     `upper_inclusive`: a value equal to a band's bound belongs to that band (discounts:
     10% is in `1-10%`) instead of the next one (spend: $1,000 is in `$1,000-$5,000`).
     """
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
 
     upper_inclusive: bool = False
     bands: list[tuple[str, float | None]]
@@ -92,6 +85,8 @@ def _default_bands() -> dict[str, BandSet]:
 
 class VocabularySettings(BaseModel):
     """Canonical spellings (configuration) and band thresholds (docs/quality.md)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error
 
     canonical: dict[str, list[str]] = Field(
         default_factory=lambda: {
@@ -156,8 +151,9 @@ class VocabularySettings(BaseModel):
 
     def band_rows(self) -> list[tuple[Any, ...]]:
         """(band_set, position, name, lower_bound, upper_bound) rows: a value is in the
-        band when `lower_bound <= value < upper_bound` (a missing bound is open). An
-        inclusive bound is stored one step of the finest precision (4 decimals) higher."""
+        band when `lower_bound <= value < upper_bound` (a missing bound is open; the SQL
+        of that rule is models/include/band_of.sql). An inclusive bound is stored one
+        step of the finest precision (4 decimals) higher."""
         rows = []
         for name, band_set in self.bands.items():
             step = INCLUSIVE_STEP if band_set.upper_inclusive else 0
@@ -172,17 +168,13 @@ class VocabularySettings(BaseModel):
 def write_vocabulary(engine: Engine, vocabulary: VocabularySettings) -> None:
     """Replace `ops.vocabulary`, `ops.bands` and `ops.date_window` with the configured
     lists and window (9 statements)."""
-    for table, ddl, rows in (
-        ("ops.vocabulary", VOCABULARY_DDL, vocabulary.spelling_rows()),
-        ("ops.bands", BANDS_DDL, vocabulary.band_rows()),
-        (
-            "ops.date_window",
-            DATE_WINDOW_DDL,
-            [(vocabulary.earliest_date, vocabulary.days_after_today)],
-        ),
+    for table, rows in (
+        ("ops.vocabulary", vocabulary.spelling_rows()),
+        ("ops.bands", vocabulary.band_rows()),
+        ("ops.date_window", [(vocabulary.earliest_date, vocabulary.days_after_today)]),
     ):
         engine.execute(f"drop table if exists {table}")
-        engine.execute(ddl)
+        engine.execute(table_ddl("ops/ddl.sql", table))
         values = ", ".join("(" + ", ".join(["?"] * len(rows[0])) + ")" for _ in rows)
         engine.execute(
             f"insert into {table} values {values}", [value for row in rows for value in row]

@@ -435,6 +435,213 @@ def _keys() -> list[Case]:
     ]
 
 
+def lines(header: str, rows: list[str], newline: str = "\n") -> bytes:
+    """A file of `header` and `rows` as written (no contract header)."""
+    return (newline.join([header, *rows]) + newline).encode()
+
+
+def product_row_with(name: str) -> list[str]:
+    """The products with Cozy Sweater (PROD0002, line 3) renamed `name`."""
+    return [row.replace("Cozy Sweater", name) for row in ROWS[PROD]]
+
+
+# PROD0002 (line 3) rejected: its items ITEM00002 and ITEM00003 (lines 3, 4) follow, and
+# with them their orders TXN00001 and TXN00002, whose other item ITEM00001 goes too.
+COZY_SWEATER_LOST = {PROD: (3, 1, 0), TXN: (3, 2, 0), ITEMS: (4, 3, 0)}
+# CUST0004 (line 5) rejected: her order TXN00004 and its one item follow.
+GARCIA_LOST = {CUST: (4, 1, 0), TXN: (4, 1, 0), ITEMS: (6, 1, 0)}
+
+
+def _headers_and_encodings() -> list[Case]:
+    """Headers as exports write them, and files in more than one encoding."""
+    spaced = ", ".join(f"{name}  " for name in HEADERS[CUST].split(","))
+    return [
+        Case(
+            "header only: customers",
+            with_rows(CUST, []),
+            {CUST: (0, 0, 0), TXN: (0, 5, 0), ITEMS: (0, 7, 0)},
+            frozenset({(TXN, 2, "orphan_customer_id"), (ITEMS, 8, "parent_transaction_rejected")}),
+        ),
+        Case(
+            "header only: items",
+            with_rows(ITEMS, []),
+            {ITEMS: (0, 0, 0), TXN: (0, 5, 0)},
+            frozenset({(TXN, 6, "no_items")}),
+        ),
+        Case(
+            "header only, without a line break",
+            raw(ITEMS, HEADERS[ITEMS].encode()),
+            {ITEMS: (0, 0, 0), TXN: (0, 5, 0)},
+        ),
+        Case(
+            "header only, byte order mark and CRLF",
+            raw(PROD, b"\xef\xbb\xbf" + (HEADERS[PROD] + "\r\n").encode()),
+            {PROD: (0, 0, 0), TXN: (0, 5, 0), ITEMS: (0, 7, 0)},
+        ),
+        Case(
+            "header only, UTF-16",
+            raw(PROD, csv_bytes(PROD, []).decode().encode("utf-16")),
+            {PROD: (0, 0, 0), TXN: (0, 5, 0), ITEMS: (0, 7, 0)},
+        ),
+        Case(
+            "byte order mark and trailing spaces in the header",
+            raw(CUST, b"\xef\xbb\xbf" + lines(spaced, ROWS[CUST])),
+            values={(CUST, "CUST0004", "first_name"): "José María"},
+        ),
+        Case(
+            "UTF-16 BE, CRLF, trailing spaces in the header",
+            raw(CUST, b"\xfe\xff" + lines(spaced, ROWS[CUST], "\r\n").decode().encode("utf-16-be")),
+            values={(CUST, "CUST0005", "last_name"): "张"},
+        ),
+        Case(
+            "quoted header names",
+            raw(PROD, lines(",".join(f'"{n}"' for n in HEADERS[PROD].split(",")), ROWS[PROD])),
+            values={(PROD, "PROD0004", "price"): 120},
+        ),
+        Case(
+            "upper-case header names",
+            raw(PROD, lines(HEADERS[PROD].upper(), ROWS[PROD])),
+            values={(PROD, "PROD0003", "stock_quantity"): 0},
+        ),
+        Case(
+            "an unknown extra column named twice",
+            raw(
+                PROD, lines(HEADERS[PROD] + ",colour,colour", [r + ",red,blue" for r in ROWS[PROD]])
+            ),
+        ),
+        Case(
+            "a trailing comma on every line (an unnamed column)",
+            raw(PROD, lines(HEADERS[PROD] + ",", [row + "," for row in ROWS[PROD]])),
+            values={(PROD, "PROD0004", "supplier_id"): "SUP004"},
+        ),
+        Case(
+            "line breaks as lone CR (an old Mac export)",
+            with_rows(ITEMS, ROWS[ITEMS], "\r"),
+            values={(ITEMS, "ITEM00007", "line_total"): 120},
+        ),
+        Case(
+            "Windows-1252 with lone CR line breaks",
+            raw(
+                PROD,
+                csv_bytes(PROD, product_row_with("Cozy “Sweater” €"), "\r")
+                .decode("utf-8")
+                .encode("cp1252"),
+            ),
+            values={(PROD, "PROD0002", "product_name"): "Cozy “Sweater” €"},
+        ),
+        Case(
+            "one Windows-1252 line in a UTF-8 file",
+            raw(CUST, csv_bytes(CUST).replace("García".encode(), "García".encode("cp1252"))),
+            GARCIA_LOST,
+            frozenset({(CUST, 5, "invalid_encoding")}),
+        ),
+        Case(
+            "one UTF-8 line in a Windows-1252 file (read as UTF-8)",
+            raw(
+                PROD,
+                csv_bytes(PROD, product_row_with("Cozy “Sweater”"))
+                .decode()
+                .encode("cp1252")
+                .replace(b"Chef Pan", "Chef Pan für zwei".encode()),
+            ),
+            COZY_SWEATER_LOST,
+            frozenset({(PROD, 3, "invalid_encoding")}),
+            values={(PROD, "PROD0003", "product_name"): "Chef Pan für zwei"},
+        ),
+        Case(
+            "encoded surrogate bytes in a UTF-8 file",
+            raw(CUST, csv_bytes(CUST).replace("García".encode(), b"Garc\xed\xa0\x80a")),
+            GARCIA_LOST,
+            frozenset({(CUST, 5, "invalid_encoding")}),
+        ),
+        Case(
+            "a UTF-8 line appended to a UTF-16 file",
+            raw(
+                CUST,
+                csv_bytes(CUST, ROWS[CUST][:4]).decode().encode("utf-16")
+                + ROWS[CUST][4].encode()
+                + b"\n",
+            ),
+            {CUST: (4, 1, 0), TXN: (4, 1, 0), ITEMS: (5, 2, 0)},
+            # Read as UTF-16, the line's bytes are other characters, and no commas.
+            frozenset({(CUST, 6, "wrong_column_count"), (TXN, 6, "orphan_customer_id")}),
+        ),
+    ]
+
+
+def _hostile_lines() -> list[Case]:
+    items = ROWS[ITEMS]
+    return [
+        Case(
+            "a 10 MB line",
+            lambda: {PROD: csv_bytes(PROD, product_row_with("y" * 10_000_000))},
+            COZY_SWEATER_LOST,
+            frozenset({(PROD, 3, "line_too_long"), (ITEMS, 2, "parent_transaction_rejected")}),
+        ),
+        Case(
+            "a 10 MB quoted value",
+            lambda: {PROD: csv_bytes(PROD, product_row_with('"' + "y" * 10_000_000 + '"'))},
+            COZY_SWEATER_LOST,
+            frozenset({(PROD, 3, "line_too_long")}),
+        ),
+        Case(
+            "a 10 MB line of commas",
+            with_rows(PROD, [ROWS[PROD][0], "," * 10_000_000, *ROWS[PROD][1:]]),
+            {PROD: (4, 1, 0)},
+            frozenset({(PROD, 3, "line_too_long")}),
+        ),
+        Case(
+            "1,000 extra fields on one line",
+            with_rows(ITEMS, [*items[:6], items[6] + ",x" * 1000]),
+            {TXN: (4, 1, 0), ITEMS: (5, 2, 0)},
+            frozenset({(ITEMS, 8, "wrong_column_count"), (TXN, 6, "rejected_items")}),
+        ),
+        Case(
+            "a line of spaces",
+            lambda: {ITEMS: csv_bytes(ITEMS).replace(b"\nITEM00003", b"\n   \nITEM00003")},
+            {ITEMS: (7, 1, 0)},
+            frozenset({(ITEMS, 4, "wrong_column_count")}),
+            values={(ITEMS, "ITEM00003", "line_total"): 84.15},
+        ),
+        Case(
+            "the header again mid-file (two exports joined)",
+            raw(ITEMS, csv_bytes(ITEMS, items[:3]) + csv_bytes(ITEMS, items[3:])),
+            {ITEMS: (7, 1, 0)},
+            frozenset({(ITEMS, 5, "unparseable_quantity")}),
+            values={(ITEMS, "ITEM00004", "quantity"): 1},
+        ),
+        Case(
+            "a quote inside an unquoted value",
+            with_rows(PROD, product_row_with('Skillet 12" Pro')),
+            values={(PROD, "PROD0002", "product_name"): 'Skillet 12" Pro'},
+        ),
+        Case(
+            "quotes escaped with a backslash",
+            with_rows(PROD, product_row_with('"Cozy \\"Warm\\" Sweater"')),
+            COZY_SWEATER_LOST,
+            frozenset({(PROD, 3, "malformed_csv_line")}),
+        ),
+        Case(
+            "a non-breaking space after a key",
+            lambda: {ITEMS: csv_bytes(ITEMS).replace(b",TXN00001,", ",TXN00001\u00a0,".encode())},
+            values={(ITEMS, "ITEM00002", "transaction_id"): "TXN00001"},
+        ),
+        Case(
+            "a zero-width space inside a key",
+            lambda: {ITEMS: csv_bytes(ITEMS).replace(b",TXN00002,", ",TXN\u200b00002,".encode())},
+            {TXN: (4, 1, 0), ITEMS: (6, 1, 0)},
+            frozenset({(ITEMS, 4, "orphan_transaction_id"), (TXN, 3, "no_items")}),
+        ),
+    ]
+
+
+def separated_by(separator: str) -> bytes:
+    """The products file as a spreadsheet writes it with another field separator."""
+    return lines(
+        HEADERS[PROD].replace(",", separator), [r.replace(",", separator) for r in ROWS[PROD]]
+    )
+
+
 def _refused() -> list[Case]:
     return [
         Case("zero-byte file", raw(PROD, b""), {PROD: (0, 0, 0), TXN: (0, 5, 0), ITEMS: (0, 7, 0)}),
@@ -458,7 +665,30 @@ def _refused() -> list[Case]:
             },
             refused="no 'quantity' column in the header",
         ),
+        Case(
+            "a contract column named twice in the header",
+            raw(
+                CUST,
+                lines(HEADERS[CUST] + ",email", [r + ",other@example.com" for r in ROWS[CUST]]),
+            ),
+            refused="the header names 'email' more than once (columns 4, 11)",
+        ),
+        *(
+            Case(
+                f"{name}-separated file",
+                raw(PROD, separated_by(separator)),
+                refused=f"this file separates them with {name}s",
+            )
+            for name, separator in (("tab", "\t"), ("semicolon", ";"))
+        ),
     ]
 
 
-CASES: list[Case] = [*_structure(), *_values(), *_keys(), *_refused()]
+CASES: list[Case] = [
+    *_structure(),
+    *_headers_and_encodings(),
+    *_hostile_lines(),
+    *_values(),
+    *_keys(),
+    *_refused(),
+]

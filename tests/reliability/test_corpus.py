@@ -36,7 +36,7 @@ def _load(case: Case, folder: Path) -> DuckDBEngine:
 def _counts(engine: DuckDBEngine) -> dict[str, tuple[int, int, int]]:
     rows = engine.query(
         "select entity, sum(rows_promoted), sum(rows_quarantined), sum(duplicates_removed) "
-        "from (" + _CONSERVATION + ") group by entity"
+        "from (" + _CONSERVATION + ") as rows_out group by entity"
     )
     return {entity: (int(p), int(q), int(d)) for entity, p, q, d in rows}
 

@@ -108,3 +108,46 @@ def test_crlf_utf16_and_empty_lines_are_counted_alike(tmp_path: Path) -> None:
     loads = ingest(engine, write_base(tmp_path / "b", files), batch_id="b", run_id="r")
     assert {load.table: load.rows_loaded for load in loads}["products"] == 4
     assert engine.query("select count(*) from ops.quarantine") == [(0,)]
+
+
+def many_broken(tmp_path: Path) -> tuple[Path, set[int]]:
+    """20,000 customers (line = 2 + n); every 1,000th from n = 500 has an unterminated quote."""
+    rows = [
+        f"CUST{n:06d},Pat,Lee,pat{n}@example.com,5550000000,2023-06-01,Reno,NV,USA,26-35"
+        for n in range(20_000)
+    ]
+    broken = set(range(500, 20_000, 1_000))
+    for n in broken:
+        rows[n] = rows[n].replace(",Pat,", ',"Pat,')
+    folder = write_base(tmp_path / "b", {"customers": csv_bytes("customers", rows)})
+    return folder, {n + 2 for n in broken}
+
+
+def test_twenty_unterminated_quotes_in_one_file(tmp_path: Path) -> None:
+    folder, broken = many_broken(tmp_path)
+    engine = DuckDBEngine(":memory:")
+    ingest(engine, folder, batch_id="b", run_id="r")
+    assert {(line, reason) for line, reason, _ in held(engine, "customers")} == {
+        (line, "malformed_csv_line") for line in broken
+    }
+    lines = staged_lines(engine)
+    assert set(lines) == set(range(2, 20_002)) - broken
+    assert lines[20_001] == "CUST019999" and lines[503] == "CUST000501"
+
+
+def test_past_the_recovery_limit_the_rest_is_quarantined_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staging, "MAX_RECOVERIES", 2)
+    folder, broken = many_broken(tmp_path)
+    engine = DuckDBEngine(":memory:")
+    ingest(engine, folder, batch_id="b", run_id="r")
+    rejected = held(engine, "customers")
+    third = sorted(broken)[2]  # 2,502: the first broken line not read past
+    assert [(line, reason) for line, reason, _ in rejected[:3]] == [
+        (line, "malformed_csv_line") for line in sorted(broken)[:3]
+    ]
+    assert {reason for line, reason, _ in rejected if line > third} == {"unaccounted_line"}
+    lines = set(staged_lines(engine)) | {line for line, _, _ in rejected}
+    assert lines == set(range(2, 20_002))  # every line once: staged or held
+    assert max(staged_lines(engine)) < third

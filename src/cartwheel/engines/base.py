@@ -35,6 +35,9 @@ class Capabilities:
     replace_table: bool
     #: A run works on a private copy that `publish()` makes visible in one step.
     private_run_copy: bool
+    #: Columns declare NOT NULL (an older database's may need dropping); Parquet
+    #: tables declare none.
+    not_null: bool = False
 
 
 class WriterBusy(Exception):
@@ -46,9 +49,10 @@ class Engine(ABC):
 
     #: The name settings use for this engine (`engine: duckdb`).
     name: ClassVar[str]
-    #: sqlglot's name of the SQL this engine speaks.
-    dialect: ClassVar[str] = "duckdb"
     capabilities: ClassVar[Capabilities]
+    #: The database holds only what this engine's own runs wrote and proved, so rules
+    #: proven set-based (production integrity) need checking on the changed keys only.
+    state_proven: bool = False
 
     # Opening ---------------------------------------------------------------------------
 
@@ -161,6 +165,14 @@ class Engine(ABC):
         """Declare production's keys and references that are still missing (engines with
         `capabilities.constraints` only)."""
         raise NotImplementedError(f"engine {self.name} declares no constraints")
+
+    def drop_not_null(self, table: str, columns: Sequence[str]) -> None:
+        """Make these columns of `schema.table` optional (engines with
+        `capabilities.not_null`)."""
+        check_identifier(table)
+        for column in columns:
+            check_identifier(column)
+            self.execute(f"alter table {table} alter column {column} drop not null")
 
     def create_schemas(self) -> None:
         for schema in SCHEMAS:

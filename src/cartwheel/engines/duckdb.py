@@ -14,6 +14,16 @@ import duckdb
 import pyarrow as pa
 
 from cartwheel.engines.base import Capabilities, Engine
+from cartwheel.engines.duckdb_publish import (
+    CatalogWriter,
+    Changes,
+    delete_unused_segments,
+    in_sync,
+    mark_in_use,
+    mark_sealed,
+    rebuild_work,
+    work_path,
+)
 from cartwheel.files import fsync_path
 from cartwheel.sqltext import check_identifier, string_literal
 
@@ -74,7 +84,6 @@ def database_file(settings: Settings) -> Path:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    dialect = "duckdb"
     capabilities = Capabilities(
         transactions=True,
         # Per-row index maintenance is the cost: keys and references are proven set-based.
@@ -83,6 +92,7 @@ class DuckDBEngine(Engine):
         indexes=False,
         replace_table=True,
         private_run_copy=True,
+        not_null=True,
     )
 
     def __init__(self, path: str, read_only: bool = False, memory_limit: str | None = None) -> None:
@@ -93,13 +103,21 @@ class DuckDBEngine(Engine):
         self.con = _connect(path, read_only)
         self._configure()
 
+    #: A private copy (see `private_copy`): the file that `publish()` renames it over.
     published: Path | None = None
+    #: A run on the working database (see `open_for_run`): the catalog it publishes,
+    #: what its statements changed, and the size from which a table is published as
+    #: segments.
+    catalog: Path | None = None
+    changes: Changes | None = None
+    segment_rows: int = 0
+    _segments_in_use: frozenset[str] = frozenset()
 
     def _configure(self) -> None:
         """This engine's own settings, on top of every connection's (`_connect`)."""
         if self.memory_limit is not None:
             self.con.execute(f"set memory_limit = {string_literal(self.memory_limit)}")
-        if self.published is not None:
+        if self.published is not None or self.catalog is not None:
             self.con.execute(PRIVATE_FILE_SETTINGS)
 
     @classmethod
@@ -108,12 +126,29 @@ class DuckDBEngine(Engine):
 
     @classmethod
     def open_for_run(cls, settings: Settings) -> DuckDBEngine:
-        """An engine on a private copy of the published file; `publish()` renames it back.
+        """An engine on the working database; `seal()` writes the next catalog (what
+        changed) and `publish()` renames it over the published one (engines.duckdb_publish).
 
-        Readers holding the published file are neither blocked nor shown a half-built
-        warehouse. A next file left by a killed run is discarded: it was never published.
+        Readers holding the published catalog are neither blocked nor shown a half-built
+        warehouse. A next catalog left by a killed run is discarded: it was never
+        published. A working database that may differ from the catalog is rebuilt first.
         """
-        return cls.private_copy(database_file(settings), settings.duckdb_memory_limit)
+        catalog = database_file(settings)
+        catalog.parent.mkdir(parents=True, exist_ok=True)
+        pending = next_path(catalog)
+        for leftover in (pending, _wal(pending)):
+            leftover.unlink(missing_ok=True)
+        proven = in_sync(catalog)
+        if not proven:
+            rebuild_work(catalog, settings.duckdb_memory_limit)
+        mark_in_use(catalog)
+        engine = cls(str(work_path(catalog)), memory_limit=settings.duckdb_memory_limit)
+        engine.catalog = catalog
+        engine.state_proven = proven
+        engine.changes = Changes()
+        engine.segment_rows = settings.duckdb_segment_rows
+        engine.con.execute(PRIVATE_FILE_SETTINGS)
+        return engine
 
     @classmethod
     def private_copy(cls, published: Path, memory_limit: str | None = None) -> DuckDBEngine:
@@ -159,23 +194,39 @@ class DuckDBEngine(Engine):
 
     @property
     def database_name(self) -> str:
-        return (self.published or Path(self.path)).name
+        return (self.catalog or self.published or Path(self.path)).name
 
     def seal(self) -> None:
-        if self.published is None:
+        if self.published is None and self.catalog is None:
             self.close()
             return
         self.con.execute("checkpoint").fetchall()
+        copy_whole = False
+        if self.catalog is not None:
+            writer = CatalogWriter(self.con, self.catalog, self.segment_rows)
+            copy_whole = not writer.needs_segments()
+            changes = self.changes or Changes(everything=True)
+            tables = {} if copy_whole else writer.write(next_path(self.catalog), changes)
+            self._segments_in_use = frozenset(writer.files_to_keep(tables))
         self.close()
         wal = _wal(Path(self.path))
         if wal.exists() and wal.stat().st_size > 0:
             raise OSError(f"{wal}: not empty after checkpoint; the run was not published")
         wal.unlink(missing_ok=True)
         fsync_path(Path(self.path))
+        if self.catalog is not None:
+            pending = next_path(self.catalog)
+            if copy_whole:
+                shutil.copyfile(self.path, pending)
+                fsync_path(pending)
+            mark_sealed(self.catalog, pending)
 
     def publish(self) -> None:
         if self.published is not None:
             finish_publish(self.published)
+        if self.catalog is not None:
+            finish_publish(self.catalog)
+            delete_unused_segments(self.catalog, set(self._segments_in_use))
 
     def reconnect(self) -> None:
         self.close()
@@ -189,10 +240,13 @@ class DuckDBEngine(Engine):
                 leftover.unlink(missing_ok=True)
 
     def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
-        self.con.execute(sql, params).fetchall()
+        self.query(sql, params)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
-        return self.con.execute(sql, params).fetchall()
+        rows = self.con.execute(sql, params).fetchall()
+        if self.changes is not None:
+            self.changes.track(sql, rows)
+        return rows
 
     def query_arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
@@ -211,6 +265,12 @@ class DuckDBEngine(Engine):
         # The reading itself (header matching, rejects, physical lines) is in its own module.
         from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
 
+        if self.changes is not None:  # the batch's rows are replaced: new ones, or changed
+            replaced = self.table_exists(f"staging.{table}") and self.scalar(
+                f"select count(*) from staging.{check_identifier(table)} where batch_id = ?",
+                [batch_id],
+            )
+            self.changes.mark(f"staging.{table}", "modified" if replaced else "appended")
         with self.transaction():
             rows = stage_file(self.con, table, columns, source, batch_id)
             self.execute(
@@ -224,8 +284,8 @@ class DuckDBEngine(Engine):
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)
         # The statement returns its row count: no second query (count(*)) needed.
-        rows = self.con.execute(f"create or replace table {qualified_name} as {select_sql}")
-        return int(rows.fetchall()[0][0])
+        sql = f"create or replace table {qualified_name} as {select_sql}"
+        return int(self.query(sql)[0][0])
 
     def date_spine_sql(self, start_sql: str, end_sql: str) -> str:
         return (
@@ -247,6 +307,20 @@ class DuckDBEngine(Engine):
     def columns(self, table: str) -> list[str]:
         check_identifier(table)
         return [row[0] for row in self.query(f"describe {table}")]
+
+    def drop_not_null(self, table: str, columns: Sequence[str]) -> None:
+        """DuckDB alters no table that has an index: its indexes come off meanwhile."""
+        schema, name = check_identifier(table).split(".")
+        indexes = self.query(
+            "select index_name, sql from duckdb_indexes() "
+            "where database_name = current_database() and schema_name = ? and table_name = ?",
+            [schema, name],
+        )
+        for index, _ in indexes:
+            self.execute(f"drop index {schema}.{index}")
+        super().drop_not_null(table, columns)
+        for _, create in indexes:
+            self.execute(create)
 
     def close(self) -> None:
         self.con.close()

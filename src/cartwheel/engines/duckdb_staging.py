@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cartwheel.contract import MANDATORY_COLUMNS
 from cartwheel.csv_layout import (
@@ -38,8 +39,10 @@ READ = "staging_read"
 INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
 REJECT_SCANS = "staging_reject_scans"
-#: Broken lines per file whose swallowed lines are read again (one re-read of the rest each).
-MAX_RECOVERIES = 20
+#: The lines after a line with an unterminated quote are read again in windows of at
+#: least this size (doubling while no line is broken), for at most MAX_RECOVERIES lines.
+RECOVERY_WINDOW_BYTES = 1 << 18
+MAX_RECOVERIES = 1000
 
 # DuckDB's error types for a rejected CSV record, as quarantine reason codes.
 REJECT_REASONS = {
@@ -82,12 +85,13 @@ def _read_csv(
     source: Path,
     layout: CsvLayout,
     name: str = READ,
-    depth: int = 0,
     empty_lines: bool = True,
+    recover: bool = True,
 ) -> None:
     """Read a CSV into temp tables `name` (c0.., source_line) and `name_bad`
     (source_line, raw_content, error_type): accepted and rejected records.
-    `empty_lines`: whether the file may hold empty lines (False skips looking)."""
+    `empty_lines`: whether the file may hold empty lines (False skips looking);
+    `recover`: whether to read again the lines an unterminated quote swallowed."""
     for table in (REJECTS, REJECT_SCANS, name, f"{name}_bad"):
         _exec(con, f"drop table if exists {table}")
     fields = [f"c{i}" for i in range(len(layout.header))]
@@ -123,7 +127,8 @@ def _read_csv(
         # Rejected records are numbered counting empty lines as records: number the
         # empty lines the same way and let them take their places.
         _number_lines(con, name, [record for _, record in blanks])
-        _recover_swallowed(con, source, layout, name, depth)
+        if recover:
+            _recover_swallowed(con, source, layout, name)
 
 
 def _skip_blank_lines(con: duckdb.DuckDBPyConnection, name: str, blanks: list[int]) -> None:
@@ -215,48 +220,80 @@ def _line_breaks(raw: bytes, encoding: str) -> tuple[np.ndarray, np.ndarray]:
     return data, np.flatnonzero(data == 10)
 
 
+def _first_swallowed(con: duckdb.DuckDBPyConnection, name: str, after: int) -> int | None:
+    """The first line after `after` whose record swallowed the lines after it: rejected
+    for broken quoting, with line breaks inside."""
+    return _exec(
+        con,
+        f"select min(source_line) from {name}_bad where source_line > ? "
+        f"and error_type = 'UNQUOTED VALUE' and contains(raw_content, chr(10))",
+        [after],
+    )[0][0]
+
+
 def _recover_swallowed(
-    con: duckdb.DuckDBPyConnection, source: Path, layout: CsvLayout, name: str, depth: int
+    con: duckdb.DuckDBPyConnection, source: Path, layout: CsvLayout, name: str
 ) -> None:
     """An unterminated quote swallows the lines after it into one rejected record, whose
     text the reader caps at about 10 kB and after which it loses its place. Only the broken
-    line stays rejected: the file's lines after it are read again, from the file itself
-    (its header line and the bytes after the broken line), and the next broken line among
-    them is recovered the same way (up to MAX_RECOVERIES per file; past that, the line
-    accounting quarantines what the reader swallowed)."""
-    line = _exec(
-        con,
-        f"select min(source_line) from {name}_bad "
-        f"where error_type = 'UNQUOTED VALUE' and contains(raw_content, chr(10))",
-    )[0][0]
-    if line is None or depth >= MAX_RECOVERIES:
+    line stays rejected: the lines after it are read again from the file itself, in
+    windows (the header line and the next bytes, cut at a line end outside quotes, growing
+    while no line is broken), each window's records kept up to its own first broken line.
+    After MAX_RECOVERIES broken lines the rest is left to the line accounting
+    (quarantined, not lost)."""
+    line = _first_swallowed(con, name, 1)
+    if line is None:
         return
     raw = source.read_bytes()
     data, breaks = _line_breaks(raw, layout.encoding)
     size = data.itemsize
-    if len(breaks) < line:
-        return  # nothing after the broken line
-    start = (int(breaks[line - 2]) + 1) * size
-    end = int(breaks[line - 1]) * size
+    lines = len(breaks) + (0 if len(data) and data[-1] == 10 else 1)
+    # Quote characters up to each line's end: a window ending where their number since
+    # its start is even ends outside quoted values.
+    quotes = np.cumsum(data == 34)[breaks] if len(breaks) else np.zeros(0, np.int64)
+    header = raw[: (int(breaks[0]) + 1) * size]
     codec = "utf-16-le" if layout.encoding == "utf-16" else layout.encoding
-    text = raw[start:end].decode(codec, errors="replace").rstrip("\r")
+    window, recovered = RECOVERY_WINDOW_BYTES, 0
+    sub = f"{name}_tail"
     _exec(con, f"delete from {name} where source_line > ?", [line])
     _exec(con, f"delete from {name}_bad where source_line > ?", [line])
-    _exec(con, f"update {name}_bad set raw_content = ? where source_line = ?", [text, line])
-    sub = f"{name}_tail"
     with tempfile.TemporaryDirectory(prefix="cartwheel-") as folder:
-        tail = Path(folder) / source.name
-        tail.write_bytes(raw[: (int(breaks[0]) + 1) * size] + raw[end + size :])
-        _read_csv(con, tail, layout, sub, depth + 1)
-    # The tail's line 2 is the line after the broken one.
-    for table, read in ((name, sub), (f"{name}_bad", f"{sub}_bad")):
-        _exec(
-            con,
-            f"insert into {table} by name select * exclude (source_line), "
-            f"source_line + ? as source_line from {read}",
-            [line - 1],
-        )
-        _exec(con, f"drop table {read}")
+        while True:
+            if line is not None:  # the broken line as its own text; read on after it
+                end = int(breaks[line - 1]) * size if line <= len(breaks) else len(raw)
+                text = raw[(int(breaks[line - 2]) + 1) * size : end].decode(codec, "replace")
+                _exec(
+                    con,
+                    f"update {name}_bad set raw_content = ? where source_line = ?",
+                    [text.rstrip("\r"), line],
+                )
+                done, window, recovered = line, RECOVERY_WINDOW_BYTES, recovered + 1
+            if done >= lines or recovered > MAX_RECOVERIES:
+                return
+            start = (int(breaks[done - 1]) + 1) * size
+            cuts = np.flatnonzero(
+                (breaks[done:] * size >= start + window)
+                & ((quotes[done:] - quotes[done - 1]) % 2 == 0)
+            )
+            last = done + 1 + int(cuts[0]) if len(cuts) else lines
+            stop = (int(breaks[last - 1]) + 1) * size if len(cuts) else len(raw)
+            tail = Path(folder) / source.name
+            tail.write_bytes(header + raw[start:stop])
+            _read_csv(con, tail, layout, sub, recover=False)
+            # The window's line 2 is line done + 1; its records up to its first broken
+            # line are final.
+            upto = _first_swallowed(con, sub, 1)
+            for table, read in ((name, sub), (f"{name}_bad", f"{sub}_bad")):
+                _exec(
+                    con,
+                    f"insert into {table} by name select * exclude (source_line), "
+                    f"source_line + ? as source_line from {read} where source_line <= ?",
+                    [done - 1, upto if upto is not None else lines],
+                )
+                _exec(con, f"drop table {read}")
+            line = None if upto is None else done - 1 + upto
+            if line is None:
+                done, window = last, window * 2
 
 
 def _physical_lines(path: Path, encoding: str) -> tuple[np.ndarray, bytes]:
@@ -308,6 +345,25 @@ def _hold_unaccounted_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding
     con.unregister("staging_unaccounted")
 
 
+def _parquet_text(name: str, kind: str) -> str:
+    """A typed Parquet column as the text a CSV export writes, exactly: a whole number
+    stored as a float (pandas stores integers with gaps as float64) without its `.0`, a
+    timestamp at midnight (pandas' dates) as its date. Anything else as DuckDB prints it,
+    for the models' strict rules to judge (`2.5`, `2024-01-10 09:30:00`)."""
+    column = '"' + name.replace('"', '""') + '"'
+    if kind in ("DOUBLE", "FLOAT"):
+        return (
+            f"case when {column} = trunc({column}) and abs({column}) < 1e15 "
+            f"then cast(cast({column} as bigint) as varchar) else cast({column} as varchar) end"
+        )
+    if kind.startswith("TIMESTAMP") and "TIME ZONE" not in kind:
+        return (
+            f"case when {column} = cast({column} as date) "
+            f"then cast(cast({column} as date) as varchar) else cast({column} as varchar) end"
+        )
+    return f"cast({column} as varchar)"
+
+
 def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     """Read a Parquet file into temp table READ; returns its column names (lower case)."""
     con.execute(f"drop table if exists {READ}").fetchall()
@@ -315,17 +371,14 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
         f"create or replace temporary table {READ}_bad (source_line bigint, "
         "raw_content varchar, error_type varchar)"
     ).fetchall()
-    names = [
-        row[0]
-        for row in con.execute(
-            "select name from parquet_schema(?) where num_children is null or num_children = 0",
-            [str(source)],
-        ).fetchall()
-    ]
-    header = [name.strip().lower() for name in names]
+    columns = con.execute(
+        "select column_name, column_type from (describe select * from read_parquet(?))",
+        [str(source)],
+    ).fetchall()
+    # The names as the file writes them (DuckDB renames a second `email` to `email_1`).
+    header = [name.strip().lower() for name in pq.read_schema(source).names]
     fields = ", ".join(
-        f'cast("{name.replace(chr(34), chr(34) * 2)}" as varchar) as c{i}'
-        for i, name in enumerate(names)
+        f"{_parquet_text(name, kind)} as c{i}" for i, (name, kind) in enumerate(columns)
     )
     con.execute(
         f"create temporary table {READ} as select {fields}, "
@@ -333,6 +386,36 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
         [str(source)],
     ).fetchall()
     return header
+
+
+# Separators that spreadsheet exports use instead of commas, named for the message.
+OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "vertical bars"}
+
+
+def _check_header(
+    source: Path, header: list[str], mandatory: Sequence[str], columns: Sequence[str]
+) -> None:
+    """Refuse a file whose header lacks a mandatory column or names a contract column
+    twice (which of the two holds the data is unknown), in one line."""
+    missing = [c for c in mandatory if c not in header]
+    if missing:
+        found = f"found {', '.join(header) or 'nothing'}"
+        separator = next((s for s in OTHER_SEPARATORS if len(header) == 1 and s in header[0]), "")
+        if separator:
+            found = (
+                "the header is one field: fields must be separated by commas, and this file "
+                f"separates them with {OTHER_SEPARATORS[separator]}"
+            )
+        raise SourceError(
+            f"{source}: no '{missing[0]}' column in the header, and every row needs one ({found})"
+        )
+    twice = [c for c in columns if header.count(c) > 1]
+    if twice:
+        places = ", ".join(str(i + 1) for i, name in enumerate(header) if name == twice[0])
+        raise SourceError(
+            f"{source}: the header names '{twice[0]}' more than once (columns {places}): "
+            "which one holds the data is unknown; rename or remove the others"
+        )
 
 
 def stage_file(
@@ -381,15 +464,10 @@ def stage_file(
                     _hold_unaccounted_lines(con, readable, layout.encoding)
     except SourceError:
         raise
-    except (duckdb.Error, OSError) as error:
+    except (duckdb.Error, OSError, pa.ArrowException) as error:
         raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
 
-    missing = [c for c in MANDATORY_COLUMNS.get(table, columns[:1]) if c not in header]
-    if missing:
-        raise SourceError(
-            f"{source}: no '{missing[0]}' column in the header, and every row needs one "
-            f"(found {', '.join(header) or 'nothing'})"
-        )
+    _check_header(source, header, MANDATORY_COLUMNS.get(table, columns[:1]), columns)
     positions = {c: (header.index(c) if c in header else None) for c in columns}
     select_list = ", ".join(
         f"c{positions[c]} as {c}" if positions[c] is not None else f"cast(null as varchar) as {c}"

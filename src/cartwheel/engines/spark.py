@@ -153,7 +153,6 @@ class SparkEngine(Engine):
     writes each changed table once, as a new folder."""
 
     name = "spark"
-    dialect = "spark"
     capabilities = Capabilities(
         # Switches of table versions inside `transaction()` take effect together.
         transactions=True,

@@ -23,6 +23,8 @@ from decimal import Decimal
 import sqlglot
 from sqlglot import exp
 
+from cartwheel.engines.translation import trimmed
+
 
 class SparkTranslationError(ValueError):
     """A statement cartwheel cannot run on Spark; the message says which construct."""
@@ -210,6 +212,8 @@ def _is_date(node: exp.Expression) -> bool:
 def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Initcap):
         return _initcap(node.this)
+    if isinstance(node, exp.Trim):
+        return trimmed(node)  # Spark, like PostgreSQL, trims only the ASCII space
     if isinstance(node, exp.Sub) and _is_date(node.this) and _is_date(node.expression):
         # DuckDB: date - date is a number of days; Spark: an interval.
         return exp.Anonymous(this="datediff", expressions=[node.this, node.expression])

@@ -25,6 +25,8 @@ sqlglot dialect `CartwheelPostgres` (generator transforms):
   collate "default")`: under the `C` collation of text columns PostgreSQL would leave
   non-ASCII letters alone (`ÉMILE` → `ÉMile`); the database's LC_CTYPE (a UTF-8 locale)
   decides instead.
+- `trim(x)` (DuckDB removes every Unicode space separator, such as the no-break space;
+  PostgreSQL only the ASCII space) → `trim(both '<those characters>' from x)`.
 - `create or replace table`, `group by all` → refused with TranslationError: use
   `Engine.build_table`, list the grouping columns.
 
@@ -54,6 +56,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from cartwheel.contract import WAREHOUSE_KEYS
+from cartwheel.sqltext import SPACE_SEPARATORS
 
 HELPERS_VERSION = 6
 
@@ -291,6 +294,15 @@ def _collated(column: exp.ColumnDef) -> exp.ColumnDef:
     return column
 
 
+def trimmed(node: exp.Trim) -> exp.Trim:
+    """A trim that names no characters, naming DuckDB's (the space separators)."""
+    if node.args.get("expression") is not None:
+        return node
+    spaces = node.copy()
+    spaces.set("expression", exp.Literal.string(SPACE_SEPARATORS))
+    return spaces
+
+
 def _recased(value: exp.Expression) -> exp.Expression:
     """initcap's argument under the database's collation: text columns are COLLATE "C",
     under which initcap sees only ASCII letters."""
@@ -322,6 +334,9 @@ class CartwheelPostgres(Postgres):
             # `?` stays `?`: the engine turns parameters into psycopg's `%s` once, as it
             # runs the statement (engines/postgres.py `placeholders`).
             return "?" if not expression.this else super().placeholder_sql(expression)
+
+        def trim_sql(self, expression: exp.Trim) -> str:
+            return super().trim_sql(trimmed(expression))
 
         def window_sql(self, expression: exp.Window) -> str:
             if isinstance(expression.this, exp.Avg):

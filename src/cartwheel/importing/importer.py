@@ -113,10 +113,23 @@ def _quote(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def _expression(source: Source | None) -> str:
+def _trimmed(column: str, formula_quote: bool) -> str:
+    """The column's value without surrounding spaces (NULL when blank); with
+    `formula_quote`, without the ' an export puts before a leading = + - @."""
+    value = f"nullif(trim({_quote(column)}), '')"
+    if not formula_quote:
+        return value
+    return (
+        f"case when starts_with({value}, '''') "
+        f"and substr({value}, 2, 1) in ('=', '+', '-', '@') "
+        f"then substr({value}, 2) else {value} end"
+    )
+
+
+def _expression(source: Source | None, formula_quote: bool = False) -> str:
     if source is None:
         return "cast(null as varchar)"
-    parts = [f"nullif(trim({_quote(c)}), '')" for c in source.columns]
+    parts = [_trimmed(c, formula_quote) for c in source.columns]
     if source.join:
         return f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
@@ -204,7 +217,9 @@ class _Importer:
         """`lines`: the export's rows, mapped (one pass over the file), numbered by
         `record` (1 = the first row after the header); returns the number of rows."""
         fields = ORDER_FIELDS + LINE_FIELDS + ("transaction_id",)
-        mapped = ",\n".join(f"{_expression(self.sources.get(f))} as {f}" for f in fields)
+        mapped = ",\n".join(
+            f"{_expression(self.sources.get(f), self.mapping.formula_quote)} as {f}" for f in fields
+        )
         raw = ",\n".join(
             f"{_raw_expression(self.sources[f])} as {f}_as_written"
             for f in ("transaction_id", "customer_id", "product_id")
@@ -217,10 +232,16 @@ class _Importer:
             )
         except duckdb.Error as error:
             raise self._unreadable(error) from None
-        if not self.scalar("select count(*) from mapped_lines"):
+        amount = "unit_price" if "unit_price" in self.sources else "line_total"
+        required = ("product_id", "quantity", amount)
+        rows, blank_ids, *blanks = self.con.execute(
+            "select count(*), count(*) filter (where transaction_id is null), "
+            + ", ".join(f"count(*) filter (where {key} is null)" for key in required)
+            + " from mapped_lines"
+        ).fetchall()[0]
+        if not rows:
             raise self.fail("the export has no rows")
         # The table keeps the file's order: its rowid is the data row's position.
-        blank_ids = self.scalar("select count(*) from mapped_lines where transaction_id is null")
         if blank_ids:
             # Lines without an order id continue the order above them.
             self.con.execute("""
@@ -231,24 +252,25 @@ class _Importer:
                 from mapped_lines
             """)
             self.con.execute("drop table mapped_lines")
+            self.check_none(
+                "select record, cast(null as varchar) as value from lines where order_key is null",
+                f"{{count}} row(s) before the first order id in "
+                f"{self.source_name('transaction_id')} (first: record {{record}})",
+            )
         else:
             self.con.execute("""
                 create view lines as
                 select rowid + 1 as record, *, transaction_id as order_key from mapped_lines
             """)
-        self.check_none(
-            "select record, cast(null as varchar) as value from lines where order_key is null",
-            f"{{count}} row(s) before the first order id in {self.source_name('transaction_id')}"
-            " (first: record {record})",
-        )
-        amount = "unit_price" if "unit_price" in self.sources else "line_total"
-        for key in ("product_id", "quantity", amount):
-            self.check_none(
-                f"select record, null as value from lines where {key} is null",
-                f"{{count}} row(s) without a value in {self.source_name(key)} (first: record"
-                " {record})",
-            )
-        return int(self.scalar("select count(*) from lines"))
+        for key, blank in zip(required, blanks, strict=True):
+            if blank:
+                self.check_none(
+                    f"select record, null as value from lines where {key} is null",
+                    f"{{count}} row(s) without a value in {self.source_name(key)} (first: "
+                    "record {record})",
+                )
+        self.line_count = int(rows)
+        return self.line_count
 
     def _moment(self) -> tuple[str, str, str]:
         """SQL for the order's timestamp, the field it comes from and the format shown."""
@@ -476,7 +498,8 @@ class _Importer:
                     {_number("lines.line_profit")} as profit_value,
                     {_number("lines.margin", 6)} as margin_value,
                     try_cast(lines.stock_quantity as bigint) as stock_value,
-                    {_whole_number("lines.quantity")} as quantity,
+                    -- Whole numbers (_check_line_values refused any other).
+                    try_cast(lines.quantity as integer) as quantity,
                     {_number("lines.unit_price")} as unit_price,
                     -- A discount amount written as negative (-5.00) is the same discount.
                     abs({_number("coalesce(lines.discount, '0')", 6)}) as discount_value,
@@ -580,32 +603,39 @@ class _Importer:
             "cast(round(cast(net as double) / (quantity * (1 - cast(d as double) / 100)), 4) "
             "as decimal(12, 4))"
         )
-        # 1. The export's unit price (a free item: 0.01 at 100 %), one candidate per line.
+        # 1. The export's unit price (a free item: 0.01 at 100 %), 2. else the unit price
+        #    that gives the net at the real discount: one candidate of each per line.
+        at = "round(quantity * {u} * (100 - d) * 0.01, 2)"
         self.con.execute(f"""
             create table item_prices as
             with candidates as (
                 select record, quantity, net, export_unit_price,
-                    cast(greatest(export_unit_price, 0.01) as decimal(12, 4)) as u,
+                    cast(greatest(export_unit_price, 0.01) as decimal(12, 4)) as exported,
                     {real_discount} as d
                 from item_amounts
-            )
-            select record, u as unit_price, d as discount_percentage, false as price_adjusted
-            from candidates
-            where abs({formula} - net) <= 0.01
-        """)
-        # 2. The rest: the unit price that gives the net at the real discount (one candidate
-        #    per line), 3. else at a neighbouring discount (the best of seven).
-        self.con.execute(f"""
-            insert into item_prices
-            with candidates as (
-                select record, quantity, net, export_unit_price, {real_discount} as d
-                from item_amounts
-                where record not in (select record from item_prices)
             ),
-            priced as (select *, {price_at_discount} as u from candidates where d < 100)
-            select record, u, d, u <> export_unit_price from priced
-            where u > 0 and abs({formula} - net) <= 0.01
+            priced as (
+                select *,
+                    case when d < 100 then {price_at_discount} end as derived
+                from candidates
+            ),
+            checked as (
+                select *,
+                    abs({at.format(u="exported")} - net) <= 0.01 as exported_fits,
+                    derived > 0 and abs({at.format(u="derived")} - net) <= 0.01 as derived_fits
+                from priced
+            )
+            select
+                record,
+                case when exported_fits then exported else derived end as unit_price,
+                d as discount_percentage,
+                not exported_fits and derived <> export_unit_price as price_adjusted
+            from checked
+            where exported_fits or derived_fits
         """)
+        if self.scalar("select count(*) from item_prices") == self.line_count:
+            return
+        # 3. The rest: the best of seven neighbouring discounts.
         self.con.execute(f"""
             insert into item_prices
             with open_lines as (
@@ -784,18 +814,20 @@ class _Importer:
         # transaction (then the shop's key), transactions by time, items by transaction.
         customer_number = "row_number() over (order by first_rank, customer_key)"
         product_number = "row_number() over (order by first_rank, product_key)"
-        customer_id = ident("customers", customer_number, counts["customers"])
-        product_id = ident("products", product_number, counts["products"])
+        customer_id = ident("customers", "number", counts["customers"])
+        product_id = ident("products", "number", counts["products"])
         transaction_id = ident("transactions", "o.order_rank", counts["transactions"])
         item_id = ident("transaction_items", "v.line_rank", counts["transaction_items"])
         item_transaction_id = ident("transactions", "v.order_rank", counts["transactions"])
         self.con.execute(f"""
             create table customer_ids as
-            select customer_key, {customer_id} as customer_id from customers_resolved
+            select customer_key, number, {customer_id} as customer_id
+            from (select customer_key, {customer_number} as number from customers_resolved)
         """)
         self.con.execute(f"""
             create table product_ids as
-            select product_key, {product_id} as product_id from products_resolved
+            select product_key, number, {product_id} as product_id
+            from (select product_key, {product_number} as number from products_resolved)
         """)
         # Unknown stays unknown: a field the export lacks is NULL (an empty CSV value).
         self.con.execute("""
@@ -848,8 +880,8 @@ class _Importer:
         self.con.execute(f"""
             create table out_transactions as
             with totals as (
-                select transaction_id, sum(line_total) as total_amount
-                from out_items group by transaction_id
+                select order_key, sum(line_total) as total_amount
+                from out_items group by order_key
             )
             select
                 {transaction_id} as transaction_id,
@@ -874,8 +906,7 @@ class _Importer:
                 o.record
             from orders as o
             inner join customer_ids as ids on o.customer_key = ids.customer_key
-            inner join totals
-                on totals.transaction_id = {transaction_id}
+            inner join totals on totals.order_key = o.order_key
         """)
 
     # -- conflicts ---------------------------------------------------------------------
@@ -1006,24 +1037,29 @@ class _Importer:
                 f"copy (select {', '.join(columns)} from {table} order by {order}) "
                 f"to {string_literal(target)} (header, delimiter ',')"
             )
-        # The shop's ids exactly as written (the spelling where each first appears).
+        # The shop's ids exactly as written (the spelling where each first appears), by
+        # entity and id (an entity's ids have one width: their numbers sort the same).
         self.con.execute(f"""
             copy (
-                select 'customers' as entity, ids.customer_id as id,
-                       coalesce(c.customer_as_written, c.customer_key) as source_id,
-                       c.record as source_record
-                from customer_ids as ids
-                inner join customers_resolved as c on ids.customer_key = c.customer_key
-                union all
-                select 'products', ids.product_id, p.product_as_written, p.record
-                from product_ids as ids
-                inner join products_resolved as p on ids.product_key = p.product_key
-                union all
-                select 'transactions', transaction_id, order_as_written, record
-                from out_transactions
-                union all
-                select 'transaction_items', item_id, order_as_written, record from out_items
-                order by entity, id
+                select entity, id, source_id, source_record from (
+                    select 'customers' as entity, ids.customer_id as id,
+                           coalesce(c.customer_as_written, c.customer_key) as source_id,
+                           c.record as source_record, ids.number
+                    from customer_ids as ids
+                    inner join customers_resolved as c on ids.customer_key = c.customer_key
+                    union all
+                    select 'products', ids.product_id, p.product_as_written, p.record,
+                        ids.number
+                    from product_ids as ids
+                    inner join products_resolved as p on ids.product_key = p.product_key
+                    union all
+                    select 'transactions', transaction_id, order_as_written, record, order_rank
+                    from out_transactions
+                    union all
+                    select 'transaction_items', item_id, order_as_written, record, line_rank
+                    from out_items
+                )
+                order by entity, number
             ) to {string_literal(out / "ids.csv")} (header, delimiter ',')
         """)
         self.con.execute(

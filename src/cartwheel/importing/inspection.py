@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from cartwheel.importing.mapping import REQUIRED
+from cartwheel.importing.mapping import REQUIRED, Mapping, load_preset, preset_names
 
 # Header names (compared without case, spaces, dashes or underscores) per field, best first.
 NAMES: dict[str, tuple[str, ...]] = {
@@ -60,6 +60,8 @@ class Proposal:
     columns: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    # Built-in presets whose columns the header has (the export is likely that format).
+    presets: list[str] = field(default_factory=list)
 
     def as_yaml(self) -> str:
         document: dict[str, Any] = {"columns": self.columns}
@@ -94,6 +96,16 @@ def _date_format(con: duckdb.DuckDBPyConnection, values: list[str]) -> str | Non
             if _all(con, values, f"try_strptime(trim(v), '{fmt}') is not null"):
                 return fmt
     return None
+
+
+def _has_columns(header: list[str], mapping: Mapping) -> bool:
+    """The header has every column the mapping names (as the importer matches them)."""
+    folded = {name.strip().lower() for name in header}
+    return all(
+        column in header or column.strip().lower() in folded
+        for source in mapping.columns.values()
+        for column in source.columns
+    )
 
 
 def propose(export: Path, encoding: str = "utf-8") -> Proposal:
@@ -157,4 +169,5 @@ def propose(export: Path, encoding: str = "utf-8") -> Proposal:
         missing.append("unit_price (or line_total)")
     if "transaction_datetime" not in columns and "transaction_date" not in columns:
         missing.append("transaction_datetime (or transaction_date)")
-    return Proposal(header, columns, options, missing)
+    presets = [name for name in preset_names() if _has_columns(header, load_preset(name))]
+    return Proposal(header, columns, options, missing, presets)

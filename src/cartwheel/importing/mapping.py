@@ -87,6 +87,9 @@ class Mapping:
     time_format: str = "%H:%M:%S"
     cost_ratio: float | None = None  # only when asked for: cost = price x ratio
     encoding: str = "utf-8"  # utf-8 | utf-16 | latin-1 (DuckDB's built-in encodings)
+    # The export writes a value starting with = + - @ behind a ' (so that a spreadsheet
+    # does not run it as a formula): that quote is not part of the value.
+    formula_quote: bool = False
     categories: dict[str, str] = field(default_factory=dict)
     payment_methods: dict[str, str] = field(default_factory=dict)
     name: str = "mapping"
@@ -142,6 +145,13 @@ def _choice(options: dict[str, Any], key: str, allowed: tuple[str, ...], origin:
     value = str(options.get(key, allowed[0]))
     if value not in allowed:
         raise MappingError(f"{origin}: options.{key} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _flag(options: dict[str, Any], key: str, origin: str) -> bool:
+    value = options.get(key, False)
+    if not isinstance(value, bool):
+        raise MappingError(f"{origin}: options.{key} must be true or false")
     return value
 
 
@@ -214,6 +224,7 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
         time_format=str(options.get("time_format", "%H:%M:%S")),
         cost_ratio=ratio,
         encoding=_choice(options, "encoding", ("utf-8", "utf-16", "latin-1"), origin),
+        formula_quote=_flag(options, "formula_quote", origin),
         categories=_translation(data, "categories", origin),
         payment_methods=_translation(data, "payment_methods", origin),
         name=origin,

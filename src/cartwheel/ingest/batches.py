@@ -21,22 +21,12 @@ from pathlib import Path
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine
 from cartwheel.ingest.raw_files import InputError, find_raw_files
+from cartwheel.sqlfiles import table_ddl
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A name meant as a date (2024-1-3, 2024_01_03, 20240103, 2024-02-30): never skipped
 # silently — a folder like that, or any folder holding raw files, must be a valid day.
 _DATE_LIKE = re.compile(r"^\d{4}[-_.]?\d{1,2}[-_.]?\d{1,2}$")
-
-PROCESSED_BATCHES_DDL = """
-create table if not exists ops.processed_batches (
-    batch_id varchar primary key,
-    business_date date,
-    source_folder varchar not null,
-    registered_at timestamp not null,
-    processed_at timestamp,
-    run_id varchar
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -68,7 +58,8 @@ def _day(name: str) -> date | None:
 def discover_batches(input_dir: Path) -> list[Batch]:
     """The batches under `input_dir`, oldest first; a clear InputError if there are none."""
     if not input_dir.is_dir():
-        raise InputError(f"{input_dir}: input folder not found")
+        what = "a file, not a folder" if input_dir.exists() else "input folder not found"
+        raise InputError(f"{input_dir}: {what}")
     if _has_raw_files(input_dir):
         find_raw_files(input_dir)  # all four present, or a message naming the missing ones
         return [Batch(input_dir.name, input_dir, None)]
@@ -96,7 +87,7 @@ def discover_batches(input_dir: Path) -> list[Batch]:
 
 def create_batch_table(engine: Engine) -> None:
     engine.create_schemas()
-    engine.execute(PROCESSED_BATCHES_DDL)
+    engine.execute(table_ddl("ops/ddl.sql", "ops.processed_batches"))
 
 
 def processed_ids(engine: Engine) -> set[str]:

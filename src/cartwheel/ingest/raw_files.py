@@ -39,7 +39,8 @@ class TableLoad:
 def find_raw_files(folder: Path) -> dict[str, Path]:
     """The raw file of each entity in `folder` (`.csv` or `.parquet`)."""
     if not folder.is_dir():
-        raise InputError(f"{folder}: input folder not found")
+        what = "a file, not a folder" if folder.exists() else "input folder not found"
+        raise InputError(f"{folder}: {what}")
     found: dict[str, Path] = {}
     missing = []
     for entity in ENTITIES:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from cartwheel.engines import Engine
+from cartwheel.sqlfiles import table_ddl
 
 RUN_COLUMNS = (
     "run_id",
@@ -36,38 +37,6 @@ STEP_COLUMNS = (
     "rows_out",
     "retry_count",
     "error_message",
-)
-
-DDL = (
-    """create table if not exists ops.pipeline_runs (
-        run_id varchar not null,
-        started_at timestamp not null,
-        ended_at timestamp,
-        duration_seconds double,
-        status varchar not null,      -- success, failed, interrupted
-        steps varchar,                -- the steps asked for, comma-separated
-        rows_in bigint,               -- raw rows staged by this run
-        rows_out bigint,              -- rows of the last step that produced any
-        retry_count integer,          -- retries over all steps
-        error_message varchar,
-        trigger varchar,              -- cli, schedule
-        pid integer,
-        host varchar,
-        engine varchar
-    )""",
-    """create table if not exists ops.step_runs (
-        run_id varchar not null,
-        step varchar not null,
-        attempt integer not null,     -- 1 for the first try
-        status varchar not null,      -- success, failed
-        started_at timestamp not null,
-        ended_at timestamp,
-        duration_seconds double,
-        rows_in bigint,
-        rows_out bigint,
-        retry_count integer,          -- attempt - 1
-        error_message varchar
-    )""",
 )
 
 
@@ -112,8 +81,8 @@ class RunRecord:
 
 def create_history_tables(engine: Engine) -> None:
     engine.execute("create schema if not exists ops")
-    for statement in DDL:
-        engine.execute(statement)
+    for table in ("ops.pipeline_runs", "ops.step_runs"):
+        engine.execute(table_ddl("ops/ddl.sql", table))
 
 
 def record(engine: Engine, run: RunRecord) -> None:

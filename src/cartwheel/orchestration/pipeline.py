@@ -142,8 +142,8 @@ class Pipeline:
         self.started = time.perf_counter()
         self.record.steps = ",".join(steps)
         try:
-            self.engine.claim_writer()
             self._open_workspace()
+            self.engine.claim_writer()
             if self._interrupted is not None and not history.has_run(
                 self.engine, self._interrupted.run_id
             ):
@@ -210,13 +210,14 @@ class Pipeline:
         deliver(self.settings.alerts, alert)
 
     def _open_workspace(self) -> None:
-        """Open the run's private copy now, so that no step is charged for the copy."""
+        """Open the run's private view of the database now (DuckDB: its working database,
+        rebuilt first if it may differ from the published one), so no step is charged."""
         began = time.perf_counter()
         self.engine  # noqa: B018 - the property opens it
         seconds = time.perf_counter() - began
         self.log.event(
             logging.INFO,
-            f"private copy opened in {seconds:.3f} s",
+            f"database opened for the run in {seconds:.3f} s",
             "workspace_opened",
             seconds=seconds,
         )

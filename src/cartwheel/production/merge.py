@@ -19,7 +19,8 @@ from cartwheel.contract import ENTITIES, PRIMARY_KEYS
 from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
-from cartwheel.production.integrity import verify
+from cartwheel.production.integrity import touched, verify
+from cartwheel.schema_upgrade import drop_stale_not_null
 from cartwheel.sqlfiles import sql_statements
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
@@ -37,6 +38,7 @@ class TableMerge:
 def create_production_tables(engine: Engine) -> None:
     for statement in sql_statements("production/ddl.sql"):
         engine.execute(statement)
+    drop_stale_not_null(engine, "production/ddl.sql")
 
 
 def _merge_sql(table: str, source: str, columns: list[str]) -> str:
@@ -114,6 +116,11 @@ def load_production(engine: Engine) -> list[TableMerge]:
             engine.execute(f"drop table if exists {incoming}")
             engine.execute(f"create temporary table {incoming} as {render(models[table], engine)}")
             columns = engine.columns(incoming)
+            key = PRIMARY_KEYS[table]
+            engine.execute(f"drop table if exists {touched(table)}")
+            engine.execute(
+                f"create temporary table {touched(table)} as select distinct {key} from {incoming}"
+            )
             source = incoming
             if table in LATEST_VERSION:
                 source = _record_history(engine, table, columns, day)
@@ -126,5 +133,7 @@ def load_production(engine: Engine) -> list[TableMerge]:
         if engine.capabilities.constraints:
             engine.declare_production_keys()
         else:
-            verify(engine)
+            verify(engine, scoped=engine.state_proven)
+        for table in ENTITIES:
+            engine.execute(f"drop table {touched(table)}")
     return merges

@@ -9,6 +9,7 @@ from functools import cache
 from importlib import resources
 
 from cartwheel.engines import Engine
+from cartwheel.sqlfiles import table_ddl
 from cartwheel.yamlfiles import load_built_in
 
 SEVERITY_WEIGHTS = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -20,26 +21,6 @@ DIMENSIONS = (
     "referential_integrity",
     "accuracy",
 )
-
-RESULTS_DDL = """
-create table if not exists ops.quality_results (
-    run_id varchar not null,
-    checked_at timestamp not null,
-    check_id varchar not null,
-    dimension varchar not null,
-    severity varchar not null,
-    entity varchar not null,
-    description varchar not null,
-    rows_checked bigint not null,
-    rows_failed bigint not null,
-    failure_rate_pct double precision not null,
-    warn_threshold_pct double precision not null,
-    error_threshold_pct double precision not null,
-    status varchar not null,
-    score_points double precision not null,
-    weight integer not null
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -168,7 +149,7 @@ def quality_grade(score: float) -> str:
 
 def record_results(engine: Engine, run_id: str, results: list[CheckResult]) -> datetime:
     """Append this run's results to ops.quality_results (history is never overwritten)."""
-    engine.execute(RESULTS_DDL)
+    engine.execute(table_ddl("ops/ddl.sql", "ops.quality_results"))
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for r in results:

@@ -11,22 +11,9 @@ from __future__ import annotations
 from cartwheel.contract import ENTITIES
 from cartwheel.engines import Engine
 from cartwheel.quality.quarantine import quarantine_counts
+from cartwheel.sqlfiles import table_ddl
 
 TERMS = ("rows_in", "rows_promoted", "rows_quarantined", "duplicates_removed")
-
-CONSERVATION_DDL = """
-create table if not exists ops.batch_conservation (
-    run_id varchar not null,
-    batch_id varchar not null,
-    entity varchar not null,
-    rows_in bigint not null,
-    rows_promoted bigint not null,
-    rows_quarantined bigint not null,
-    duplicates_removed bigint not null,
-    balanced boolean not null,
-    recorded_at timestamp not null
-)
-"""
 
 
 def conservation(engine: Engine) -> list[dict]:
@@ -128,7 +115,7 @@ def reprocessed(engine: Engine) -> dict[str, dict[str, int]]:
 
 def record_conservation(engine: Engine, run_id: str, rows: list[dict]) -> None:
     """Keep the equation of every batch and entity in the run history."""
-    engine.execute(CONSERVATION_DDL)
+    engine.execute(table_ddl("ops/ddl.sql", "ops.batch_conservation"))
     if not rows:
         return
     # One statement for every batch and entity.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
+from cartwheel.schema_upgrade import drop_stale_not_null
 from cartwheel.sqlfiles import sql_statements
 from cartwheel.warehouse.aggregates import update_aggregates
 from cartwheel.warehouse.dimensions import DIMENSIONS, update_dimension
@@ -26,6 +27,7 @@ TABLES = (
 def create_warehouse_tables(engine: Engine) -> None:
     for statement in sql_statements("warehouse/ddl.sql"):
         engine.execute(statement)
+    drop_stale_not_null(engine, "warehouse/ddl.sql")
 
 
 def build_warehouse(engine: Engine) -> dict[str, int]:

@@ -15,9 +15,6 @@ select
     cast(sum(per_customer.transaction_count) as bigint) as orders
 from per_customer
 left join current_customers on per_customer.customer_id = current_customers.customer_id
-inner join ops.bands as bands
-    on bands.band_set = 'spending_segment'
-    and (per_customer.total_spent >= bands.lower_bound or bands.lower_bound is null)
-    and (per_customer.total_spent < bands.upper_bound or bands.upper_bound is null)
+{{ include band_of band_set=spending_segment value=per_customer.total_spent }}
 group by 1, 2
 order by 1, 2

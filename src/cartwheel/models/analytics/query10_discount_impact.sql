@@ -17,10 +17,7 @@ banded as (
         bands.name as band_name
     from sales
     inner join items on sales.item_id = items.item_id
-    inner join ops.bands as bands
-        on bands.band_set = 'discount_range'
-        and (items.discount_percentage >= bands.lower_bound or bands.lower_bound is null)
-        and (items.discount_percentage < bands.upper_bound or bands.upper_bound is null)
+    {{ include band_of band_set=discount_range value=items.discount_percentage }}
 )
 
 select

@@ -21,10 +21,7 @@ banded as (
     -- The configured spend bands (ops.bands), in their order.
     select per_customer.*, bands.position as band, bands.name as band_name
     from per_customer
-    inner join ops.bands as bands
-        on bands.band_set = 'spending_segment'
-        and (per_customer.total_spent >= bands.lower_bound or bands.lower_bound is null)
-        and (per_customer.total_spent < bands.upper_bound or bands.upper_bound is null)
+    {{ include band_of band_set=spending_segment value=per_customer.total_spent }}
 )
 
 select

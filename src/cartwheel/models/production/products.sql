@@ -18,8 +18,5 @@ select
     -- The configured price bands (Budget < 50 <= Mid-range < 200 <= Premium by default).
     bands.name as price_category
 from validated
-inner join ops.bands as bands
-    on bands.band_set = 'price_category'
-    and (validated.price >= bands.lower_bound or bands.lower_bound is null)
-    and (validated.price < bands.upper_bound or bands.upper_bound is null)
+{{ include band_of band_set=price_category value=validated.price }}
 where validated.reject_reason is null and validated.version_rank = 1

@@ -95,14 +95,7 @@ checked as (
 left join held_products on cleansed.product_id = held_products.product_id
 ),
 
-repeated_ids as (
-    -- Ids on more than one row. Only their rows are ranked: an id on one row is its own
-    -- first copy and latest version (sorting every row was most of this model's cost).
-    select item_id from checked
-    where item_id is not null
-    group by item_id
-    having count(*) > 1
-),
+{{ include repeated_ids key=item_id }},
 
 deduplicated as (
     select
@@ -119,20 +112,7 @@ deduplicated as (
     where item_id in (select item_id from repeated_ids)
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by item_id, reject_reason is null and copy_rank = 1
-            order by batch_id desc, source_line desc
-        ) as id_rank
-    from deduplicated
-    union all
-    -- A row without an id is rejected (missing_item_id): its ranks decide nothing.
-    select *, 1 as copy_rank, 1 as id_rank
-    from checked
-    where item_id is null or item_id not in (select item_id from repeated_ids)
-)
+{{ include latest_of_id key=item_id }}
 
 select
     item_id,

@@ -177,14 +177,7 @@ checked as (
     left join stored_earlier on cleansed.transaction_id = stored_earlier.transaction_id
 ),
 
-repeated_ids as (
-    -- Ids on more than one row. Only their rows are ranked: an id on one row is its own
-    -- first copy and latest version (sorting every row was most of this model's cost).
-    select transaction_id from checked
-    where transaction_id is not null
-    group by transaction_id
-    having count(*) > 1
-),
+{{ include repeated_ids key=transaction_id }},
 
 deduplicated as (
     select
@@ -200,21 +193,7 @@ deduplicated as (
     where transaction_id in (select transaction_id from repeated_ids)
 ),
 
-versioned as (
-    select
-        *,
-        -- Of two different rows with one id, the latest wins.
-        row_number() over (
-            partition by transaction_id, reject_reason is null and copy_rank = 1
-            order by batch_id desc, source_line desc
-        ) as id_rank
-    from deduplicated
-    union all
-    -- A row without an id is rejected (missing_transaction_id): its ranks decide nothing.
-    select *, 1 as copy_rank, 1 as id_rank
-    from checked
-    where transaction_id is null or transaction_id not in (select transaction_id from repeated_ids)
-),
+{{ include latest_of_id key=transaction_id }},
 
 disposed as (
     select
