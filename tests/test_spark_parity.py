@@ -35,7 +35,7 @@ from tests.test_postgres_parity import (
 
 pytestmark = [
     pytest.mark.spark,
-    pytest.mark.slow,  # about 12 minutes per test on the loaded 2-core machine
+    pytest.mark.slow,  # 10-18 minutes per test on the loaded 2-core machine (docs/spark.md)
     pytest.mark.skipif(
         importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
         reason="needs the spark extra and Java",
