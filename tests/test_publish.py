@@ -383,3 +383,25 @@ def test_a_reader_keeps_its_snapshot_of_the_segments_through_a_publish(
     finally:
         reader.kill()
     assert str(query(data_dir, READER.split('"')[1])[0]) != seen
+
+
+def test_after_one_full_proof_a_run_proves_only_the_touched_keys(
+    batches: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From scratch, the first batch's merge is proven over whole tables, the later
+    batches' over the keys they touched; the next run trusts its working database."""
+    import cartwheel.production.merge as merge
+
+    proofs: list[bool] = []
+    original = merge.verify
+
+    def recorded(engine, scoped: bool = False) -> None:  # noqa: ANN001 - any engine
+        proofs.append(scoped)
+        original(engine, scoped)
+
+    monkeypatch.setattr(merge, "verify", recorded)
+    data_dir = tmp_path / "data"
+    load_days(batches, data_dir, DAYS[:3])
+    assert proofs == [False, True, True]
+    load_days(batches, data_dir, DAYS[:4])
+    assert proofs == [False, True, True, True]

@@ -134,6 +134,8 @@ def load_production(engine: Engine) -> list[TableMerge]:
             engine.declare_production_keys()
         else:
             verify(engine, scoped=engine.state_proven)
+            # Proven now: the run's later batches need check only the keys they touch.
+            engine.state_proven = True
         for table in ENTITIES:
             engine.execute(f"drop table {touched(table)}")
     return merges
