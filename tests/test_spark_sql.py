@@ -24,6 +24,7 @@ from cartwheel.engines.spark_sql import (
     next_version_merge,
     next_version_update,
     parse,
+    resolve_tables,
     rewrite,
     spark_type,
     to_spark,
@@ -170,6 +171,55 @@ def test_upsert_keeps_updates_and_adds() -> None:
     assert next_version_insert(nothing, CUSTOMERS, "cw_v4")[0].startswith(
         "select * from cw_v4 union all select cw_excluded.*"
     )
+
+
+# The validated customers model's shape: a CTE, and the date window's start read by a
+# scalar subquery inside a CASE (a table every ingest drops and writes again).
+VALIDATED = """
+with cleansed as (
+    select customer_id, cast(registration_date as date) as registration_date
+    from staging.customers
+    where batch_id in (select batch_id from ops.run_batches)
+)
+select customer_id,
+    case when registration_date < (select earliest_date from ops.date_window)
+        then 'invalid_registration_date' end as reject_reason
+from cleansed
+"""
+
+
+def test_tables_in_subqueries_resolve_to_the_views_of_the_run() -> None:
+    views = {
+        "staging.customers": "cw_customers_v2",
+        "ops.run_batches": "cw_run_batches_v1",
+        "ops.date_window": "cw_date_window_v3",
+    }
+    sql = resolve_tables(parse(VALIDATED)[0], views.get).sql(dialect="spark")
+    assert "FROM cw_date_window_v3 AS date_window" in sql
+    assert "FROM cw_run_batches_v1 AS run_batches" in sql
+    assert "FROM cw_customers_v2 AS customers" in sql
+    assert "FROM cleansed" in sql  # a CTE is no table
+    assert "ops." not in sql and "staging." not in sql
+
+
+def test_a_table_the_run_dropped_is_an_error_not_the_published_version() -> None:
+    """Between `drop table ops.date_window` and its `create`, the run has no such table;
+    Spark's catalog still holds the last published one, which must not be read instead."""
+    views = {"staging.customers": "cw_customers_v2", "ops.run_batches": "cw_run_batches_v1"}
+    with pytest.raises(SparkTranslationError, match="table ops.date_window does not exist"):
+        resolve_tables(parse(VALIDATED)[0], views.get)
+
+
+def test_the_dml_target_is_kept_and_its_columns_unqualified() -> None:
+    (tree,) = parse(
+        "update ops.quarantine set released_at = current_timestamp where exists "
+        "(select 1 from staging.customers_validated v "
+        "where v.source_line = ops.quarantine.source_line)"
+    )
+    views = {"staging.customers_validated": "cw_validated_v1"}
+    sql = resolve_tables(tree, views.get, keep=tree.this).sql(dialect="spark")
+    assert sql.startswith("UPDATE ops.quarantine SET")
+    assert "FROM cw_validated_v1 AS v WHERE v.source_line = quarantine.source_line" in sql
 
 
 def test_ddl_types_become_spark_types() -> None:

@@ -43,6 +43,7 @@ from cartwheel.engines.spark_sql import (
     next_version_merge,
     next_version_update,
     parse,
+    resolve_tables,
     spark_type,
     table_name,
     to_spark,
@@ -438,30 +439,13 @@ class SparkEngine(Engine):
 
     def _resolve(self, tree: exp.Expression, keep: exp.Expression | None = None) -> exp.Expression:
         """Every table reference (but `keep`) as the view of its current version."""
-        ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-        for table in list(tree.find_all(exp.Table)):
-            if table is keep or not table.name:
-                continue
-            name = table_name(table)
-            if name in ctes:
-                continue
-            if name in self._temps:
-                view = self._temps[name]
-            elif name in self._tables:
-                view = self._view(name)
-            else:
-                continue
-            alias = table.alias or table.name
-            table.set("db", None)
-            table.set("catalog", None)
-            table.set("this", exp.to_identifier(view))
-            table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-        # `schema.table.column` names the table by its alias (its own name) now.
-        for column in tree.find_all(exp.Column):
-            if column.args.get("db") is not None:
-                column.set("db", None)
-                column.set("catalog", None)
-        return tree
+        return resolve_tables(tree, self._view_of, keep)
+
+    def _view_of(self, name: str) -> str | None:
+        """The view of a temporary table or of a table's current version, if it exists."""
+        if name in self._temps:
+            return self._temps[name]
+        return self._view(name) if name in self._tables else None
 
     def _spark_sql(self, tree: exp.Expression) -> str:
         return to_spark(self._resolve(tree.copy()))

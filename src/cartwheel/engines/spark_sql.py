@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -261,6 +261,40 @@ def spark_type(kind: exp.DataType) -> str:
 
 def table_name(table: exp.Table) -> str:
     return f"{table.db}.{table.name}" if table.db else table.name
+
+
+def resolve_tables(
+    tree: exp.Expression,
+    view_of: Callable[[str], str | None],
+    keep: exp.Expression | None = None,
+) -> exp.Expression:
+    """`tree` with every table reference (but `keep`), in subqueries too, replaced by the
+    view `view_of` names for it. A `schema.table` it knows no view for is an error: Spark's
+    catalog holds only published versions, so falling back to it would read a stale or
+    missing table instead of the run's own."""
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        if table is keep or not table.name:
+            continue
+        name = table_name(table)
+        if name in ctes:
+            continue
+        view = view_of(name)
+        if view is None:
+            if table.db:
+                raise SparkTranslationError(f"table {name} does not exist")
+            continue  # a view of the session (the engine's own cw_… names)
+        alias = table.alias or table.name
+        table.set("db", None)
+        table.set("catalog", None)
+        table.set("this", exp.to_identifier(view))
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    # `schema.table.column` names the table by its alias (its own name) now.
+    for column in tree.find_all(exp.Column):
+        if column.args.get("db") is not None:
+            column.set("db", None)
+            column.set("catalog", None)
+    return tree
 
 
 # DML as next versions ------------------------------------------------------------------
