@@ -75,6 +75,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[10, 100])
     parser.add_argument("--master", default="local[*]", help="Spark master for the Spark runs")
+    parser.add_argument("--engines", nargs="+", choices=("duckdb", "spark"),
+                        default=["duckdb", "spark"])  # fmt: skip
     args = parser.parse_args()
 
     print(f"{'scale':>6} {'engine':<8} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9}  steps (s)")
@@ -88,10 +90,9 @@ def main() -> None:
                 capture_output=True,
             )
             results = {}
-            for engine, extra in (
-                ("duckdb", []),
-                ("spark", ["--engine", "spark", "--spark-master", args.master]),
-            ):
+            options = {"duckdb": [], "spark": ["--engine", "spark", "--spark-master", args.master]}
+            for engine in args.engines:
+                extra = options[engine]
                 command = [*CARTWHEEL, "run", "--input", str(raw), "--data-dir",
                            str(work / engine), *extra]  # fmt: skip
                 results[engine] = timed(command)
@@ -99,9 +100,10 @@ def main() -> None:
                 steps = " ".join(f"{k} {v:.1f}" for k, v in step_seconds(work / engine).items())
                 print(f"{scale:>6g} {engine:<8} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f}  "
                       f"{steps}", flush=True)  # fmt: skip
-            factor = results["spark"][0] / results["duckdb"][0]
-            cpu_factor = results["spark"][1] / results["duckdb"][1]
-            print(f"{scale:>6g} spark/duckdb: wall {factor:.1f}x, CPU {cpu_factor:.1f}x")
+            if len(results) == 2:
+                factor = results["spark"][0] / results["duckdb"][0]
+                cpu_factor = results["spark"][1] / results["duckdb"][1]
+                print(f"{scale:>6g} spark/duckdb: wall {factor:.1f}x, CPU {cpu_factor:.1f}x")
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
