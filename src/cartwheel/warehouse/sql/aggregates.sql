@@ -2,7 +2,7 @@
 -- Its values: first_sales_key, the batch's first new fact, and first_day and last_day,
 -- the date keys that wh_days spans (known once it exists).
 
--- The facts this batch added, with their business keys and discount.
+-- The facts this pass added, with their business keys and discount.
 create temporary table wh_new_facts as
 select
     facts.date_key,
@@ -19,9 +19,7 @@ inner join warehouse.dim_customers as customers
     on facts.customer_key = customers.customer_key
 inner join warehouse.dim_products as products on facts.product_key = products.product_key
 inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
-inner join staging.transaction_items_validated as items
-    on facts.item_id = items.item_id and items.reject_reason is null
-    and items.version_rank = 1
+inner join production.transaction_items as items on facts.item_id = items.item_id
 where facts.sales_key >= {{ first_sales_key }};
 
 -- Days to recompute: new facts and facts whose product version (profit) moved.
