@@ -19,8 +19,10 @@ from tests.test_scd2_checks import assert_invariants, write_batch
 COUNTRY = "Ireland"
 
 
-def customer(cid: str, first: str, last: str, city: str, age: str = "36-45", reg: str = ""):
-    email = f"{cid.lower()}@example.ie"
+def customer(
+    cid: str, first: str, last: str, city: str, age: str = "36-45", reg: str = "", email: str = ""
+):
+    email = email or f"{cid.lower()}@example.ie"
     return (cid, first, last, email, "0861234567", reg or "2023-11-20", city, "", COUNTRY, age)
 
 
@@ -29,6 +31,7 @@ EWAN = ("C-MACDONALD", "Ewan", "MacDonald")
 PIETER = ("C-VDBERG", "Pieter", "van der Berg")
 JOSE = ("C-GARCIA", "José María", "García")
 WEI = ("C-ZHANG", "伟", "张")
+AINE = ("C-OBRIEN", "Áine", "O'Brien")
 
 
 def product(pid: str, name: str, price: str, cost: str, category: str = "Home"):
@@ -60,7 +63,7 @@ def day_rows(customers=(), products=(), sales=()) -> dict[str, list[tuple]]:
     }
 
 
-# Five days of a shop in Galway. Comments say what each day exercises.
+# Six days of a shop in Galway. Comments say what each day exercises.
 DAYS = {
     "2024-03-01": day_rows(
         [
@@ -114,6 +117,12 @@ DAYS = {
             sale("T-1009", "C-VDBERG", "2024-03-05", [("I-11", "P-BOWL", "1", "32.00")], "32"),
             sale("T-1010", "C-ZHANG", "2024-03-05", [("I-12", "P-KETTLE", "1", "95.00")], "95"),
         ],
+    ),
+    "2024-03-06": day_rows(
+        # Áine signs up with the email Ewan has held since day 1: held back.
+        [customer(*AINE, "Ennis", email="c-macdonald@example.ie")],
+        [],
+        [],
     ),
 }
 
@@ -188,7 +197,7 @@ def step_attempts(data_dir: Path) -> list[tuple[str, str, int]]:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The five days in one run: grouped, and with one warehouse pass per batch."""
+    """The six days in one run: grouped, and with one warehouse pass per batch."""
     root = tmp_path_factory.mktemp("groups")
     write_days(root / "input", DAYS)
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -233,6 +242,7 @@ def test_the_fixture_exercises_every_rule(both: tuple[Path, Path]) -> None:
         ("2024-03-02", "T-1005", "orphan_customer_id", True),
         ("2024-03-03", "I-6", "parent_transaction_rejected", False),
         ("2024-03-03", "T-1001", "duplicate_of_earlier_batch", False),
+        ("2024-03-06", "C-OBRIEN", "duplicate_email", False),
     ]
     # Of the two versions of T-1006 (and its item I-7), the latest: 3 bowls.
     assert con.execute(
@@ -257,12 +267,12 @@ def test_the_warehouse_ran_once_for_the_group(both: tuple[Path, Path]) -> None:
     assert step_attempts(grouped) == [
         ("analytics", "success", 1),
         ("dashboard", "success", 1),
-        ("ingest", "success", 5),
-        ("production", "success", 5),
-        ("quality", "success", 5),
+        ("ingest", "success", 6),
+        ("production", "success", 6),
+        ("quality", "success", 6),
         ("warehouse", "success", 1),
     ]
-    assert ("warehouse", "success", 5) in step_attempts(one_by_one)
+    assert ("warehouse", "success", 6) in step_attempts(one_by_one)
 
 
 def test_analytics_files_are_byte_identical(both: tuple[Path, Path]) -> None:
