@@ -1,13 +1,16 @@
 -- This batch's promoted items, queued for the warehouse (ops.warehouse_backlog): the
 -- batch being processed (rows released from an earlier batch's quarantine count as this
 -- one's), and the customer and date of each sale.
-insert into ops.warehouse_backlog (batch_id, item_id, product_id, customer_id, transaction_date)
+insert into ops.warehouse_backlog (
+    batch_id, item_id, product_id, customer_id, transaction_date, discount_percentage
+)
 select
     (select max(batch_id) from ops.run_batches),
     items.item_id,
     items.product_id,
     transactions.customer_id,
-    transactions.transaction_date
+    transactions.transaction_date,
+    items.discount_percentage
 from staging.transaction_items_validated as items
 inner join staging.transactions_validated as transactions
     on items.transaction_id = transactions.transaction_id
