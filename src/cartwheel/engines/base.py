@@ -206,6 +206,10 @@ class Engine(ABC):
         """Drop this run's unpublished changes, then close."""
         self.close()
 
+    def fit_threads(self, input_bytes: int) -> None:  # noqa: B027 - default: the engine's own
+        """Size the parallelism to a batch of `input_bytes` (CSV bytes; see
+        raw_files.csv_equivalent_bytes) and the data already held."""
+
     def claim_writer(self) -> None:  # noqa: B027 - a file database: the folder lock covers it
         """Hold the database for this run's writes; raise WriterBusy if another holds it."""
 
