@@ -119,6 +119,13 @@ class Engine(ABC):
     def transaction(self) -> Iterator[None]:
         """Everything inside commits together or not at all."""
 
+    def prepare_staging(
+        self, table: str, columns: Sequence[str], source: Path, batch_id: str
+    ) -> None:
+        """A hint: `load_staging` with these arguments comes next, so an engine may start
+        reading the file now (the default does nothing)."""
+        return None
+
     @abstractmethod
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Bulk-load one raw file into `staging.<table>` as text, replacing the batch.

@@ -146,7 +146,9 @@ def ingest(
     ensure_quarantine(engine)
     write_vocabulary(engine, vocabulary or VocabularySettings())
     loads = []
-    for entity in ENTITIES:
+    for entity, following in zip(ENTITIES, [*ENTITIES[1:], None], strict=True):
+        if following is not None:
+            engine.prepare_staging(following, RAW_COLUMNS[following], files[following], batch_id)
         load = load_entity(engine, entity, files[entity], batch_id)
         progress.report("ingest", entity, load.rows_loaded, load.seconds)
         loads.append(load)
