@@ -1,6 +1,8 @@
 -- Customers banded by lifetime spend.
-with sales as (
-    select * from warehouse.fact_sales
+-- Lifetime totals per customer, kept by the warehouse step (one row per customer who
+-- bought, under the key of their current version), instead of every sale again.
+with metrics as (
+    select * from warehouse.agg_customer_metrics
 ),
 
 customers as (
@@ -10,11 +12,10 @@ customers as (
 per_customer as (
     select
         customers.customer_id,
-        sum(sales.line_total) as total_spent,
-        count(distinct sales.transaction_id) as transaction_count
-    from sales
-    inner join customers on sales.customer_key = customers.customer_key
-    group by customers.customer_id
+        cast(metrics.total_spent as decimal(38, 4)) as total_spent,
+        metrics.total_transactions as transaction_count
+    from metrics
+    inner join customers on metrics.customer_key = customers.customer_key
 ),
 
 banded as (
