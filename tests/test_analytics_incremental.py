@@ -1,6 +1,6 @@
-"""Analytics and dashboard read the totals the warehouse keeps per day and per customer:
+"""Analytics and dashboard read the totals the warehouse keeps per day, month and customer:
 after daily batches their files equal those of a warehouse whose totals were recomputed
-from every sale, byte for byte."""
+from every sale, byte for byte, and the dashboard's data equals that of every order line."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from cartwheel.analytics import QUERIES, run_analytics
+from cartwheel.dashboard import data as dashboard_data
 from cartwheel.dashboard.data import warehouse_data
 from cartwheel.engines.duckdb import DuckDBEngine
 from tests.conftest import run_cli
@@ -73,7 +74,14 @@ def analytics_files(engine: DuckDBEngine, out: Path) -> dict[str, bytes]:
     return {name: (out / f"{name}.csv").read_bytes() for name in QUERIES}
 
 
-def assert_same_as_recomputed(data_dir: Path, work: Path) -> None:
+def from_lines(engine: DuckDBEngine, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The dashboard's data from every order line (the reference for the monthly sums)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(dashboard_data, "sums_apply", lambda engine: False)
+        return warehouse_data(engine).data
+
+
+def assert_same_as_recomputed(data_dir: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     con = duckdb.connect(str(data_dir / "cartwheel.duckdb"), read_only=True)
     assert {table: differences(con, table) for table in RECOMPUTED} == dict.fromkeys(RECOMPUTED, 0)
     con.close()
@@ -81,7 +89,8 @@ def assert_same_as_recomputed(data_dir: Path, work: Path) -> None:
     fresh = DuckDBEngine(str(recomputed_copy(data_dir, work / "recomputed.duckdb")))
     try:
         assert analytics_files(kept, work / "kept") == analytics_files(fresh, work / "fresh")
-        assert warehouse_data(kept).data == warehouse_data(fresh).data
+        assert dashboard_data.sums_apply(kept)
+        assert warehouse_data(kept).data == from_lines(kept, monkeypatch)
     finally:
         kept.close()
         fresh.close()
@@ -169,11 +178,44 @@ def test_an_old_customer_moving_segment_shows_on_the_dashboard(daily: Path) -> N
     assert regular == 4
 
 
-def test_daily_batches_give_the_files_of_recomputed_totals(daily: Path, tmp_path: Path) -> None:
-    assert_same_as_recomputed(daily, tmp_path)
+def test_daily_batches_give_the_files_of_recomputed_totals(
+    daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert_same_as_recomputed(daily, tmp_path, monkeypatch)
 
 
-def test_a_kept_total_that_drifts_from_the_sales_is_caught(daily: Path, tmp_path: Path) -> None:
+def test_states_and_payment_methods_past_the_caps_add_up_into_other(
+    daily: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(dashboard_data.LIMITS, "max_states", 1)
+    monkeypatch.setitem(dashboard_data.LIMITS, "max_payment_methods", 1)
+    engine = DuckDBEngine(str(daily / "cartwheel.duckdb"), read_only=True)
+    try:
+        data = warehouse_data(engine).data
+        assert data["dims"]["states"] == ["TX", "Other"]
+        assert data == from_lines(engine, monkeypatch)
+    finally:
+        engine.close()
+
+
+def test_categories_past_the_cap_are_drawn_from_the_order_lines(
+    daily: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders of categories folded into 'Other' do not add up: the sums do not answer."""
+    engine = DuckDBEngine(str(daily / "cartwheel.duckdb"), read_only=True)
+    try:
+        assert dashboard_data.sums_apply(engine)
+        monkeypatch.setitem(dashboard_data.LIMITS, "max_categories", 1)
+        assert not dashboard_data.sums_apply(engine)
+        sales = warehouse_data(engine).data["sales"]
+        assert sum(sales["orders"]) == 4  # one order per transaction: none has two lines
+    finally:
+        engine.close()
+
+
+def test_a_kept_total_that_drifts_from_the_sales_is_caught(
+    daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Negative: the comparison fails when one customer's kept total is off by a cent."""
     shutil.copytree(daily, tmp_path / "data")
     con = duckdb.connect(str(tmp_path / "data" / "cartwheel.duckdb"))
@@ -183,13 +225,30 @@ def test_a_kept_total_that_drifts_from_the_sales_is_caught(daily: Path, tmp_path
     )
     con.close()
     with pytest.raises(AssertionError):
-        assert_same_as_recomputed(tmp_path / "data", tmp_path)
+        assert_same_as_recomputed(tmp_path / "data", tmp_path, monkeypatch)
 
 
-def test_generated_days_give_the_files_of_recomputed_totals(tmp_path: Path) -> None:
+def test_a_monthly_sum_that_drifts_from_the_lines_is_caught(
+    daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Negative: the dashboard comparison fails when one monthly cell is off by a cent."""
+    shutil.copytree(daily, tmp_path / "data")
+    con = duckdb.connect(str(tmp_path / "data" / "cartwheel.duckdb"))
+    con.execute(
+        """update ops.dashboard_sales_cells set revenue = revenue + 0.01
+        where category_name = 'Books'"""
+    )
+    con.close()
+    with pytest.raises(AssertionError):
+        assert_same_as_recomputed(tmp_path / "data", tmp_path, monkeypatch)
+
+
+def test_generated_days_give_the_files_of_recomputed_totals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Six generated days at scale 1 (customer and product versions, facts re-pointed)."""
     history = tmp_path / "history"
     run_cli("generate", "--scale", "1", "--start", "2024-01-01", "--days", "6",
             "--out", str(history))  # fmt: skip
     run_cli("run", "--input", str(history), "--data-dir", str(tmp_path / "data"))
-    assert_same_as_recomputed(tmp_path / "data", tmp_path)
+    assert_same_as_recomputed(tmp_path / "data", tmp_path, monkeypatch)

@@ -1,6 +1,7 @@
 -- The aggregates' statements for one batch, run in order by warehouse/aggregates.py.
--- Its values: first_sales_key, the batch's first new fact, and first_day and last_day,
--- the date keys that wh_days spans (known once it exists).
+-- Its values: first_sales_key, the batch's first new fact, first_day and last_day, the
+-- date keys that wh_days spans (known once it exists), and first_month_day and
+-- last_month_day, those that the months of wh_months span.
 
 -- The facts this batch added, with their business keys and discount.
 create temporary table wh_new_facts as
@@ -47,6 +48,95 @@ inner join warehouse.dim_customers as customers
 where facts.date_key between {{ first_day }} and {{ last_day }}
     and facts.date_key in (select date_key from wh_days)
 group by facts.date_key;
+
+-- The dashboard's monthly sums: the months of the recomputed days and of facts moved to
+-- another customer version (their state may differ), or every month when the sums are
+-- still empty (a warehouse from before they existed).
+create temporary table wh_months as
+select distinct dates.year * 100 + dates.month as month_key
+from warehouse.dim_date as dates
+where dates.date_key in (
+        select date_key from wh_days
+        union
+        select date_key from wh_dim_customers_moved
+    )
+    or (
+        not exists (select 1 from ops.dashboard_sales_cells)
+        and dates.date_key in (select date_key from warehouse.agg_daily_sales)
+    );
+
+-- The lines of those months, with the names the dashboard groups on.
+create temporary table wh_month_lines as
+select
+    dates.year * 100 + dates.month as month_key,
+    facts.date_key,
+    products.product_id,
+    coalesce(products.category, 'Unknown') as category_name,
+    coalesce(products.sub_category, 'Unknown') as sub_category,
+    -- The order's ship-to state where the data has one, else where the customer lived.
+    coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
+    -- Orders whose payment method is not in the data.
+    coalesce(payment_methods.payment_method_name, 'Unknown') as payment_method_name,
+    facts.transaction_id,
+    facts.quantity,
+    facts.line_total,
+    facts.profit
+from warehouse.fact_sales as facts
+inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+inner join warehouse.dim_products as products on facts.product_key = products.product_key
+inner join warehouse.dim_customers as customers
+    on facts.customer_key = customers.customer_key
+left join warehouse.dim_payment_method as payment_methods
+    on facts.payment_method_key = payment_methods.payment_method_key
+where facts.date_key between {{ first_month_day }} and {{ last_month_day }}
+    and dates.year * 100 + dates.month in (select month_key from wh_months);
+
+delete from ops.dashboard_sales_cells where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_sales_cells (
+    month_key, category_name, state_name, payment_method_name, revenue, profit,
+    costed_revenue, units, order_lines, orders
+)
+select
+    month_key,
+    category_name,
+    state_name,
+    payment_method_name,
+    sum(line_total),
+    sum(profit),
+    -- Revenue of the lines whose cost is known (the margin's base).
+    sum(case when profit is not null then line_total end),
+    sum(quantity),
+    count(*),
+    count(distinct transaction_id)
+from wh_month_lines
+group by month_key, category_name, state_name, payment_method_name;
+
+delete from ops.dashboard_category_days where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_category_days (month_key, date_key, category_name, revenue, orders)
+select month_key, date_key, category_name, sum(line_total), count(distinct transaction_id)
+from wh_month_lines
+group by month_key, date_key, category_name;
+
+delete from ops.dashboard_sub_category_months
+where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_sub_category_months (
+    month_key, category_name, sub_category, revenue, profit, units
+)
+select month_key, category_name, sub_category, sum(line_total), sum(profit), sum(quantity)
+from wh_month_lines
+group by month_key, category_name, sub_category;
+
+delete from ops.dashboard_product_months where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_product_months (
+    month_key, product_id, category_name, revenue, profit, units
+)
+select month_key, product_id, category_name, sum(line_total), sum(profit), sum(quantity)
+from wh_month_lines
+group by month_key, product_id, category_name;
 
 -- Customers: previous totals (found through any of their keys, old or new) + batch.
 create temporary table wh_customer_keys as
