@@ -20,7 +20,7 @@ from tests.test_scd2_checks import write_batch
 
 # The totals the queries read, recomputed from fact_sales (the reference).
 RECOMPUTED = {
-    "agg_customer_metrics": """
+    "warehouse.agg_customer_metrics": """
         select
             current_versions.customer_key,
             count(distinct facts.transaction_id) as total_transactions,
@@ -36,7 +36,7 @@ RECOMPUTED = {
             and current_versions.is_current
         inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
         group by current_versions.customer_key""",
-    "agg_daily_sales": """
+    "warehouse.agg_daily_sales": """
         select
             facts.date_key,
             count(distinct facts.transaction_id) as total_transactions,
@@ -47,6 +47,18 @@ RECOMPUTED = {
         inner join warehouse.dim_customers as versions
             on facts.customer_key = versions.customer_key
         group by facts.date_key""",
+    "ops.monthly_sales": """
+        select
+            dates.year,
+            dates.month,
+            sum(facts.line_total) as revenue,
+            count(distinct facts.transaction_id) as transactions,
+            count(distinct versions.customer_id) as unique_customers
+        from warehouse.fact_sales as facts
+        inner join warehouse.dim_customers as versions
+            on facts.customer_key = versions.customer_key
+        inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+        group by dates.year, dates.month""",
 }
 
 
@@ -55,14 +67,14 @@ def recomputed_copy(data_dir: Path, target: Path) -> Path:
     shutil.copy(data_dir / "cartwheel.duckdb", target)
     con = duckdb.connect(str(target))
     for table, sql in RECOMPUTED.items():
-        con.execute(f"create or replace table warehouse.{table} as {sql}")
+        con.execute(f"create or replace table {table} as {sql}")
     con.close()
     return target
 
 
 def differences(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Rows in the kept table or in its recomputation but not in both."""
-    kept = f"select * from warehouse.{table}"
+    kept = f"select * from {table}"
     fresh = f"({RECOMPUTED[table]})"
     return con.execute(
         f"select count(*) from (({kept} except {fresh}) union all ({fresh} except {kept}))"
@@ -99,7 +111,7 @@ def assert_same_as_recomputed(data_dir: Path, work: Path, monkeypatch: pytest.Mo
 # A transaction's facts come from one batch (the totals count its orders per batch): a
 # second item of Siobhan O'Donnell's first order, sent in the next day's batch, waits in
 # quarantine. José María buys again on the second day: his segment moves from New to
-# Regular.
+# Regular (in the month being recomputed).
 SIOBHAN = ("CUST0001", "Siobhan", "O'Donnell", "siobhan@example.com", "5550001111",
            "2023-06-01", "Boston", "MA", "USA", "26-35")  # fmt: skip
 JOSE = ("CUST0002", "José María", "García", "jose@example.com", "5550002111",
@@ -116,7 +128,8 @@ DAYS = {
         [("PROD0003", "Lamp", "Home", "Lighting", "35.00", "20.00", "Acme", "10", "SUP001")],
         [sale(3, 2, "2024-01-02", 1, 1, "100.00")],
     ),
-    "2024-01-03": day_rows([], [], [sale(4, 1, "2024-01-03", 2, 1, "20.00")]),
+    # Siobhan's second order, in the next month: her January orders move to Regular.
+    "2024-02-01": day_rows([], [], [sale(4, 1, "2024-02-01", 2, 1, "20.00")]),
 }
 DAYS["2024-01-02"]["transaction_items"].append(LAMP_ITEM)
 
@@ -153,8 +166,8 @@ def test_a_later_item_of_an_earlier_order_waits_and_the_totals_stay(daily: Path)
     assert kept == [("CUST0001", 2, "120.0000"), ("CUST0002", 2, "140.0000")]
     lifetime = (daily / "analytics" / "query7_customer_lifetime_value.csv").read_text()
     assert lifetime.splitlines()[1:] == [
-        "CUST0002,José María García,140.00,2,2,70.00",
-        "CUST0001,Siobhan O'Donnell,120.00,2,216,60.00",
+        "CUST0002,José María García,140.00,2,31,70.00",
+        "CUST0001,Siobhan O'Donnell,120.00,2,245,60.00",
     ]
 
 
@@ -167,7 +180,15 @@ def test_an_old_customer_moving_segment_shows_on_the_dashboard(daily: Path) -> N
     top = data["top_customers"]
     segments = dict(zip(top["customer_id"], top["customer_segment"], strict=True))
     assert segments == {"CUST0001": "Regular", "CUST0002": "Regular"}
-    # José María's first order (day one) counts under his segment of today.
+    # Siobhan's January order moved from New to Regular when she bought in February.
+    con = duckdb.connect(str(daily / "cartwheel.duckdb"), read_only=True)
+    cells = con.execute(
+        """select month_key, customer_segment, sum(orders)::integer
+        from ops.dashboard_order_cells group by all order by all"""
+    ).fetchall()
+    con.close()
+    assert cells == [(202401, "Regular", 3), (202402, "Regular", 1)]
+    # Every order counts under its customer's segment of today.
     orders = data["orders"]
     segment_names = data["dims"]["segments"]
     regular = sum(
@@ -246,7 +267,8 @@ def test_a_monthly_sum_that_drifts_from_the_lines_is_caught(
 def test_generated_days_give_the_files_of_recomputed_totals(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Six generated days at scale 1 (customer and product versions, facts re-pointed)."""
+    """Six generated days at scale 1 (customer and product versions, facts re-pointed,
+    segments changing)."""
     history = tmp_path / "history"
     run_cli("generate", "--scale", "1", "--start", "2024-01-01", "--days", "6",
             "--out", str(history))  # fmt: skip

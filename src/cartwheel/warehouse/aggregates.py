@@ -6,8 +6,9 @@
   totals plus the batch's; keyed by the key's current version, so a new version moves
   the row to its new surrogate key. Product totals live in ops.product_sales_totals,
   which also holds the item count the average discount needs.
-- the dashboard's monthly sums (ops.dashboard_*): the months the batch touched are
-  recomputed from their facts.
+- the dashboard's monthly sums (ops.dashboard_*) and the analytics' ops.monthly_sales:
+  the months the batch touched are recomputed from their facts; the orders per segment
+  of the other months move with the customers whose segment changed.
 - customer_segment on dim_customers (type 1, every version of the customer), by
   lifetime purchases: `VIP` from 5,000 spent, `Regular` from 2 transactions, else `New`.
 """
@@ -24,6 +25,9 @@ TEMPORARY = (
     "wh_month_lines",
     "wh_customer_keys",
     "wh_customer_totals",
+    "wh_segments",
+    "wh_order_moves",
+    "wh_order_cells",
     "wh_product_batch",
     "wh_product_totals",
     "wh_product_keys",

@@ -146,5 +146,25 @@ create table if not exists ops.dashboard_product_months (
     units bigint not null
 );
 
+-- Orders per month, state, payment method and customer segment (today's segment of the
+-- customer: the cells move with a customer whose segment changes).
+create table if not exists ops.dashboard_order_cells (
+    month_key integer not null,
+    state_name varchar not null,
+    payment_method_name varchar not null,
+    customer_segment varchar not null,
+    orders bigint not null,
+    revenue decimal(18, 4) not null
+);
+
+-- Sales per calendar month for the analytics' monthly trend (recomputed like the above).
+create table if not exists ops.monthly_sales (
+    year integer not null,
+    month integer not null,
+    revenue decimal(18, 4) not null,
+    transactions bigint not null,
+    unique_customers bigint not null
+);
+
 create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);
 create index if not exists idx_dim_products_product_id on warehouse.dim_products (product_id)

@@ -1,27 +1,14 @@
 -- Revenue, orders and customers per calendar month; order value is per transaction.
-with sales as (
-    select * from warehouse.fact_sales
-),
-
-dates as (
-    select * from warehouse.dim_date
-),
-
-customers as (
-    select customer_key, customer_id from warehouse.dim_customers
-),
-
-monthly as (
+-- Per month from ops.monthly_sales (the warehouse step recomputes the months a batch
+-- touched), not every sale again.
+with monthly as (
     select
-        dates.year,
-        dates.month,
-        sum(sales.line_total) as total_revenue,
-        count(distinct sales.transaction_id) as total_transactions,
-        count(distinct customers.customer_id) as unique_customers
-    from sales
-    inner join dates on sales.date_key = dates.date_key
-    inner join customers on sales.customer_key = customers.customer_key
-    group by dates.year, dates.month
+        year,
+        month,
+        cast(revenue as decimal(38, 4)) as total_revenue,
+        transactions as total_transactions,
+        unique_customers
+    from ops.monthly_sales
 )
 
 select
