@@ -14,6 +14,7 @@ from cartwheel.analytics import QUERIES, run_analytics
 from cartwheel.dashboard import data as dashboard_data
 from cartwheel.dashboard.data import warehouse_data
 from cartwheel.engines.duckdb import DuckDBEngine
+from cartwheel.generate.core import generate_batches
 from tests.conftest import run_cli
 from tests.test_scd2 import day_rows, product, sale
 from tests.test_scd2_checks import write_batch
@@ -274,3 +275,36 @@ def test_generated_days_give_the_files_of_recomputed_totals(
             "--out", str(history))  # fmt: skip
     run_cli("run", "--input", str(history), "--data-dir", str(tmp_path / "data"))
     assert_same_as_recomputed(tmp_path / "data", tmp_path, monkeypatch)
+
+
+def test_a_month_of_history_then_a_day_gives_the_files_of_recomputed_totals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """January's generated days as one batch, then February's first day: January's
+    sums stay, except the orders of the customers whose segment that day changed."""
+    days = tmp_path / "days"
+    generate_batches(days, days=32, scale=1, seed=5)
+    folders = sorted(path for path in days.iterdir() if path.is_dir())
+    january = tmp_path / "batches" / "2024-01-31"
+    january.mkdir(parents=True)
+    for file in folders[0].glob("*.csv"):
+        with (january / file.name).open("w") as merged:
+            for index, folder in enumerate(folders[:31]):
+                lines = (folder / file.name).read_text().splitlines(keepends=True)
+                merged.writelines(lines if index == 0 else lines[1:])
+    data = tmp_path / "data"
+    run_cli("run", "--input", str(january.parent), "--data-dir", str(data))
+    # Customers with one January order (New) that the next day's orders make Regular.
+    buyers = """select customer_id from warehouse.dim_customers where is_current
+        and customer_segment = 'New'
+        and customer_key in (select customer_key from warehouse.agg_customer_metrics)"""
+    con = duckdb.connect(str(data / "cartwheel.duckdb"), read_only=True)
+    new_in_january = {row[0] for row in con.execute(buyers).fetchall()}
+    con.close()
+    shutil.copytree(folders[31], january.parent / folders[31].name)
+    run_cli("run", "--input", str(january.parent), "--data-dir", str(data))
+    con = duckdb.connect(str(data / "cartwheel.duckdb"), read_only=True)
+    still_new = {row[0] for row in con.execute(buyers).fetchall()}
+    con.close()
+    assert len(new_in_january - still_new) > 0
+    assert_same_as_recomputed(data, tmp_path, monkeypatch)
