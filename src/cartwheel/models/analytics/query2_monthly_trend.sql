@@ -2,13 +2,16 @@
 -- Per month from ops.monthly_sales (the warehouse step recomputes the months a batch
 -- touched), not every sale again.
 with monthly as (
+    -- One row per month (one value each); summed as the sales' amounts (decimal(14, 4)) would be, so that
+    -- every engine divides and rounds the same type as over the sales.
     select
         year,
         month,
-        cast(revenue as decimal(38, 4)) as total_revenue,
-        transactions as total_transactions,
-        unique_customers
+        sum(cast(revenue as decimal(14, 4))) as total_revenue,
+        max(transactions) as total_transactions,
+        max(unique_customers) as unique_customers
     from ops.monthly_sales
+    group by year, month
 )
 
 select

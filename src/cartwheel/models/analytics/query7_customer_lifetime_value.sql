@@ -14,13 +14,16 @@ current_customers as (
     select customer_id, full_name, registration_date from customers where is_current
 ),
 
+-- One row per customer (one value each); summed as the sales' amounts (decimal(14, 4)) would be, so that
+-- every engine divides and rounds the same type as over the sales.
 per_customer as (
     select
         customers.customer_id,
-        cast(metrics.total_spent as decimal(38, 4)) as total_spent,
-        metrics.total_transactions as transaction_count
+        sum(cast(metrics.total_spent as decimal(14, 4))) as total_spent,
+        max(metrics.total_transactions) as transaction_count
     from metrics
     inner join customers on metrics.customer_key = customers.customer_key
+    group by customers.customer_id
 ),
 
 -- The last day with sales (every such day has its row in agg_daily_sales).

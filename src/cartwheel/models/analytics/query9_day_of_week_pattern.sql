@@ -14,10 +14,13 @@ per_date as (
         dates.full_date,
         dates.day_name,
         cast(extract(isodow from dates.full_date) as integer) as iso_day_of_week,
-        cast(daily.total_revenue as decimal(38, 4)) as revenue,
-        daily.total_transactions as transactions
+        -- One row per date (one value each); summed as the sales' amounts (decimal(14, 4)) would be, so
+        -- that every engine averages the same type as over the sales.
+        sum(cast(daily.total_revenue as decimal(14, 4))) as revenue,
+        max(daily.total_transactions) as transactions
     from daily
     inner join dates on daily.date_key = dates.date_key
+    group by dates.full_date, dates.day_name
 )
 
 select
