@@ -260,7 +260,11 @@ def one_rung(
     memory_limit: str | None,
     keep: Path | None,
     statements: bool = False,
+    known_floor: dict | None = None,
 ) -> dict:
+    """Generate, run and measure one scale factor. `known_floor` (an earlier rung of the
+    same scale factor: the generator writes the same files) is reused instead of being
+    measured again."""
     work = Path(tempfile.mkdtemp(prefix=f"cartwheel-ladder-sf{scale:g}-", dir=keep))
     raw, data = work / "raw", work / "data"
     try:
@@ -297,11 +301,15 @@ def one_rung(
         data_mb = _folder_mb(data)
         database_mb = (data / "cartwheel.duckdb").stat().st_size / 2**20
         slowest = _slowest_statements(profile) if statements else None
-        floors, floor_cpu = floor(raw, work, memory_limit)
+        if known_floor is not None:
+            floors, floor_cpu = known_floor["floor"], known_floor["floor_cpu"]
+        else:
+            floors, floor_cpu = floor(raw, work, memory_limit)
         return {
             "scale": scale,
             "format": file_format,
-            "memory_limit": memory_limit,
+            # No --memory-limit: the run's own default (`auto`, sized to the machine).
+            "memory_limit": memory_limit or "auto",
             "raw_rows": sum(counts.values()),
             "items": counts["transaction_items"],
             "generate": {k: generated[k] for k in ("wall", "cpu", "peak_rss_mb")},
@@ -387,7 +395,9 @@ def table(rungs: list[dict]) -> str:
         floor_cpu = rung["floor"].get("cpu")
         cpu_ratio = f" ({run['cpu'] / floor_cpu:.1f} CPU)" if floor_cpu else ""
         lines.append(
-            f"| {sf} | **run --input** (process) | {rung['raw_rows']:,} | {run['wall']:.2f} | "
+            f"| {sf} | **run --input** (process, memory limit "
+            f"{rung.get('memory_limit') or 'DuckDB default'}) | {rung['raw_rows']:,} | "
+            f"{run['wall']:.2f} | "
             f"{_rate(rung['raw_rows'], run['wall'])} | {run['peak_rss_mb']:,.0f} | "
             f"{floor_total:.2f} | {run['wall'] / floor_total:.1f}{cpu_ratio} | {run['cpu']:.1f} "
             "| | |"
@@ -469,6 +479,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="folder for the raw and data folders")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument(
+        "--reuse-floor",
+        action="store_true",
+        help="keep the floor of the results' earlier rung of the same scale factor (same "
+        "seed and scale: the same files) instead of measuring it again",
+    )
+    parser.add_argument(
         "--statements",
         action="store_true",
         help="time every DuckDB statement of the run (bench/statement_profile.py) and keep "
@@ -478,9 +494,20 @@ def main() -> None:
     rungs = {r["scale"]: r for r in json.loads(RESULTS.read_text())} if RESULTS.exists() else {}
     if not args.report_only:
         for scale in args.scales:
-            rung = one_rung(scale, args.format, args.memory_limit, args.work, args.statements)
-            rungs[scale] = rung
+            earlier = rungs.get(scale) if args.reuse_floor else None
+            if earlier is not None and "floor_cpu" not in earlier:
+                earlier = None
+            rung = one_rung(
+                scale, args.format, args.memory_limit, args.work, args.statements, earlier
+            )
+            if earlier is not None:
+                rung["floor_measured_at"] = earlier.get("floor_measured_at", earlier["measured_at"])
             print(table([rung]), flush=True)
+            # Read again: another ladder may have added a rung meanwhile.
+            rungs = (
+                {r["scale"]: r for r in json.loads(RESULTS.read_text())} if RESULTS.exists() else {}
+            )
+            rungs[scale] = rung
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(
                 json.dumps(sorted(rungs.values(), key=lambda r: r["scale"]), indent=1)
