@@ -107,6 +107,7 @@ def load_production(engine: Engine) -> list[TableMerge]:
     models = {model.name: model for model in load_models("production")}
     day = business_date(engine)
     merges = []
+    declared = engine.capabilities.constraints  # keys declared (PostgreSQL), not proven
     with engine.transaction():
         # Parents before children, so every foreign key finds its row.
         for table in ENTITIES:
@@ -116,11 +117,12 @@ def load_production(engine: Engine) -> list[TableMerge]:
             engine.execute(f"drop table if exists {incoming}")
             engine.execute(f"create temporary table {incoming} as {render(models[table], engine)}")
             columns = engine.columns(incoming)
-            key = PRIMARY_KEYS[table]
-            engine.execute(f"drop table if exists {touched(table)}")
-            engine.execute(
-                f"create temporary table {touched(table)} as select distinct {key} from {incoming}"
-            )
+            if not declared:  # the scoped proof's keys; declared constraints need none
+                engine.execute(f"drop table if exists {touched(table)}")
+                engine.execute(
+                    f"create temporary table {touched(table)} as "
+                    f"select distinct {PRIMARY_KEYS[table]} from {incoming}"
+                )
             source = incoming
             if table in LATEST_VERSION:
                 source = _record_history(engine, table, columns, day)
@@ -130,12 +132,12 @@ def load_production(engine: Engine) -> list[TableMerge]:
             progress.report("production", table, merges[-1].input, time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
-        if engine.capabilities.constraints:
+        if declared:
             engine.declare_production_keys()
         else:
             verify(engine, scoped=engine.state_proven)
             # Proven now: the run's later batches need check only the keys they touch.
             engine.state_proven = True
-        for table in ENTITIES:
-            engine.execute(f"drop table {touched(table)}")
+            for table in ENTITIES:
+                engine.execute(f"drop table {touched(table)}")
     return merges
