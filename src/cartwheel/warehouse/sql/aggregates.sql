@@ -83,8 +83,8 @@ select
     coalesce(products.sub_category, 'Unknown') as sub_category,
     -- The order's ship-to state where the data has one, else where the customer lived.
     coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
-    -- Orders whose payment method is not in the data.
-    coalesce(payment_methods.payment_method_name, 'Unknown') as payment_method_name,
+    -- NULL: the order's payment method is not in the data.
+    payment_methods.payment_method_name,
     facts.customer_key,
     customers.customer_id,
     facts.transaction_id,
@@ -111,7 +111,7 @@ select
     month_key,
     category_name,
     state_name,
-    payment_method_name,
+    coalesce(payment_method_name, 'Unknown'),
     sum(line_total),
     sum(profit),
     -- Revenue of the lines whose cost is known (the margin's base).
@@ -120,7 +120,7 @@ select
     count(*),
     count(distinct transaction_id)
 from wh_month_lines
-group by month_key, category_name, state_name, payment_method_name;
+group by month_key, category_name, state_name, coalesce(payment_method_name, 'Unknown');
 
 delete from ops.dashboard_category_days where month_key in (select month_key from wh_months);
 
@@ -274,7 +274,7 @@ moved as (
     select
         dates.year * 100 + dates.month as month_key,
         coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
-        coalesce(methods.payment_method_name, 'Unknown') as payment_method_name,
+        methods.payment_method_name,
         changed.old_segment,
         changed.new_segment,
         count(distinct facts.transaction_id) as orders,
