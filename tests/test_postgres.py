@@ -17,9 +17,11 @@ import pyarrow as pa
 import pytest
 
 from cartwheel.config import Settings
+from cartwheel.engines import postgres as postgres_module
 from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.engines.postgres import PostgresEngine
 from cartwheel.engines.translation import TranslationError
+from cartwheel.errors import SourceError
 from cartwheel.generate import generate
 from cartwheel.ingest.quarantine_table import ensure_quarantine
 from cartwheel.orchestration import Pipeline
@@ -212,6 +214,78 @@ def test_load_staging_copies_what_duckdb_stages_and_replaces_the_batch(
     assert engine.query(rejects) == duck.query(rejects)
     assert len(engine.query(rejects)) == 1  # the broken line, once after the reload
     duck.close()
+
+
+def test_the_next_file_is_read_ahead_and_loaded_in_binary_without_waiting_for_the_disk(
+    engine: PostgresEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customers = tmp_path / "customers.csv"
+    customers.write_text(
+        "customer_id,first_name,last_name,email\n"
+        "CUST0001,José María,O'Donnell,\n"
+        'CUST0002,"张伟","van der Berg, Jr",""\n'
+        'CUST0003,"Mac\nDonald",MacDonald,md@example.com\n'
+    )
+    products = tmp_path / "products.csv"
+    products.write_text("product_id,product_name,price\nPROD001,Kettle,19.99\n")
+    columns = ["customer_id", "first_name", "last_name", "email"]
+    ensure_quarantine(engine)
+    duck = DuckDBEngine(":memory:")
+    duck.create_schemas()
+    ensure_quarantine(duck)
+    duck.load_staging("customers", columns, customers, "b1")
+
+    read: list[str] = []
+    statements: list[str] = []
+    reading, executing = postgres_module._stage_in_duckdb, PostgresEngine._cursor_execute
+
+    def read_spy(table: str, *args):  # noqa: ANN002 - the reader's own arguments
+        read.append(table)
+        return reading(table, *args)
+
+    def statement_spy(self: PostgresEngine, sql: str, params=None):
+        statements.append(sql)
+        return executing(self, sql, params)
+
+    copied: list[str] = []
+    copying = PostgresEngine.copy_binary
+
+    def copy_spy(self: PostgresEngine, target: str, batches: pa.RecordBatchReader) -> int:
+        copied.append(target)
+        return copying(self, target, batches)
+
+    monkeypatch.setattr(PostgresEngine, "copy_binary", copy_spy)
+    monkeypatch.setattr(postgres_module, "_stage_in_duckdb", read_spy)
+    monkeypatch.setattr(PostgresEngine, "_cursor_execute", statement_spy)
+    engine.prepare_staging("products", ["product_id", "product_name", "price"], products, "b1")
+    assert engine.load_staging("customers", columns, customers, "b1") == 3  # not prepared
+    assert engine.load_staging("products", ["product_id", "product_name", "price"], products, "b1")
+    assert sorted(read) == ["customers", "products"]  # each file read once
+
+    staged = "select customer_id, first_name, last_name, email, batch_id, source_line "
+    staged += "from staging.customers order by source_line"
+    assert engine.query(staged) == duck.query(staged)
+    assert [row[1:4] for row in engine.query(staged)] == [
+        ("José María", "O'Donnell", None),
+        ("张伟", "van der Berg, Jr", None),  # DuckDB reads "" as NULL too
+        ("Mac\nDonald", "MacDonald", "md@example.com"),
+    ]
+    assert engine.scalar("select count(*) from staging.customers where loaded_at is null") == 0
+    assert copied == ["staging.customers", "staging.products"]  # binary COPY, no text file
+    assert statements.count("set local synchronous_commit = off") == 2
+    duck.close()
+
+
+def test_a_file_read_ahead_that_cannot_be_read_fails_its_own_load(
+    engine: PostgresEngine, tmp_path: Path
+) -> None:
+    ensure_quarantine(engine)
+    missing = tmp_path / "products.csv"  # never written
+    columns = ["product_id", "product_name", "price"]
+    engine.prepare_staging("products", columns, missing, "b1")
+    with pytest.raises(SourceError, match="products.csv"):
+        engine.load_staging("products", columns, missing, "b1")
+    assert not engine.table_exists("staging.products")
 
 
 # Constraints and indexes -------------------------------------------------------------

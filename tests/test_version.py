@@ -1,7 +1,9 @@
-"""One version everywhere: pyproject.toml, the package metadata, --version, the run report."""
+"""One version everywhere: the package source (which pyproject.toml reads), the package
+metadata, --version, the run report."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -17,7 +19,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def project_version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    """The version literal of src/cartwheel/__init__.py, read without importing it."""
+    module = ast.parse((ROOT / "src" / "cartwheel" / "__init__.py").read_text())
+    (value,) = [
+        node.value.value
+        for node in module.body
+        if isinstance(node, ast.Assign)
+        and [target.id for target in node.targets if isinstance(target, ast.Name)]
+        == ["__version__"]
+        and isinstance(node.value, ast.Constant)
+    ]
+    return value
+
+
+def test_pyproject_takes_the_version_from_the_package() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "cartwheel.__version__"}
 
 
 def test_metadata_carries_the_pyproject_version() -> None:

@@ -9,7 +9,6 @@ import shutil
 import site
 import subprocess
 import sys
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests.test_import import write_shopify_export
+from tests.test_version import project_version
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "cartwheel"
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+VERSION = project_version()
 
 
 @dataclass(frozen=True)

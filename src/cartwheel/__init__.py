@@ -1,8 +1,5 @@
 """cartwheel: an e-commerce analytics pipeline from raw shop data to a warehouse and dashboard."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("cartwheel")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
+# The one place the version is written: pyproject.toml reads it from here (setuptools'
+# `attr`, without importing the package), so the command needs no metadata look-up.
+__version__ = "0.2.0"

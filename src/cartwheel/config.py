@@ -174,11 +174,17 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
-    duckdb_memory_limit: str | None = Field(
+    duckdb_memory_limit: str = Field(
+        "auto",
+        pattern=r"^(auto|[0-9]+(\.[0-9]+)?\s*[KMGT]i?B)$",
+        description="DuckDB memory_limit: auto (a fifth of this machine's memory, or of its "
+        "container's limit if lower) or a size such as 4GB; beyond it joins, sorts and "
+        "windows spill to duckdb_temp_directory.",
+    )
+    duckdb_temp_directory: Path | None = Field(
         None,
-        pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
-        description="DuckDB memory_limit, e.g. 4GB (default: DuckDB's, 80% of RAM); beyond it "
-        "joins and sorts spill to a temporary folder beside the database file.",
+        description="Where DuckDB spills what does not fit in its memory limit (default: "
+        "beside the database file, <file>.tmp).",
     )
     duckdb_segment_rows: int = Field(
         50_000,
@@ -209,6 +215,12 @@ class Settings(BaseSettings):
     )
     forecast_days: int = Field(
         90, ge=0, le=730, description="Days ahead in forecast_revenue.csv; 0 = no forecast."
+    )
+    batch_grouping: bool = Field(
+        True,
+        description="Over several pending daily batches, the warehouse loads consecutive "
+        "ones in one pass (the same tables as one pass per batch, in a fraction of the "
+        "time); false: one warehouse pass per batch.",
     )
     # Operations: retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")

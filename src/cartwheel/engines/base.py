@@ -119,6 +119,13 @@ class Engine(ABC):
     def transaction(self) -> Iterator[None]:
         """Everything inside commits together or not at all."""
 
+    def prepare_staging(
+        self, table: str, columns: Sequence[str], source: Path, batch_id: str
+    ) -> None:
+        """A hint: `load_staging` with these arguments comes next, so an engine may start
+        reading the file now (the default does nothing)."""
+        return None
+
     @abstractmethod
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Bulk-load one raw file into `staging.<table>` as text, replacing the batch.
@@ -198,6 +205,10 @@ class Engine(ABC):
     def discard(self) -> None:
         """Drop this run's unpublished changes, then close."""
         self.close()
+
+    def fit_threads(self, input_bytes: int) -> None:  # noqa: B027 - default: the engine's own
+        """Size the parallelism to a batch of `input_bytes` (CSV bytes; see
+        raw_files.csv_equivalent_bytes) and the data already held."""
 
     def claim_writer(self) -> None:  # noqa: B027 - a file database: the folder lock covers it
         """Hold the database for this run's writes; raise WriterBusy if another holds it."""

@@ -4,7 +4,8 @@
   comes from the URL or from libpq's `PGPASSWORD`/`~/.pgpass`, and is never logged.
 - Loading: raw files are read by DuckDB in-process exactly as `DuckDBEngine.load_staging`
   reads them (same rows, same lineage, same ingest rejects), then bulk-loaded with
-  `COPY ... FROM STDIN (FORMAT csv)` in Arrow-sized chunks — never row by row.
+  `COPY ... FROM STDIN (FORMAT binary)` from DuckDB's Arrow batches — never row by row;
+  the next file is read in a thread while the server loads the previous one.
 - Models: the shared DuckDB-dialect SQL is translated by sqlglot plus the rewrites in
   `translation.py` (the one list of constructs that need per-engine handling).
 - Steps run in transactions (`transaction()`); `build_table` builds the next version of a
@@ -18,13 +19,15 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import duckdb
+import pgpq
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,9 +43,13 @@ from cartwheel.engines.translation import (
     key_statements,
 )
 from cartwheel.sqlfiles import sql_statements
-from cartwheel.sqltext import check_identifier, string_literal
+from cartwheel.sqltext import check_identifier
 
-COPY_BLOCK_BYTES = 1 << 20
+if TYPE_CHECKING:
+    from cartwheel.engines.duckdb import DuckDBEngine
+
+# Rows per Arrow batch that DuckDB hands to the binary COPY.
+COPY_BATCH_ROWS = 65_536
 # Besides the `_id` columns, what ANALYZE gathers statistics on after a staging load.
 _ANALYZED = ("batch_id", "source_file", "source_line")
 
@@ -168,6 +175,9 @@ class PostgresEngine(Engine):
         self._writer = False
         self._translator = PostgresTranslator(self._relation_columns)
         self._helpers_ready = False
+        # The next raw file, read by DuckDB in a thread while the previous one is COPYed.
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cartwheel-stage")
+        self._prepared: tuple[tuple, Future[DuckDBEngine]] | None = None
         self.connect()
 
     # Connection ---------------------------------------------------------------------
@@ -236,6 +246,7 @@ class PostgresEngine(Engine):
         self.connect()
 
     def close(self) -> None:
+        self._discard_prepared()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -323,46 +334,84 @@ class PostgresEngine(Engine):
 
     # Loading --------------------------------------------------------------------------
 
+    def prepare_staging(
+        self, table: str, columns: Sequence[str], source: Path, batch_id: str
+    ) -> None:
+        """Start reading the file `load_staging` gets next, in a thread: DuckDB stages
+        entity k+1 on one core while the server COPYs entity k on the other."""
+        self._discard_prepared()
+        key = (table, tuple(columns), source, batch_id)
+        self._prepared = (key, self._reader.submit(_stage_in_duckdb, *key))
+
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Read with DuckDB (identical staging rows and ingest rejects), COPY in bulk."""
-        # Imported here: the DuckDB reader is only needed to load.
-        from cartwheel.engines.duckdb import DuckDBEngine
-        from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
-
-        target = f"staging.{check_identifier(table)}"
-        scratch = DuckDBEngine(":memory:")
+        key = (table, tuple(columns), source, batch_id)
+        if self._prepared is not None and self._prepared[0] == key:
+            scratch = self._prepared[1].result()  # a SourceError of the reading is raised here
+            self._prepared = None
+        else:  # not the prepared file (which may be the one after it): read it now
+            scratch = _stage_in_duckdb(*key)
         try:
-            scratch.create_schemas()
-            stage_file(scratch.con, table, columns, source, batch_id)
-            # PostgreSQL text cannot hold a NUL byte: a quarantined line shows it as U+FFFD,
-            # the character for one that cannot be represented.
-            rejects = scratch.con.sql(
-                "select * replace (replace(record_key, chr(0), chr(65533)) as record_key, "
-                f"replace(raw_content, chr(0), chr(65533)) as raw_content) from {INGEST_REJECTS}"
-            ).to_arrow_table()
-            schema = scratch.con.sql(f"select * from {target} limit 0").to_arrow_table().schema
-            with tempfile.TemporaryDirectory(prefix="cartwheel-copy-") as folder:
-                # DuckDB writes the CSV that COPY reads (PostgreSQL's CSV: NULL unquoted
-                # and empty, an empty string quoted), faster than Arrow batches via Python.
-                csv_path = Path(folder) / f"{table}.csv"
-                scratch.execute(f"copy {target} to {string_literal(csv_path)} (header false)")
-                with self.transaction():
-                    self._ensure_table(target, schema)
-                    self._native(f"delete from {target} where batch_id = ?", [batch_id])
-                    rows = self.copy_csv(target, schema.names, csv_path)
-                    if self.table_exists("ops.quarantine"):
-                        self._native(
-                            "delete from ops.quarantine "
-                            "where entity = ? and stage = 'ingest' and batch_id = ?",
-                            [table, batch_id],
-                        )
-                        self.copy_arrow("ops.quarantine", rejects.to_reader())
-                    # Fresh statistics for what the validation models join and filter on
-                    # right away: the keys and the lineage (all columns took 1.8x as long).
-                    keys = [n for n in schema.names if n in _ANALYZED or n.endswith("_id")]
-                    self._native(f"analyze {target} ({', '.join(keys)})")
+            return self._copy_staged(scratch, table, batch_id)
         finally:
             scratch.close()
+
+    def _discard_prepared(self) -> None:
+        if self._prepared is not None:
+            future = self._prepared[1]
+            self._prepared = None
+            with suppress(Exception):  # a file nobody asks for: its reading error is moot
+                future.result().close()
+
+    def _copy_staged(self, scratch: DuckDBEngine, table: str, batch_id: str) -> int:
+        """The staged rows and ingest rejects of one file, from DuckDB into PostgreSQL in
+        one transaction: binary COPY straight from DuckDB's Arrow batches (no text round
+        trip), then statistics on the columns the validation models join on."""
+        from cartwheel.engines.duckdb_staging import INGEST_REJECTS
+
+        target = f"staging.{check_identifier(table)}"
+        # PostgreSQL text cannot hold a NUL byte: a quarantined line shows it as U+FFFD,
+        # the character for one that cannot be represented.
+        rejects = scratch.con.sql(
+            "select * replace (replace(record_key, chr(0), chr(65533)) as record_key, "
+            f"replace(raw_content, chr(0), chr(65533)) as raw_content) from {INGEST_REJECTS}"
+        ).to_arrow_table()
+        staged = scratch.con.sql(f"select * from {target}").to_arrow_reader(COPY_BATCH_ROWS)
+        with self.transaction():
+            # Safe without waiting for the disk: the ingest step ends with synchronous
+            # commits, which make every earlier commit durable (the WAL is sequential);
+            # a server crash before them fails the step, and a retry loads the batch again.
+            self._native("set local synchronous_commit = off")
+            self._ensure_table(target, staged.schema)
+            self._native(f"delete from {target} where batch_id = ?", [batch_id])
+            rows = self.copy_binary(target, staged)
+            if self.table_exists("ops.quarantine"):
+                self._native(
+                    "delete from ops.quarantine "
+                    "where entity = ? and stage = 'ingest' and batch_id = ?",
+                    [table, batch_id],
+                )
+                self.copy_arrow("ops.quarantine", rejects.to_reader())
+            # Fresh statistics for what the validation models join and filter on right
+            # away: the keys and the lineage (all columns took 1.8x as long).
+            keys = [n for n in staged.schema.names if n in _ANALYZED or n.endswith("_id")]
+            self._native(f"analyze {target} ({', '.join(keys)})")
+        return rows
+
+    def copy_binary(self, target: str, batches: pa.RecordBatchReader) -> int:
+        """COPY Arrow batches in PostgreSQL's binary format (columns matched by name; each
+        column's type must be the table's: text, bigint, timestamptz...)."""
+        check_identifier(target)
+        names = [check_identifier(name) for name in batches.schema.names]
+        encoder = pgpq.ArrowToPostgresBinaryEncoder(batches.schema)
+        rows = 0
+        statement = f"copy {target} ({', '.join(names)}) from stdin (format binary)"
+        with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(encoder.write_header())
+            for batch in batches:
+                copy.write(encoder.write_batch(batch))
+                rows += batch.num_rows
+            copy.write(encoder.finish())
         return rows
 
     def copy_arrow(self, target: str, batches: pa.RecordBatchReader) -> int:
@@ -381,16 +430,6 @@ class PostgresEngine(Engine):
                 copy.write(buffer.getbuffer())
                 rows += batch.num_rows
         return rows
-
-    def copy_csv(self, target: str, names: Sequence[str], path: Path) -> int:
-        """COPY a header-less CSV file (in `names` order) into an existing table."""
-        check_identifier(target)
-        columns = ", ".join(check_identifier(name) for name in names)
-        with self.conn.cursor() as cursor, path.open("rb") as source:
-            with cursor.copy(f"copy {target} ({columns}) from stdin (format csv)") as copy:
-                while block := source.read(COPY_BLOCK_BYTES):
-                    copy.write(block)
-            return cursor.rowcount
 
     def _ensure_table(self, target: str, schema: pa.Schema) -> None:
         """Create the staging table from the reader's columns, or add new ones."""
@@ -493,6 +532,25 @@ class PostgresEngine(Engine):
             with self.transaction():
                 self._native(HELPER_FUNCTIONS)
         self._helpers_ready = True
+
+
+def _stage_in_duckdb(
+    table: str, columns: Sequence[str], source: Path, batch_id: str
+) -> DuckDBEngine:
+    """One raw file staged in a private in-memory DuckDB exactly as `DuckDBEngine` stages
+    it (same rows, lineage and ingest rejects); the caller closes it."""
+    # Imported here: the DuckDB reader is only needed to load.
+    from cartwheel.engines.duckdb import DuckDBEngine
+    from cartwheel.engines.duckdb_staging import stage_file
+
+    scratch = DuckDBEngine(":memory:")
+    try:
+        scratch.create_schemas()
+        stage_file(scratch.con, table, columns, source, batch_id)
+    except BaseException:
+        scratch.close()
+        raise
+    return scratch
 
 
 def _exact_decimal(column: pa.ChunkedArray) -> pa.ChunkedArray:

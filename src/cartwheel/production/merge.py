@@ -21,7 +21,7 @@ from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 from cartwheel.production.integrity import touched, verify
 from cartwheel.schema_upgrade import drop_stale_not_null
-from cartwheel.sqlfiles import sql_statements
+from cartwheel.sqlfiles import sql_statements, sql_text
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
 LATEST_VERSION = {"customers": "customer_history", "products": "product_history"}
@@ -101,12 +101,14 @@ def _record_history(engine: Engine, table: str, columns: list[str], day: date) -
 
 
 def load_production(engine: Engine) -> list[TableMerge]:
-    """Build the incoming rows of each table from its model and merge them in."""
+    """Build the incoming rows of each table from its model and merge them in; the
+    promoted items are queued for the warehouse (ops.warehouse_backlog)."""
     engine.create_schemas()
     create_production_tables(engine)
     models = {model.name: model for model in load_models("production")}
     day = business_date(engine)
     merges = []
+    declared = engine.capabilities.constraints  # keys declared (PostgreSQL), not proven
     with engine.transaction():
         # Parents before children, so every foreign key finds its row.
         for table in ENTITIES:
@@ -116,11 +118,12 @@ def load_production(engine: Engine) -> list[TableMerge]:
             engine.execute(f"drop table if exists {incoming}")
             engine.execute(f"create temporary table {incoming} as {render(models[table], engine)}")
             columns = engine.columns(incoming)
-            key = PRIMARY_KEYS[table]
-            engine.execute(f"drop table if exists {touched(table)}")
-            engine.execute(
-                f"create temporary table {touched(table)} as select distinct {key} from {incoming}"
-            )
+            if not declared:  # the scoped proof's keys; declared constraints need none
+                engine.execute(f"drop table if exists {touched(table)}")
+                engine.execute(
+                    f"create temporary table {touched(table)} as "
+                    f"select distinct {PRIMARY_KEYS[table]} from {incoming}"
+                )
             source = incoming
             if table in LATEST_VERSION:
                 source = _record_history(engine, table, columns, day)
@@ -130,12 +133,13 @@ def load_production(engine: Engine) -> list[TableMerge]:
             progress.report("production", table, merges[-1].input, time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
-        if engine.capabilities.constraints:
+        engine.execute(sql_text("production/backlog.sql"))
+        if declared:
             engine.declare_production_keys()
         else:
             verify(engine, scoped=engine.state_proven)
             # Proven now: the run's later batches need check only the keys they touch.
             engine.state_proven = True
-        for table in ENTITIES:
-            engine.execute(f"drop table {touched(table)}")
+            for table in ENTITIES:
+                engine.execute(f"drop table {touched(table)}")
     return merges
