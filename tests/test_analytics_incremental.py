@@ -60,6 +60,21 @@ RECOMPUTED = {
             on facts.customer_key = versions.customer_key
         inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
         group by dates.year, dates.month""",
+    "ops.dashboard_order_cells": """
+        select
+            dates.year * 100 + dates.month as month_key,
+            coalesce(facts.shipping_state, versions.state, 'Unknown') as state_name,
+            methods.payment_method_name,
+            versions.customer_segment,
+            count(distinct facts.transaction_id) as orders,
+            sum(facts.line_total) as revenue
+        from warehouse.fact_sales as facts
+        inner join warehouse.dim_customers as versions
+            on facts.customer_key = versions.customer_key
+        inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+        left join warehouse.dim_payment_method as methods
+            on facts.payment_method_key = methods.payment_method_key
+        group by 1, 2, 3, 4""",
 }
 
 
@@ -117,6 +132,13 @@ SIOBHAN = ("CUST0001", "Siobhan", "O'Donnell", "siobhan@example.com", "555000111
            "2023-06-01", "Boston", "MA", "USA", "26-35")  # fmt: skip
 JOSE = ("CUST0002", "José María", "García", "jose@example.com", "5550002111",
         "2024-01-01", "El Paso", "TX", "USA", "36-45")  # fmt: skip
+ZHANG_WEI = ("CUST0003", "伟", "张", "zhang.wei@example.com", "5550003111",
+             "2024-01-02", "San Jose", "CA", "USA", "26-35")  # fmt: skip
+# Zhang Wei's order has no payment method in the data.
+UNPAID = (
+    ("TXN00005", "CUST0003", "2024-01-02", "10:00:00", "", "1 Main St", "20.00"),
+    ("ITEM00005", "TXN00005", "PROD0002", 1, "20.00", 0, "20.00"),
+)
 LAMP_ITEM = ("ITEM00009", "TXN00001", "PROD0003", 1, "35.00", 0, "35.00")
 DAYS = {
     "2024-01-01": day_rows(
@@ -125,9 +147,9 @@ DAYS = {
         [sale(1, 1, "2024-01-01", 1, 1, "100.00"), sale(2, 2, "2024-01-01", 2, 2, "20.00")],
     ),
     "2024-01-02": day_rows(
-        [],
+        [ZHANG_WEI],
         [("PROD0003", "Lamp", "Home", "Lighting", "35.00", "20.00", "Acme", "10", "SUP001")],
-        [sale(3, 2, "2024-01-02", 1, 1, "100.00")],
+        [sale(3, 2, "2024-01-02", 1, 1, "100.00"), UNPAID],
     ),
     # Siobhan's second order, in the next month: her January orders move to Regular.
     "2024-02-01": day_rows([], [], [sale(4, 1, "2024-02-01", 2, 1, "20.00")]),
@@ -162,14 +184,22 @@ def test_a_later_item_of_an_earlier_order_waits_and_the_totals_stay(daily: Path)
         order by versions.customer_id"""
     ).fetchall()
     con.close()
-    assert facts == [("TXN00001", 1), ("TXN00002", 1), ("TXN00003", 1), ("TXN00004", 1)]
+    assert facts == [
+        ("TXN00001", 1), ("TXN00002", 1), ("TXN00003", 1), ("TXN00004", 1), ("TXN00005", 1)
+    ]  # fmt: skip
     assert waiting == [("transaction_items", "orphan_transaction_id")]
-    assert kept == [("CUST0001", 2, "120.0000"), ("CUST0002", 2, "140.0000")]
+    assert kept == [
+        ("CUST0001", 2, "120.0000"), ("CUST0002", 2, "140.0000"), ("CUST0003", 1, "20.0000")
+    ]  # fmt: skip
     lifetime = (daily / "analytics" / "query7_customer_lifetime_value.csv").read_text()
     assert lifetime.splitlines()[1:] == [
         "CUST0002,José María García,140.00,2,31,70.00",
         "CUST0001,Siobhan O'Donnell,120.00,2,245,60.00",
+        "CUST0003,伟 张,20.00,1,30,20.00",
     ]
+    # The order without a payment method is its own row, with an empty name.
+    payments = (daily / "analytics" / "query5_payment_distribution.csv").read_text()
+    assert payments.splitlines()[1:] == ["UPI,4,260.00,80.00,92.86", ",1,20.00,20.00,7.14"]
 
 
 def test_an_old_customer_moving_segment_shows_on_the_dashboard(daily: Path) -> None:
@@ -180,7 +210,7 @@ def test_an_old_customer_moving_segment_shows_on_the_dashboard(daily: Path) -> N
         engine.close()
     top = data["top_customers"]
     segments = dict(zip(top["customer_id"], top["customer_segment"], strict=True))
-    assert segments == {"CUST0001": "Regular", "CUST0002": "Regular"}
+    assert segments == {"CUST0001": "Regular", "CUST0002": "Regular", "CUST0003": "New"}
     # Siobhan's January order moved from New to Regular when she bought in February.
     con = duckdb.connect(str(daily / "cartwheel.duckdb"), read_only=True)
     cells = con.execute(
@@ -188,7 +218,7 @@ def test_an_old_customer_moving_segment_shows_on_the_dashboard(daily: Path) -> N
         from ops.dashboard_order_cells group by all order by all"""
     ).fetchall()
     con.close()
-    assert cells == [(202401, "Regular", 3), (202402, "Regular", 1)]
+    assert cells == [(202401, "New", 1), (202401, "Regular", 3), (202402, "Regular", 1)]
     # Every order counts under its customer's segment of today.
     orders = data["orders"]
     segment_names = data["dims"]["segments"]
@@ -230,7 +260,7 @@ def test_categories_past_the_cap_are_drawn_from_the_order_lines(
         monkeypatch.setitem(dashboard_data.LIMITS, "max_categories", 1)
         assert not dashboard_data.sums_apply(engine)
         sales = warehouse_data(engine).data["sales"]
-        assert sum(sales["orders"]) == 4  # one order per transaction: none has two lines
+        assert sum(sales["orders"]) == 5  # one order per transaction: none has two lines
     finally:
         engine.close()
 

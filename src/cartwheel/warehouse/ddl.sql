@@ -147,11 +147,12 @@ create table if not exists ops.dashboard_product_months (
 );
 
 -- Orders per month, state, payment method and customer segment (today's segment of the
--- customer: the cells move with a customer whose segment changes).
+-- customer: the cells move with a customer whose segment changes). The payment method is
+-- NULL for orders whose method is not in the data.
 create table if not exists ops.dashboard_order_cells (
     month_key integer not null,
     state_name varchar not null,
-    payment_method_name varchar not null,
+    payment_method_name varchar,
     customer_segment varchar not null,
     orders bigint not null,
     revenue decimal(18, 4) not null

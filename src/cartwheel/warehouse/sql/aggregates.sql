@@ -3,7 +3,7 @@
 -- date keys that wh_days spans (known once it exists), and first_month_day and
 -- last_month_day, those that the months of wh_months span.
 
--- The facts this batch added, with their business keys and discount.
+-- The facts this pass added, with their business keys and discount.
 create temporary table wh_new_facts as
 select
     facts.date_key,
@@ -20,9 +20,15 @@ inner join warehouse.dim_customers as customers
     on facts.customer_key = customers.customer_key
 inner join warehouse.dim_products as products on facts.product_key = products.product_key
 inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
-inner join staging.transaction_items_validated as items
-    on facts.item_id = items.item_id and items.reject_reason is null
-    and items.version_rank = 1
+inner join (
+    -- An item id queued twice (sent again by a later batch) is the fact of its first.
+    select queued.item_id, queued.discount_percentage
+    from ops.warehouse_backlog as queued
+    inner join (
+        select item_id, min(batch_id) as batch_id from ops.warehouse_backlog group by item_id
+    ) as first_queued
+        on queued.item_id = first_queued.item_id and queued.batch_id = first_queued.batch_id
+) as items on facts.item_id = items.item_id
 where facts.sales_key >= {{ first_sales_key }};
 
 -- Days to recompute: new facts and facts whose product version (profit) moved.
@@ -77,8 +83,8 @@ select
     coalesce(products.sub_category, 'Unknown') as sub_category,
     -- The order's ship-to state where the data has one, else where the customer lived.
     coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
-    -- Orders whose payment method is not in the data.
-    coalesce(payment_methods.payment_method_name, 'Unknown') as payment_method_name,
+    -- NULL: the order's payment method is not in the data.
+    payment_methods.payment_method_name,
     facts.customer_key,
     customers.customer_id,
     facts.transaction_id,
@@ -105,7 +111,7 @@ select
     month_key,
     category_name,
     state_name,
-    payment_method_name,
+    coalesce(payment_method_name, 'Unknown'),
     sum(line_total),
     sum(profit),
     -- Revenue of the lines whose cost is known (the margin's base).
@@ -114,7 +120,7 @@ select
     count(*),
     count(distinct transaction_id)
 from wh_month_lines
-group by month_key, category_name, state_name, payment_method_name;
+group by month_key, category_name, state_name, coalesce(payment_method_name, 'Unknown');
 
 delete from ops.dashboard_category_days where month_key in (select month_key from wh_months);
 
@@ -268,7 +274,7 @@ moved as (
     select
         dates.year * 100 + dates.month as month_key,
         coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
-        coalesce(methods.payment_method_name, 'Unknown') as payment_method_name,
+        methods.payment_method_name,
         changed.old_segment,
         changed.new_segment,
         count(distinct facts.transaction_id) as orders,

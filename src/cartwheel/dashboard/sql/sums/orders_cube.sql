@@ -21,6 +21,7 @@ select
     cast(round(sum(cells.revenue), 4) as double) as revenue
 from cells
 inner join states on cells.state_name = states.name
-inner join payment_methods on cells.payment_method_name = payment_methods.name
+inner join payment_methods
+    on coalesce(cells.payment_method_name, 'Unknown') = payment_methods.name
 group by cells.month_key, states.shown, payment_methods.shown, cells.customer_segment
 order by cells.month_key, states.shown, payment_methods.shown, cells.customer_segment
