@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -78,22 +79,32 @@ def _current_step(log_dir: Path, known: set[Path], state: dict) -> None:
         except ValueError:
             break  # a line being written: read it next time
         state["seen"] = state.get("seen", 0) + 1
-        if entry.get("event") == "step_started":
+        event = entry.get("event")
+        if event == "step_started":
             state["step"] = entry["data"]["step"]
-        elif entry.get("event") == "published":
+        elif event == "step_attempt":
+            # After a step and before the next one starts (a few statements), or after the
+            # last step: the run's record, its reports and the publish.
             state["step"] = "publish"
+        elif event == "published":
+            state["publish_seconds"] = entry["data"]["seconds"]
+            state["step"] = "exit"
 
 
-def measured(args: list[str], log_dir: Path | None = None) -> dict:
-    """Run a cartwheel command; wall and CPU seconds, peak RSS overall and per step."""
+def measured(
+    args: list[str], log_dir: Path | None = None, command: Sequence[str] = CARTWHEEL
+) -> dict:
+    """Run a cartwheel command; wall and CPU seconds, peak RSS overall and per step (and
+    the sampled wall seconds of the phases outside the steps: start and publish)."""
     known = set(log_dir.glob("*.jsonl")) if log_dir and log_dir.exists() else set()
     state: dict = {"step": "start"}
     peaks: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    walls: dict[str, float] = {}
     ticks, tick_seconds = 0, 1 / os.sysconf("SC_CLK_TCK")
-    began = time.perf_counter()
+    began = last = time.perf_counter()
     with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen([*CARTWHEEL, *args], stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen([*command, *args], stdout=subprocess.DEVNULL, stderr=stderr)
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
@@ -104,9 +115,12 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
             rss, now = _rss_mb(process.pid), _cpu_ticks(process.pid) or ticks
             peaks[step] = max(peaks.get(step, 0.0), rss)
             cpu[step] = cpu.get(step, 0.0) + (now - ticks) * tick_seconds
-            ticks = now
+            walls[step] = walls.get(step, 0.0) + time.perf_counter() - last
+            ticks, last = now, time.perf_counter()
             time.sleep(0.05)
         wall = time.perf_counter() - began
+        if log_dir is not None:
+            _current_step(log_dir, known, state)  # the lines written just before the exit
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             stderr.seek(0)
@@ -120,6 +134,8 @@ def measured(args: list[str], log_dir: Path | None = None) -> dict:
         "written_mb": usage.ru_oublock * 512 / 2**20,
         "step_peak_rss_mb": peaks,
         "step_cpu": cpu,
+        "step_wall": walls,
+        "publish_seconds": state.get("publish_seconds"),
     }
 
 
@@ -224,10 +240,35 @@ def floor(
     return seconds, cpu_by_step
 
 
-def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Path | None) -> dict:
+def _folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def _phase(ran: dict, name: str, seconds: float | None) -> dict:
+    """A phase outside the steps (start-up, publish): sampled wall unless logged."""
+    return {
+        "seconds": seconds if seconds is not None else ran["step_wall"].get(name, 0.0),
+        "rows": None,
+        "peak_rss_mb": ran["step_peak_rss_mb"].get(name),
+        "cpu": ran["step_cpu"].get(name),
+    }
+
+
+def one_rung(
+    scale: float,
+    file_format: str,
+    memory_limit: str | None,
+    keep: Path | None,
+    statements: bool = False,
+    known_floor: dict | None = None,
+) -> dict:
+    """Generate, run and measure one scale factor. `known_floor` (an earlier rung of the
+    same scale factor: the generator writes the same files) is reused instead of being
+    measured again."""
     work = Path(tempfile.mkdtemp(prefix=f"cartwheel-ladder-sf{scale:g}-", dir=keep))
     raw, data = work / "raw", work / "data"
     try:
+        load_before = os.getloadavg()[0]
         generated = measured(
             ["generate", "--scale", f"{scale:g}", "--format", file_format, "--out", str(raw)]
         )
@@ -235,23 +276,40 @@ def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Pat
         run_args = ["run", "--input", str(raw), "--data-dir", str(data)]
         env_limit = {"CARTWHEEL_DUCKDB_MEMORY_LIMIT": memory_limit} if memory_limit else {}
         os.environ.update(env_limit)
-        ran = measured(run_args, data / "logs")
+        profile = work / "statements.jsonl"
+        command = (
+            [sys.executable, str(ROOT / "bench" / "statement_profile.py"), str(profile)]
+            if statements
+            else CARTWHEEL
+        )
+        ran = measured(run_args, data / "logs", command)
         report = json.loads((data / "pipeline_execution_report.json").read_text())
-        steps = {
-            name: {
-                "seconds": step["duration_seconds"],
-                "rows": step["records_processed"],
-                "peak_rss_mb": ran["step_peak_rss_mb"].get(name),
-                "cpu": ran["step_cpu"].get(name),
+        steps = {"start": _phase(ran, "start", None)}
+        steps.update(
+            {
+                name: {
+                    "seconds": step["duration_seconds"],
+                    "rows": step["records_processed"],
+                    "peak_rss_mb": ran["step_peak_rss_mb"].get(name),
+                    "cpu": ran["step_cpu"].get(name),
+                }
+                for name, step in report["steps_executed"].items()
             }
-            for name, step in report["steps_executed"].items()
-        }
-        floors, floor_cpu = floor(raw, work, memory_limit)
+        )
+        steps["publish"] = _phase(ran, "publish", ran["publish_seconds"])
+        load_after = os.getloadavg()[0]
+        data_mb = _folder_mb(data)
         database_mb = (data / "cartwheel.duckdb").stat().st_size / 2**20
+        slowest = _slowest_statements(profile) if statements else None
+        if known_floor is not None:
+            floors, floor_cpu = known_floor["floor"], known_floor["floor_cpu"]
+        else:
+            floors, floor_cpu = floor(raw, work, memory_limit)
         return {
             "scale": scale,
             "format": file_format,
-            "memory_limit": memory_limit,
+            # No --memory-limit: the run's own default (`auto`, sized to the machine).
+            "memory_limit": memory_limit or "auto",
             "raw_rows": sum(counts.values()),
             "items": counts["transaction_items"],
             "generate": {k: generated[k] for k in ("wall", "cpu", "peak_rss_mb")},
@@ -260,10 +318,27 @@ def one_rung(scale: float, file_format: str, memory_limit: str | None, keep: Pat
             "floor": floors,
             "floor_cpu": floor_cpu,
             "database_mb": database_mb,
+            "data_folder_mb": data_mb,
+            "raw_mb": _folder_mb(raw),
+            "load_average": [round(load_before, 1), round(load_after, 1)],
+            "slowest_statements": slowest,
             "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _slowest_statements(profile: Path, top: int = 15) -> list[list]:
+    """The statement shapes that cost the most CPU in the run: [CPU s, wall s, count, shape]."""
+    by_shape: dict[str, list[float]] = {}
+    for line in profile.read_text().splitlines():
+        row = json.loads(line)
+        total = by_shape.setdefault(row["sql"][:120], [0.0, 0.0, 0])
+        total[0] += row["cpu_seconds"]
+        total[1] += row["seconds"]
+        total[2] += 1
+    ranked = sorted(by_shape.items(), key=lambda item: -item[1][0])[:top]
+    return [[round(c, 2), round(w, 2), n, shape] for shape, (c, w, n) in ranked]
 
 
 # Report -------------------------------------------------------------------------------
@@ -299,6 +374,8 @@ def table(rungs: list[dict]) -> str:
         for name, step in rung["steps"].items():
             # analytics and dashboard count queries and visuals: their rate is fact rows read
             rows = rung["items"] if name in READ_FACTS else step["rows"]
+            rows_cell = f"{rows:,}" if rows is not None else ""
+            rate = _rate(rows, step["seconds"]) if rows is not None else ""
             floor_s = rung["floor"].get(name)
             ratio = f"{step['seconds'] / floor_s:.1f}" if floor_s else ""
             rss = f"{step['peak_rss_mb']:,.0f}" if step["peak_rss_mb"] else ""
@@ -310,15 +387,17 @@ def table(rungs: list[dict]) -> str:
                 else " | "
             )
             lines.append(
-                f"| {sf} | {name} | {rows:,} | {step['seconds']:.2f} | "
-                f"{_rate(rows, step['seconds'])} | {rss} | {floor_cell} | {ratio} | "
+                f"| {sf} | {name} | {rows_cell} | {step['seconds']:.2f} | "
+                f"{rate} | {rss} | {floor_cell} | {ratio} | "
                 f"{_cpu_cell(step)} | {cpu_floor_cells} |"
             )
         run, floor_total = rung["run"], _floor_wall(rung)
         floor_cpu = rung["floor"].get("cpu")
         cpu_ratio = f" ({run['cpu'] / floor_cpu:.1f} CPU)" if floor_cpu else ""
         lines.append(
-            f"| {sf} | **run --input** (process) | {rung['raw_rows']:,} | {run['wall']:.2f} | "
+            f"| {sf} | **run --input** (process, memory limit "
+            f"{rung.get('memory_limit') or 'DuckDB default'}) | {rung['raw_rows']:,} | "
+            f"{run['wall']:.2f} | "
             f"{_rate(rung['raw_rows'], run['wall'])} | {run['peak_rss_mb']:,.0f} | "
             f"{floor_total:.2f} | {run['wall'] / floor_total:.1f}{cpu_ratio} | {run['cpu']:.1f} "
             "| | |"
@@ -399,13 +478,36 @@ def main() -> None:
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for the run, e.g. 4GB")
     parser.add_argument("--work", type=Path, help="folder for the raw and data folders")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--reuse-floor",
+        action="store_true",
+        help="keep the floor of the results' earlier rung of the same scale factor (same "
+        "seed and scale: the same files) instead of measuring it again",
+    )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="time every DuckDB statement of the run (bench/statement_profile.py) and keep "
+        "the costliest shapes in the results",
+    )
     args = parser.parse_args()
     rungs = {r["scale"]: r for r in json.loads(RESULTS.read_text())} if RESULTS.exists() else {}
     if not args.report_only:
         for scale in args.scales:
-            rung = one_rung(scale, args.format, args.memory_limit, args.work)
-            rungs[scale] = rung
+            earlier = rungs.get(scale) if args.reuse_floor else None
+            if earlier is not None and "floor_cpu" not in earlier:
+                earlier = None
+            rung = one_rung(
+                scale, args.format, args.memory_limit, args.work, args.statements, earlier
+            )
+            if earlier is not None:
+                rung["floor_measured_at"] = earlier.get("floor_measured_at", earlier["measured_at"])
             print(table([rung]), flush=True)
+            # Read again: another ladder may have added a rung meanwhile.
+            rungs = (
+                {r["scale"]: r for r in json.loads(RESULTS.read_text())} if RESULTS.exists() else {}
+            )
+            rungs[scale] = rung
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(
                 json.dumps(sorted(rungs.values(), key=lambda r: r["scale"]), indent=1)

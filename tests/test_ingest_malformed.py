@@ -421,6 +421,40 @@ def test_row_level_defects_are_quarantined_and_accounted_for(tmp_path: Path, cas
         assert raw, (entity, line)  # the raw text is kept for every quarantined row
 
 
+def test_a_later_version_in_the_batch_wins_and_an_id_on_one_row_is_its_latest(
+    tmp_path: Path,
+) -> None:
+    # Only ids on several rows are ranked; the others are their own latest version.
+    lines = {entity: list(rows) for entity, rows in CLEAN.items()}
+    lines["customers"] += [
+        "CUST0002,Ben,Okafor,ben.okafor@example.org,5559876543,2023-02-11,Chicago,IL,USA,36-45",
+        CLEAN["customers"][0],  # an exact copy of CUST0001: removed as a duplicate
+    ]
+    lines["products"].append("PROD0002,Cozy Sweater 2,Clothing,Tops,54.00,20.25,Cozy,38,SUP002")
+    outcome = load(write_batch(tmp_path / "batch", lines))
+    ranks = "select {key}, source_line, disposition, version_rank from staging.{entity}_validated"
+    customers = outcome.engine.query(
+        ranks.format(key="customer_id", entity="customers") + " order by 1, 2"
+    )
+    assert customers == [
+        ("CUST0001", 2, "promoted", 1),
+        ("CUST0001", 7, "duplicate", None),
+        ("CUST0002", 3, "promoted", 2),
+        ("CUST0002", 6, "promoted", 1),
+        ("CUST0003", 4, "promoted", 1),
+        ("CUST0004", 5, "promoted", 1),
+    ]
+    products = outcome.engine.query(
+        ranks.format(key="product_id", entity="products") + " order by 1, 2"
+    )
+    assert products == [
+        ("PROD0001", 2, "promoted", 1),
+        ("PROD0002", 3, "promoted", 2),
+        ("PROD0002", 5, "promoted", 1),
+        ("PROD0003", 4, "promoted", 1),
+    ]
+
+
 def test_unterminated_quote_quarantines_only_its_line(tmp_path: Path) -> None:
     lines = mutate(
         "transactions",

@@ -174,11 +174,17 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="postgresql://user@host:port/db; the password may come from PGPASSWORD."
     )
-    duckdb_memory_limit: str | None = Field(
+    duckdb_memory_limit: str = Field(
+        "auto",
+        pattern=r"^(auto|[0-9]+(\.[0-9]+)?\s*[KMGT]i?B)$",
+        description="DuckDB memory_limit: auto (a fifth of this machine's memory, or of its "
+        "container's limit if lower) or a size such as 4GB; beyond it joins, sorts and "
+        "windows spill to duckdb_temp_directory.",
+    )
+    duckdb_temp_directory: Path | None = Field(
         None,
-        pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
-        description="DuckDB memory_limit, e.g. 4GB (default: DuckDB's, 80% of RAM); beyond it "
-        "joins and sorts spill to a temporary folder beside the database file.",
+        description="Where DuckDB spills what does not fit in its memory limit (default: "
+        "beside the database file, <file>.tmp).",
     )
     duckdb_segment_rows: int = Field(
         50_000,

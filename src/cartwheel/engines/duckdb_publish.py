@@ -33,13 +33,14 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from cartwheel.files import fsync_path
-from cartwheel.sqltext import string_literal
+from cartwheel.sqltext import check_identifier, string_literal
 
 WORK_NAME = ".cartwheel.work.duckdb"
 SYNC_NAME = ".cartwheel.work.json"
@@ -181,7 +182,13 @@ def read_state(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, Publishe
     return {row[0]: PublishedTable(*row[:3], list(row[3]), list(row[4]), *row[5:]) for row in rows}
 
 
-def rebuild_work(published: Path, memory_limit: str | None) -> None:
+def apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str]) -> None:
+    """`set name = value` for each DuckDB setting (memory limit, spill folder)."""
+    for name, value in settings.items():
+        con.execute(f"set {check_identifier(name)} = {string_literal(value)}")
+
+
+def rebuild_work(published: Path, resources: Mapping[str, str]) -> None:
     """A fresh working database holding what the published catalog shows (or nothing)."""
     work = work_path(published)
     for leftover in (work, work.with_name(work.name + ".wal")):
@@ -189,8 +196,7 @@ def rebuild_work(published: Path, memory_limit: str | None) -> None:
     con = duckdb.connect(str(work))
     try:
         con.execute("set fsync_mode = 'none'")
-        if memory_limit is not None:
-            con.execute(f"set memory_limit = {string_literal(memory_limit)}")
+        apply_settings(con, resources)
         if published.exists():
             _copy_published(con, published)
         con.execute("checkpoint")

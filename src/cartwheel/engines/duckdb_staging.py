@@ -35,6 +35,7 @@ from cartwheel.sqltext import check_identifier, string_literal
 TRANSCODED = ("utf-16-be", "windows-1252")
 
 READ = "staging_read"
+PARQUET_READ = "staging_parquet_read"
 #: The rejected records of the last `stage_file`, as rows of `ops.quarantine`.
 INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
@@ -374,9 +375,12 @@ def _parquet_text(name: str, kind: str) -> str:
     return f"cast({column} as varchar)"
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
-    """Read a Parquet file into temp table READ; returns its column names (lower case)."""
-    con.execute(f"drop table if exists {READ}").fetchall()
+def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> tuple[list[str], list[int]]:
+    """Define the temporary view PARQUET_READ over a Parquet file (its columns as text,
+    c0, c1, ...; read where it is used, never copied); returns the file's column names
+    (lower case) and the positions of its text columns (the only ones a NUL byte can be
+    in)."""
+    con.execute(f"drop view if exists {PARQUET_READ}").fetchall()
     con.execute(
         f"create or replace temporary table {READ}_bad (source_line bigint, "
         "raw_content varchar, error_type varchar)"
@@ -390,12 +394,13 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> list[str]:
     fields = ", ".join(
         f"{_parquet_text(name, kind)} as c{i}" for i, (name, kind) in enumerate(columns)
     )
+    # A record's line is its position in the file after a header line, as in a CSV.
     con.execute(
-        f"create temporary table {READ} as select {fields}, "
-        "row_number() over () + 1 as source_line from read_parquet(?)",
-        [str(source)],
+        f"create temporary view {PARQUET_READ} as select {fields}, "
+        f"file_row_number + 2 as source_line from read_parquet({string_literal(source)}, "
+        "file_row_number = true)"
     ).fetchall()
-    return header
+    return header, [i for i, (_, kind) in enumerate(columns) if kind == "VARCHAR"]
 
 
 # Separators that spreadsheet exports use instead of commas, named for the message.
@@ -442,12 +447,14 @@ def stage_file(
     for column in columns:
         check_identifier(column)
     target = f"staging.{table}"
+    parquet = source.suffix == ".parquet"
     try:
-        if source.suffix == ".parquet":
-            header = _read_parquet(con, source)
+        if parquet:
+            header, text_columns = _read_parquet(con, source)
         else:
             layout = inspect_csv(source)
             header = layout.header
+            text_columns = list(range(len(header)))
             if layout.empty:
                 header = list(columns)
                 con.execute(
@@ -485,11 +492,12 @@ def stage_file(
     )
     # A record with a NUL byte is quarantined as that line's fault, not staged.
     fields = [f"c{i}" for i in range(len(header))]
-    has_nul = f"contains(concat_ws('', {', '.join(fields)}), chr(0))" if fields else "false"
+    has_nul = " or ".join(f"contains(c{i}, chr(0))" for i in text_columns) or "false"
+    records = PARQUET_READ if parquet else READ
     select = (
         f"select {select_list}, current_timestamp as loaded_at, cast(? as varchar) as batch_id, "
         f"cast(? as varchar) as source_file, cast(source_line as bigint) as source_line "
-        f"from {READ} where not {has_nul}"
+        f"from {records} where not coalesce({has_nul}, false)"
     )
     params = [batch_id, str(source)]
     con.execute(f"create table if not exists {target} as {select} limit 0", params).fetchall()
@@ -497,12 +505,18 @@ def stage_file(
     for column in columns:
         con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
     con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
-    con.execute(f"insert into {target} by name {select}", params).fetchall()
     joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
-    con.execute(
-        f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
-        f"'CONTROL CHARACTER' as error_type from {READ} where {has_nul}"
-    ).fetchall()
+    try:
+        # A Parquet file is read here (a damaged page shows only now).
+        con.execute(f"insert into {target} by name {select}", params).fetchall()
+        con.execute(
+            f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
+            f"'CONTROL CHARACTER' as error_type from {records} where coalesce({has_nul}, false)"
+        ).fetchall()
+    except (duckdb.Error, pa.ArrowException) as error:
+        if not parquet or isinstance(error, duckdb.IOException | duckdb.OutOfMemoryException):
+            raise
+        raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
     reasons = " ".join(
         f"when {string_literal(kind)} then {string_literal(reason)}"
         for kind, reason in REJECT_REASONS.items()
@@ -519,6 +533,7 @@ def stage_file(
         f"from {READ}_bad",
         [table, batch_id, str(source)],
     ).fetchall()
+    con.execute(f"drop view if exists {PARQUET_READ}").fetchall()
     for name in (READ, f"{READ}_bad", REJECTS, REJECT_SCANS):
         con.execute(f"drop table if exists {name}").fetchall()
     return int(

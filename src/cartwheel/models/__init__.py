@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 
+from cartwheel import progress
 from cartwheel.engines.base import SCHEMAS, Engine
 from cartwheel.sqlfiles import sql_folder
 
@@ -50,9 +52,15 @@ def render(model: Model, engine: Engine) -> str:
     return sql
 
 
-def build_layer(engine: Engine, layer: str) -> dict[str, int]:
-    """Build every table of a layer from its model; returns rows per table."""
-    return {
-        model.qualified_name: engine.build_table(model.qualified_name, render(model, engine))
-        for model in load_models(layer)
-    }
+def build_layer(engine: Engine, layer: str, step: str | None = None) -> dict[str, int]:
+    """Build every table of a layer from its model; returns rows per table. With `step`,
+    each table's rows and rate are reported as that step's progress."""
+    rows = {}
+    for model in load_models(layer):
+        began = time.perf_counter()
+        rows[model.qualified_name] = engine.build_table(model.qualified_name, render(model, engine))
+        if step is not None:
+            progress.report(
+                step, model.name, rows[model.qualified_name], time.perf_counter() - began
+            )
+    return rows

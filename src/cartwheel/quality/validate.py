@@ -19,4 +19,4 @@ def validate(engine: Engine) -> dict[str, int]:
     create_production_tables(engine)
     ensure_quarantine(engine)
     with engine.transaction():
-        return build_layer(engine, "staging")
+        return build_layer(engine, "staging", step="quality")

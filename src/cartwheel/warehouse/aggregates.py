@@ -6,6 +6,9 @@
   totals plus the batch's; keyed by the key's current version, so a new version moves
   the row to its new surrogate key. Product totals live in ops.product_sales_totals,
   which also holds the item count the average discount needs.
+- the dashboard's monthly sums (ops.dashboard_*) and the analytics' ops.monthly_sales:
+  the months the batch touched are recomputed from their facts; the orders per segment
+  of the other months move with the customers whose segment changed.
 - customer_segment on dim_customers (type 1, every version of the customer), by
   lifetime purchases: `VIP` from 5,000 spent, `Regular` from 2 transactions, else `New`.
 """
@@ -18,8 +21,13 @@ from cartwheel.sqlfiles import fill, sql_statements
 TEMPORARY = (
     "wh_new_facts",
     "wh_days",
+    "wh_months",
+    "wh_month_lines",
     "wh_customer_keys",
     "wh_customer_totals",
+    "wh_segments",
+    "wh_order_moves",
+    "wh_order_cells",
     "wh_product_batch",
     "wh_product_totals",
     "wh_product_keys",
@@ -38,4 +46,8 @@ def update_aggregates(engine: Engine, first_sales_key: int) -> None:
             first, last = engine.query("select min(date_key), max(date_key) from wh_days")[0]
             values["first_day"] = int(first) if first is not None else 0
             values["last_day"] = int(last) if last is not None else -1
+        if "{{ first_month_day }}" in sql and "first_month_day" not in values:
+            first, last = engine.query("select min(month_key), max(month_key) from wh_months")[0]
+            values["first_month_day"] = int(first) * 100 + 1 if first is not None else 0
+            values["last_month_day"] = int(last) * 100 + 31 if last is not None else -1
         engine.execute(fill(sql, values))

@@ -3,6 +3,9 @@ and aggregates maintained incrementally (work in proportion to the batch)."""
 
 from __future__ import annotations
 
+import time
+
+from cartwheel import progress
 from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
@@ -49,11 +52,25 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
             [first_sales_key],
         )
         for dim in DIMENSIONS:
+            began = time.perf_counter()
             update_dimension(engine, dim)
             repoint_facts(engine, dim, date_key)
+            _report(engine, dim.table, began)
+        began, facts_before = time.perf_counter(), engine.count("warehouse.fact_sales")
         insert_new_facts(engine)
+        new_facts = _report(engine, "warehouse.fact_sales", began) - facts_before
+        began = time.perf_counter()
         update_aggregates(engine, first_sales_key)
+        # The aggregates fold in the batch's new facts.
+        progress.report("warehouse", "aggregates", new_facts, time.perf_counter() - began)
     return table_rows(engine)
+
+
+def _report(engine: Engine, table: str, began: float) -> int:
+    """A warehouse table brought up to date: its rows and rate as the step's progress."""
+    rows = engine.count(table)
+    progress.report("warehouse", table.split(".")[1], rows, time.perf_counter() - began)
+    return rows
 
 
 def table_rows(engine: Engine) -> dict[str, int]:

@@ -103,5 +103,69 @@ create table if not exists ops.product_sales_totals (
     total_profit decimal(18, 4)
 );
 
+-- The dashboard's sums per month (warehouse/aggregates.sql recomputes the months a batch
+-- touched), by the names the page groups on; `orders` counts distinct transactions in a
+-- cell. A transaction has one date, state and payment method, so orders add up across
+-- months, days, states and payment methods, not across categories.
+create table if not exists ops.dashboard_sales_cells (
+    month_key integer not null,
+    category_name varchar not null,
+    state_name varchar not null,
+    payment_method_name varchar not null,
+    revenue decimal(18, 4) not null,
+    profit decimal(18, 4),
+    costed_revenue decimal(18, 4),
+    units bigint not null,
+    order_lines bigint not null,
+    orders bigint not null
+);
+
+create table if not exists ops.dashboard_category_days (
+    month_key integer not null,
+    date_key integer not null,
+    category_name varchar not null,
+    revenue decimal(18, 4) not null,
+    orders bigint not null
+);
+
+create table if not exists ops.dashboard_sub_category_months (
+    month_key integer not null,
+    category_name varchar not null,
+    sub_category varchar not null,
+    revenue decimal(18, 4) not null,
+    profit decimal(18, 4),
+    units bigint not null
+);
+
+create table if not exists ops.dashboard_product_months (
+    month_key integer not null,
+    product_id varchar not null,
+    category_name varchar not null,
+    revenue decimal(18, 4) not null,
+    profit decimal(18, 4),
+    units bigint not null
+);
+
+-- Orders per month, state, payment method and customer segment (today's segment of the
+-- customer: the cells move with a customer whose segment changes). The payment method is
+-- NULL for orders whose method is not in the data.
+create table if not exists ops.dashboard_order_cells (
+    month_key integer not null,
+    state_name varchar not null,
+    payment_method_name varchar,
+    customer_segment varchar not null,
+    orders bigint not null,
+    revenue decimal(18, 4) not null
+);
+
+-- Sales per calendar month for the analytics' monthly trend (recomputed like the above).
+create table if not exists ops.monthly_sales (
+    year integer not null,
+    month integer not null,
+    revenue decimal(18, 4) not null,
+    transactions bigint not null,
+    unique_customers bigint not null
+);
+
 create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);
 create index if not exists idx_dim_products_product_id on warehouse.dim_products (product_id)

@@ -1,27 +1,17 @@
 -- Revenue, orders and customers per calendar month; order value is per transaction.
-with sales as (
-    select * from warehouse.fact_sales
-),
-
-dates as (
-    select * from warehouse.dim_date
-),
-
-customers as (
-    select customer_key, customer_id from warehouse.dim_customers
-),
-
-monthly as (
+-- Per month from ops.monthly_sales (the warehouse step recomputes the months a batch
+-- touched), not every sale again.
+with monthly as (
+    -- One row per month (one value each); summed as the sales' amounts (decimal(14, 4)) would be, so that
+    -- every engine divides and rounds the same type as over the sales.
     select
-        dates.year,
-        dates.month,
-        sum(sales.line_total) as total_revenue,
-        count(distinct sales.transaction_id) as total_transactions,
-        count(distinct customers.customer_id) as unique_customers
-    from sales
-    inner join dates on sales.date_key = dates.date_key
-    inner join customers on sales.customer_key = customers.customer_key
-    group by dates.year, dates.month
+        year,
+        month,
+        sum(cast(revenue as decimal(14, 4))) as total_revenue,
+        max(transactions) as total_transactions,
+        max(unique_customers) as unique_customers
+    from ops.monthly_sales
+    group by year, month
 )
 
 select

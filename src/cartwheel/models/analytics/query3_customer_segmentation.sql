@@ -1,19 +1,23 @@
 -- Customers banded by lifetime spend.
-with sales as (
-    select * from warehouse.fact_sales
+-- Lifetime totals per customer, kept by the warehouse step (one row per customer who
+-- bought, under the key of their current version), instead of every sale again.
+with metrics as (
+    select * from warehouse.agg_customer_metrics
 ),
 
 customers as (
     select customer_key, customer_id from warehouse.dim_customers
 ),
 
+-- One row per customer (one value each); summed as the sales' amounts (decimal(14, 4)) would be, so that
+-- every engine divides and rounds the same type as over the sales.
 per_customer as (
     select
         customers.customer_id,
-        sum(sales.line_total) as total_spent,
-        count(distinct sales.transaction_id) as transaction_count
-    from sales
-    inner join customers on sales.customer_key = customers.customer_key
+        sum(cast(metrics.total_spent as decimal(14, 4))) as total_spent,
+        max(metrics.total_transactions) as transaction_count
+    from metrics
+    inner join customers on metrics.customer_key = customers.customer_key
     group by customers.customer_id
 ),
 

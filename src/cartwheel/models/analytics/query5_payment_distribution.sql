@@ -1,21 +1,20 @@
 -- Share of transactions and revenue per payment method.
-with sales as (
-    select * from warehouse.fact_sales
-),
-
-methods as (
-    select * from warehouse.dim_payment_method
+-- From the order cells the warehouse step keeps (orders per month, state, payment method
+-- and segment: a transaction has one of each, so its orders add up), not every sale.
+with cells as (
+    select * from ops.dashboard_order_cells
 ),
 
 per_method as (
     select
-        methods.payment_method_name as payment_method,
-        count(distinct sales.transaction_id) as transaction_count,
-        sum(sales.line_total) as total_revenue
-    from sales
-    -- Orders without a payment method in the data form one row with an empty name.
-    left join methods on sales.payment_method_key = methods.payment_method_key
-    group by methods.payment_method_name
+        -- Orders without a payment method in the data form one row with an empty name.
+        payment_method_name as payment_method,
+        cast(sum(orders) as bigint) as transaction_count,
+        -- Summed as the sales' amounts (decimal(14, 4)) would be, so that every engine
+        -- divides and rounds the same type as over the sales.
+        sum(cast(revenue as decimal(14, 4))) as total_revenue
+    from cells
+    group by payment_method_name
 ),
 
 totals as (

@@ -1,35 +1,36 @@
 -- Lifetime value of every customer who bought. Days since registration are counted to
 -- the last sale in the data, not to today, so the file does not change with the clock.
-with sales as (
-    select * from warehouse.fact_sales
+-- Lifetime totals per customer, kept by the warehouse step (one row per customer who
+-- bought, under the key of their current version), instead of every sale again.
+with metrics as (
+    select * from warehouse.agg_customer_metrics
 ),
 
 customers as (
     select * from warehouse.dim_customers
 ),
 
-dates as (
-    select date_key, full_date from warehouse.dim_date
-),
-
 current_customers as (
     select customer_id, full_name, registration_date from customers where is_current
 ),
 
+-- One row per customer (one value each); summed as the sales' amounts (decimal(14, 4)) would be, so that
+-- every engine divides and rounds the same type as over the sales.
 per_customer as (
     select
         customers.customer_id,
-        sum(sales.line_total) as total_spent,
-        count(distinct sales.transaction_id) as transaction_count
-    from sales
-    inner join customers on sales.customer_key = customers.customer_key
+        sum(cast(metrics.total_spent as decimal(14, 4))) as total_spent,
+        max(metrics.total_transactions) as transaction_count
+    from metrics
+    inner join customers on metrics.customer_key = customers.customer_key
     group by customers.customer_id
 ),
 
+-- The last day with sales (every such day has its row in agg_daily_sales).
 last_sale as (
     select max(dates.full_date) as as_of_date
-    from sales
-    inner join dates on sales.date_key = dates.date_key
+    from warehouse.agg_daily_sales as daily
+    inner join warehouse.dim_date as dates on daily.date_key = dates.date_key
 )
 
 select

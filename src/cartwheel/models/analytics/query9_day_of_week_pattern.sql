@@ -1,7 +1,8 @@
 -- Totals per date first, then averaged per weekday (a weekday with more dates in the
 -- range must not look busier just for that).
-with sales as (
-    select * from warehouse.fact_sales
+-- Per date from agg_daily_sales (the warehouse step keeps it), not every sale again.
+with daily as (
+    select * from warehouse.agg_daily_sales
 ),
 
 dates as (
@@ -13,10 +14,12 @@ per_date as (
         dates.full_date,
         dates.day_name,
         cast(extract(isodow from dates.full_date) as integer) as iso_day_of_week,
-        sum(sales.line_total) as revenue,
-        count(distinct sales.transaction_id) as transactions
-    from sales
-    inner join dates on sales.date_key = dates.date_key
+        -- One row per date (one value each); summed as the sales' amounts (decimal(14, 4)) would be, so
+        -- that every engine averages the same type as over the sales.
+        sum(cast(daily.total_revenue as decimal(14, 4))) as revenue,
+        max(daily.total_transactions) as transactions
+    from daily
+    inner join dates on daily.date_key = dates.date_key
     group by dates.full_date, dates.day_name
 )
 

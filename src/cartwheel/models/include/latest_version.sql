@@ -1,5 +1,7 @@
 -- The CTEs `disposed` and `ranked` of an entity that keeps versions (customers,
--- products), over the CTE `deduplicated` (its rows with reject_reason and copy_rank).
+-- products), over the CTE `deduplicated` (the rows of the CTE `checked` whose key is in
+-- repeated_ids, with reject_reason and copy_rank); the other rows of `checked` are their
+-- key's only row: first copy and latest version, nothing to rank.
 -- disposition: `quarantined` (reject_reason says why), `duplicate` (an exact copy of an
 -- earlier row, removed) or `promoted`; version_rank = 1 marks the latest promoted
 -- version of each key, the one production keeps.
@@ -26,4 +28,14 @@ ranked as (
             order by batch_id desc, source_line desc
         ) end as version_rank
     from disposed
+    union all
+    -- A key no other row has, or none (rejected as missing_{{ key }}): nothing to rank.
+    select
+        *,
+        1 as copy_rank,
+        case when reject_reason is not null then 'quarantined' else 'promoted' end
+            as disposition,
+        case when reject_reason is null then 1 end as version_rank
+    from checked
+    where {{ key }} is null or {{ key }} not in (select {{ key }} from repeated_ids)
 )

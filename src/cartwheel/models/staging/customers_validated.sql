@@ -116,6 +116,8 @@ checked as (
     from cleansed
 ),
 
+{{ include repeated_ids key=customer_id }},
+
 deduplicated as (
     select
         *,
@@ -127,6 +129,7 @@ deduplicated as (
             order by batch_id, source_line
         ) as copy_rank
     from checked
+    where customer_id in (select customer_id from repeated_ids)
 ),
 
 {{ include latest_version key=customer_id }},

@@ -91,6 +91,8 @@ checked as (
     from cleansed
 ),
 
+{{ include repeated_ids key=product_id }},
+
 deduplicated as (
     select
         *,
@@ -101,6 +103,7 @@ deduplicated as (
             order by batch_id, source_line
         ) as copy_rank
     from checked
+    where product_id in (select product_id from repeated_ids)
 ),
 
 {{ include latest_version key=product_id }}

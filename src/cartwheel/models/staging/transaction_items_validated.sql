@@ -8,17 +8,21 @@ transactions as (
     from staging.transactions_validated
 ),
 
-promoted_transactions as (
-    select distinct transaction_id from transactions where disposition = 'promoted'
-),
-
-held_transactions as (
-    -- Transactions held in quarantine: rejected in this run, or unparseable / rejected
-    -- by an earlier one.
-    select transaction_id from transactions where disposition = 'quarantined'
-    union
-    select trim(record_key) from ops.quarantine
-    where entity = 'transactions' and released_at is null and record_key is not null
+parents as (
+    -- Per transaction id: promoted in this run, or held in quarantine (rejected in this
+    -- run, or unparseable / rejected by an earlier one). One row per id: one join.
+    select
+        transaction_id,
+        max(case when disposition = 'promoted' then 1 else 0 end) as promoted,
+        max(case when disposition = 'quarantined' then 1 else 0 end) as held
+    from (
+        select transaction_id, disposition from transactions
+        where disposition in ('promoted', 'quarantined')
+        union all
+        select trim(record_key), 'quarantined' from ops.quarantine
+        where entity = 'transactions' and released_at is null and record_key is not null
+    ) as decided
+    group by transaction_id
 ),
 
 checked as (
@@ -27,9 +31,8 @@ checked as (
         coalesce(
             lines.reject_reason,
             case
-                when promoted_transactions.transaction_id is not null then null
-                when held_transactions.transaction_id is not null
-                    then 'parent_transaction_rejected'
+                when parents.promoted = 1 then null
+                when parents.held = 1 then 'parent_transaction_rejected'
                 else 'orphan_transaction_id'
             end
         ) as final_reason,
@@ -45,9 +48,7 @@ checked as (
             )
         end as line_total
     from lines
-    left join promoted_transactions
-        on lines.transaction_id = promoted_transactions.transaction_id
-    left join held_transactions on lines.transaction_id = held_transactions.transaction_id
+    left join parents on lines.transaction_id = parents.transaction_id
 ),
 
 disposed as (

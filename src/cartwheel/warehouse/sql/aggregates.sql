@@ -1,6 +1,7 @@
 -- The aggregates' statements for one batch, run in order by warehouse/aggregates.py.
--- Its values: first_sales_key, the batch's first new fact, and first_day and last_day,
--- the date keys that wh_days spans (known once it exists).
+-- Its values: first_sales_key, the batch's first new fact, first_day and last_day, the
+-- date keys that wh_days spans (known once it exists), and first_month_day and
+-- last_month_day, those that the months of wh_months span.
 
 -- The facts this batch added, with their business keys and discount.
 create temporary table wh_new_facts as
@@ -47,6 +48,111 @@ inner join warehouse.dim_customers as customers
 where facts.date_key between {{ first_day }} and {{ last_day }}
     and facts.date_key in (select date_key from wh_days)
 group by facts.date_key;
+
+-- The dashboard's monthly sums: the months of the recomputed days and of facts moved to
+-- another customer version (their state may differ), or every month when the sums are
+-- still empty (a warehouse from before they existed).
+create temporary table wh_months as
+select distinct dates.year * 100 + dates.month as month_key
+from warehouse.dim_date as dates
+where dates.date_key in (
+        select date_key from wh_days
+        union
+        select date_key from wh_dim_customers_moved
+    )
+    or (
+        not exists (select 1 from ops.dashboard_sales_cells)
+        and dates.date_key in (select date_key from warehouse.agg_daily_sales)
+    );
+
+-- The lines of those months, with the names the dashboard groups on.
+create temporary table wh_month_lines as
+select
+    dates.year,
+    dates.month,
+    dates.year * 100 + dates.month as month_key,
+    facts.date_key,
+    products.product_id,
+    coalesce(products.category, 'Unknown') as category_name,
+    coalesce(products.sub_category, 'Unknown') as sub_category,
+    -- The order's ship-to state where the data has one, else where the customer lived.
+    coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
+    -- NULL: the order's payment method is not in the data.
+    payment_methods.payment_method_name,
+    facts.customer_key,
+    customers.customer_id,
+    facts.transaction_id,
+    facts.quantity,
+    facts.line_total,
+    facts.profit
+from warehouse.fact_sales as facts
+inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+inner join warehouse.dim_products as products on facts.product_key = products.product_key
+inner join warehouse.dim_customers as customers
+    on facts.customer_key = customers.customer_key
+left join warehouse.dim_payment_method as payment_methods
+    on facts.payment_method_key = payment_methods.payment_method_key
+where facts.date_key between {{ first_month_day }} and {{ last_month_day }}
+    and dates.year * 100 + dates.month in (select month_key from wh_months);
+
+delete from ops.dashboard_sales_cells where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_sales_cells (
+    month_key, category_name, state_name, payment_method_name, revenue, profit,
+    costed_revenue, units, order_lines, orders
+)
+select
+    month_key,
+    category_name,
+    state_name,
+    coalesce(payment_method_name, 'Unknown'),
+    sum(line_total),
+    sum(profit),
+    -- Revenue of the lines whose cost is known (the margin's base).
+    sum(case when profit is not null then line_total end),
+    sum(quantity),
+    count(*),
+    count(distinct transaction_id)
+from wh_month_lines
+group by month_key, category_name, state_name, coalesce(payment_method_name, 'Unknown');
+
+delete from ops.dashboard_category_days where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_category_days (month_key, date_key, category_name, revenue, orders)
+select month_key, date_key, category_name, sum(line_total), count(distinct transaction_id)
+from wh_month_lines
+group by month_key, date_key, category_name;
+
+delete from ops.dashboard_sub_category_months
+where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_sub_category_months (
+    month_key, category_name, sub_category, revenue, profit, units
+)
+select month_key, category_name, sub_category, sum(line_total), sum(profit), sum(quantity)
+from wh_month_lines
+group by month_key, category_name, sub_category;
+
+delete from ops.dashboard_product_months where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_product_months (
+    month_key, product_id, category_name, revenue, profit, units
+)
+select month_key, product_id, category_name, sum(line_total), sum(profit), sum(quantity)
+from wh_month_lines
+group by month_key, product_id, category_name;
+
+delete from ops.monthly_sales where year * 100 + month in (select month_key from wh_months);
+
+insert into ops.monthly_sales (year, month, revenue, transactions, unique_customers)
+select
+    year,
+    month,
+    sum(line_total),
+    count(distinct transaction_id),
+    count(distinct customer_id)
+from wh_month_lines
+group by year, month;
 
 -- Customers: previous totals (found through any of their keys, old or new) + batch.
 create temporary table wh_customer_keys as
@@ -108,24 +214,115 @@ from wh_customer_totals as totals
 inner join warehouse.dim_customers as customers
     on totals.customer_id = customers.customer_id and customers.is_current;
 
+-- Each touched customer's segment from their totals, beside the one they have now.
+create temporary table wh_segments as
+select
+    current_versions.customer_id,
+    current_versions.customer_segment as old_segment,
+    case
+        when coalesce(metrics.total_spent, 0) >= 5000 then 'VIP'
+        when coalesce(metrics.total_transactions, 0) >= 2 then 'Regular'
+        else 'New'
+    end as customer_segment
+from warehouse.dim_customers as current_versions
+left join warehouse.agg_customer_metrics as metrics
+    on current_versions.customer_key = metrics.customer_key
+where current_versions.is_current
+    and current_versions.customer_id in (select customer_id from wh_customer_keys);
+
 update warehouse.dim_customers as customers
 set customer_segment = segments.customer_segment
-from (
-    select
-        current_versions.customer_id,
-        case
-            when coalesce(metrics.total_spent, 0) >= 5000 then 'VIP'
-            when coalesce(metrics.total_transactions, 0) >= 2 then 'Regular'
-            else 'New'
-        end as customer_segment
-    from warehouse.dim_customers as current_versions
-    left join warehouse.agg_customer_metrics as metrics
-        on current_versions.customer_key = metrics.customer_key
-    where current_versions.is_current
-        and current_versions.customer_id in (select customer_id from wh_customer_keys)
-) as segments
+from (select customer_id, customer_segment from wh_segments) as segments
 where customers.customer_id = segments.customer_id
     and customers.customer_segment <> segments.customer_segment;
+
+-- The dashboard's orders per month, state, payment method and segment: the recomputed
+-- months from their lines, with today's segments; in the other months the orders of the
+-- customers whose segment changed move from their old segment to the new one.
+delete from ops.dashboard_order_cells where month_key in (select month_key from wh_months);
+
+insert into ops.dashboard_order_cells (
+    month_key, state_name, payment_method_name, customer_segment, orders, revenue
+)
+select
+    lines.month_key,
+    lines.state_name,
+    lines.payment_method_name,
+    coalesce(customers.customer_segment, 'Unknown'),
+    count(distinct lines.transaction_id),
+    sum(lines.line_total)
+from wh_month_lines as lines
+inner join warehouse.dim_customers as customers on lines.customer_key = customers.customer_key
+group by
+    lines.month_key, lines.state_name, lines.payment_method_name, customers.customer_segment;
+
+create temporary table wh_order_moves as
+with changed as (
+    select versions.customer_key, segments.old_segment, segments.customer_segment as new_segment
+    from warehouse.dim_customers as versions
+    inner join wh_segments as segments on versions.customer_id = segments.customer_id
+    where segments.old_segment <> segments.customer_segment
+),
+
+moved as (
+    select
+        dates.year * 100 + dates.month as month_key,
+        coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
+        methods.payment_method_name,
+        changed.old_segment,
+        changed.new_segment,
+        count(distinct facts.transaction_id) as orders,
+        sum(facts.line_total) as revenue
+    from warehouse.fact_sales as facts
+    inner join changed on facts.customer_key = changed.customer_key
+    inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+    inner join warehouse.dim_customers as customers
+        on facts.customer_key = customers.customer_key
+    left join warehouse.dim_payment_method as methods
+        on facts.payment_method_key = methods.payment_method_key
+    where dates.year * 100 + dates.month not in (select month_key from wh_months)
+    group by 1, 2, 3, 4, 5
+)
+
+select
+    month_key,
+    state_name,
+    payment_method_name,
+    old_segment as customer_segment,
+    -orders as orders,
+    -revenue as revenue
+from moved
+union all
+select month_key, state_name, payment_method_name, new_segment, orders, revenue
+from moved;
+
+create temporary table wh_order_cells as
+select
+    month_key,
+    state_name,
+    payment_method_name,
+    customer_segment,
+    sum(orders) as orders,
+    sum(revenue) as revenue
+from (
+    select month_key, state_name, payment_method_name, customer_segment, orders, revenue
+    from ops.dashboard_order_cells
+    where month_key in (select month_key from wh_order_moves)
+    union all
+    select month_key, state_name, payment_method_name, customer_segment, orders, revenue
+    from wh_order_moves
+) as cells
+group by month_key, state_name, payment_method_name, customer_segment;
+
+delete from ops.dashboard_order_cells where month_key in (select month_key from wh_order_moves);
+
+-- A cell whose every order moved away is gone.
+insert into ops.dashboard_order_cells (
+    month_key, state_name, payment_method_name, customer_segment, orders, revenue
+)
+select month_key, state_name, payment_method_name, customer_segment, orders, revenue
+from wh_order_cells
+where orders > 0;
 
 -- Products: running totals per product id, plus profit moved by re-pointed facts.
 create temporary table wh_product_batch as
