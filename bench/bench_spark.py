@@ -5,13 +5,16 @@
 
 For each scale factor the raw files are generated once, then `cartwheel run --input` runs
 in a fresh process and data folder per engine. Wall time includes process start-up (and
-for Spark the JVM's); peak memory is the largest summed resident set of the process tree
-(Python plus, for Spark, its JVM), sampled every 0.2 s from /proc.
+for Spark the JVM's); CPU seconds and peak memory (the largest summed resident set) are
+those of the process tree (Python plus, for Spark, its JVM), sampled every 0.2 s from
+/proc; the step times are the run's own report's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,51 +23,63 @@ import time
 from pathlib import Path
 
 CARTWHEEL = [sys.executable, "-m", "cartwheel.cli"]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants (Linux /proc)."""
+def _tree(root: int) -> dict[int, tuple[int, int]]:
+    """{pid: (resident bytes, CPU clock ticks)} of `root` and its descendants (/proc)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
+    usage: dict[int, tuple[int, int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = dict(
-                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
-            )
+            fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(status.parent.name)
-        children.setdefault(int(fields["PPid"]), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
-    total, stack = 0, [root]
+        pid = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        usage[pid] = (int(fields[21]) * PAGE, int(fields[11]) + int(fields[12]))
+    found, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in usage:
+            found[pid] = usage[pid]
         stack.extend(children.get(pid, []))
-    return total
+    return found
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak resident bytes of the process tree) of one command."""
+def timed(command: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak resident bytes) of one command's process tree
+    (Python plus, for Spark, its JVM); sampled every 0.2 s."""
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak, ticks = 0, {}
     while process.poll() is None:
-        peak = max(peak, _tree_rss(process.pid))
+        tree = _tree(process.pid)
+        peak = max(peak, sum(rss for rss, _ in tree.values()))
+        ticks.update({pid: cpu for pid, (_, cpu) in tree.items()})
         time.sleep(0.2)
     wall = time.perf_counter() - began
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-2000:]}")
-    return wall, peak
+    return wall, sum(ticks.values()) / TICKS, peak
+
+
+def step_seconds(data_dir: Path) -> dict[str, float]:
+    """Each step's seconds from the run's own report."""
+    report = json.loads((data_dir / "pipeline_execution_report.json").read_text())
+    return {name: step["duration_seconds"] for name, step in report["steps_executed"].items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[10, 100])
     parser.add_argument("--master", default="local[*]", help="Spark master for the Spark runs")
+    parser.add_argument("--engines", nargs="+", choices=("duckdb", "spark"),
+                        default=["duckdb", "spark"])  # fmt: skip
     args = parser.parse_args()
 
-    print(f"{'scale':>6} {'engine':<8} {'wall s':>8} {'peak MiB':>9}")
+    print(f"{'scale':>6} {'engine':<8} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9}  steps (s)")
     for scale in args.scales:
         work = Path(tempfile.mkdtemp(prefix=f"cartwheel-spark-bench-sf{scale:g}-"))
         try:
@@ -75,17 +90,20 @@ def main() -> None:
                 capture_output=True,
             )
             results = {}
-            for engine, extra in (
-                ("duckdb", []),
-                ("spark", ["--engine", "spark", "--spark-master", args.master]),
-            ):
+            options = {"duckdb": [], "spark": ["--engine", "spark", "--spark-master", args.master]}
+            for engine in args.engines:
+                extra = options[engine]
                 command = [*CARTWHEEL, "run", "--input", str(raw), "--data-dir",
                            str(work / engine), *extra]  # fmt: skip
                 results[engine] = timed(command)
-                wall, peak = results[engine]
-                print(f"{scale:>6g} {engine:<8} {wall:>8.1f} {peak / 2**20:>9.0f}", flush=True)
-            factor = results["spark"][0] / results["duckdb"][0]
-            print(f"{scale:>6g} spark/duckdb wall time: {factor:.1f}x", flush=True)
+                wall, cpu, peak = results[engine]
+                steps = " ".join(f"{k} {v:.1f}" for k, v in step_seconds(work / engine).items())
+                print(f"{scale:>6g} {engine:<8} {wall:>8.1f} {cpu:>8.1f} {peak / 2**20:>9.0f}  "
+                      f"{steps}", flush=True)  # fmt: skip
+            if len(results) == 2:
+                factor = results["spark"][0] / results["duckdb"][0]
+                cpu_factor = results["spark"][1] / results["duckdb"][1]
+                print(f"{scale:>6g} spark/duckdb: wall {factor:.1f}x, CPU {cpu_factor:.1f}x")
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -3,6 +3,7 @@ step's wall time, rows/s and peak RSS, with a bare-DuckDB floor beside each.
 
     .venv/bin/python bench/scale_ladder.py --scales 1 10 100
     .venv/bin/python bench/scale_ladder.py --scales 1000 --memory-limit 4GB   # adds a rung
+    .venv/bin/python bench/scale_ladder.py --scales 1000 --statements   # + each statement's cost
     .venv/bin/python bench/scale_ladder.py --report-only                       # rewrite docs
 
 Results accumulate in bench/ladder-results.json (one entry per scale factor, the latest

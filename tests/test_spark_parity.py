@@ -1,8 +1,10 @@
 """Parity on Spark: the same input (two runs of batches with defects) through DuckDB and through
 Spark gives the same analytics files byte for byte, the same production and warehouse
 tables (row counts, sums, distinct values, date ranges) and the same quarantine counts
-by reason — once in local mode (one shared `local[2]` session) and once through Spark
-Connect (the server from the PySpark package, started here on 127.0.0.1)."""
+by reason. January's run is made once on Spark in local mode (one shared `local[2]`
+session); from that state the incremental run of February 1st is made twice: in local mode
+(killed mid-publish, finished by the next run) and through Spark Connect (the server
+from the PySpark package, started here on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -49,16 +51,38 @@ QUARANTINE_REASONS = (
 )
 
 
-def spark_settings(**spark: object) -> Settings:
-    return Settings(engine="spark", spark={"shuffle_partitions": 2, **spark})
+#: Spark tuned for a few thousand rows, where every statement's fixed cost is the cost:
+#: one shuffle partition, no whole-stage code generation (compiling Java per query costs
+#: more than the rows), no adaptive execution (it runs a version's shuffles as soon as the
+#: version is defined, instead of once when it is first read), and the JVM's quick
+#: compiler only with one GC thread (a short run never repays the optimising compiler's
+#: CPU on two shared cores).
+SMALL_DATA_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+SMALL_DATA_ENV = {
+    "CARTWHEEL_SPARK__SHUFFLE_PARTITIONS": "1",
+    "CARTWHEEL_SPARK__CONF": json.dumps(SMALL_DATA_CONF),
+}
 
 
-@pytest.fixture(scope="session")
-def local_spark():
-    """One local[2] session for every Spark test of the run (starting one costs seconds)."""
+@pytest.fixture(scope="module", autouse=True)
+def small_data_spark() -> Iterator[None]:
+    """Every run of this module (in-process, child processes) uses the small-data tuning."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SMALL_DATA_ENV.items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="module")
+def local_spark(small_data_spark: None):
+    """One local[2] session for every Spark run of the module (starting one costs seconds)."""
     from cartwheel.engines.spark import session
 
-    return session(spark_settings(master="local[2]"))
+    return session(Settings(engine="spark", spark={"master": "local[2]"}))
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +104,25 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return january, folders[31]
 
 
-def two_runs(
-    batches: tuple[Path, Path], data_dir: Path, *engine: str, second: Callable | None = None
-) -> dict[str, str]:
-    """January's batch in a first run, February's day in a second, incremental one (its
-    input folder then holds both; `second` runs it instead of the CLI in-process).
-    Returns fact_sales' partition folders after the first run on Spark ({} on DuckDB)."""
-    january, february = batches
-    raw = data_dir.parent / f"{data_dir.name}_input"
-    raw.mkdir()
-    shutil.copytree(january, raw / january.name)
-    arguments = ("run", "--input", str(raw), "--data-dir", str(data_dir), *engine)
-    run_cli(*arguments)
-    first = fact_partitions(data_dir)
-    shutil.copytree(february, raw / february.name)
-    (second or run_cli)(*arguments)
-    return first
+def run_arguments(data_dir: Path, *engine: str) -> tuple[str, ...]:
+    """`cartwheel run` on the data folder's own input folder (beside it)."""
+    return ("run", "--input", str(input_dir(data_dir)), "--data-dir", str(data_dir), *engine)
+
+
+def input_dir(data_dir: Path) -> Path:
+    return data_dir.parent / f"{data_dir.name}_input"
+
+
+def first_run(january: Path, data_dir: Path, *engine: str) -> None:
+    """January's batch in a first run."""
+    input_dir(data_dir).mkdir()
+    shutil.copytree(january, input_dir(data_dir) / january.name)
+    run_cli(*run_arguments(data_dir, *engine))
+
+
+def add_batch(batch: Path, data_dir: Path) -> None:
+    """A new batch folder in the input folder (the next run's incremental day)."""
+    shutil.copytree(batch, input_dir(data_dir) / batch.name)
 
 
 def fact_partitions(data_dir: Path) -> dict[str, str]:
@@ -115,8 +142,37 @@ def fact_partitions(data_dir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def duck_dir(batches: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DuckDB's data folder after both runs: January, then February's incremental day."""
+    january, february = batches
     data_dir = tmp_path_factory.mktemp("spark_parity") / "duckdb"
-    two_runs(batches, data_dir)
+    first_run(january, data_dir)
+    add_batch(february, data_dir)
+    run_cli(*run_arguments(data_dir))
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def january_on_spark(
+    local_spark, batches: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """January's run on Spark in local mode, once for both tests: (its data folder, a
+    pristine copy of it and its input folder)."""
+    data_dir = tmp_path_factory.mktemp("spark_january") / "spark"
+    first_run(batches[0], data_dir, *LOCAL_MODE)
+    pristine = data_dir.parent / "pristine"
+    for folder in (data_dir, input_dir(data_dir)):
+        shutil.copytree(folder, pristine / folder.name)
+    return data_dir, pristine
+
+
+@pytest.fixture()
+def spark_after_january(january_on_spark: tuple[Path, Path]) -> Path:
+    """The Spark data folder as January's run left it, restored in place (its metadata
+    names the table folders by absolute path)."""
+    data_dir, pristine = january_on_spark
+    for folder in (data_dir, input_dir(data_dir)):
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(pristine / folder.name, folder)
     return data_dir
 
 
@@ -174,6 +230,9 @@ def assert_parity(duck_dir: Path, spark_dir: Path, spark) -> None:
         con.close()
 
 
+LOCAL_MODE = ("--engine", "spark", "--spark-master", "local[2]")
+
+
 def killed_mid_publish(*arguments: str) -> None:
     """The run in a process of its own, killed (SIGKILL) once its tables are written and
     its publish has begun (the marker is down, the metadata store not yet switched)."""
@@ -188,16 +247,17 @@ def killed_mid_publish(*arguments: str) -> None:
 
 
 def test_local_mode_is_identical_to_duckdb_after_a_kill_mid_publish(
-    local_spark, batches: tuple[Path, Path], duck_dir: Path, tmp_path: Path
+    local_spark, batches: tuple[Path, Path], duck_dir: Path, spark_after_january: Path
 ) -> None:
-    """Local mode, the incremental run killed mid-publish and finished by the next run."""
-    spark_dir = tmp_path / "spark"
-    engine = ("--engine", "spark", "--spark-master", "local[2]")
-    first = two_runs(batches, spark_dir, *engine, second=killed_mid_publish)
+    """Local mode: after January's run, the incremental run (February's day) is killed
+    mid-publish and finished by the next run."""
+    spark_dir = spark_after_january
+    first = fact_partitions(spark_dir)
+    add_batch(batches[1], spark_dir)
+    killed_mid_publish(*run_arguments(spark_dir, *LOCAL_MODE))
     assert (spark_dir / WORK_DIR / MARKER).exists()
     assert fact_partitions(spark_dir) == first  # readers still see the first run
-    run_cli("run", "--input", str(spark_dir.parent / "spark_input"),
-            "--data-dir", str(spark_dir), *engine)  # fmt: skip
+    run_cli(*run_arguments(spark_dir, *LOCAL_MODE))
     latest = sorted((spark_dir / "logs").glob("run-*.jsonl"))[-1]
     events = [json.loads(line) for line in latest.read_text().splitlines()]
     assert [e["message"] for e in events if e.get("event") == "recovered"] == [
@@ -235,7 +295,8 @@ def connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
          "--conf", f"spark.connect.grpc.binding.port={port}",
          "--conf", "spark.sql.catalogImplementation=in-memory",
-         "--conf", "spark.ui.enabled=false", "--driver-memory", "2g"],
+         "--conf", "spark.ui.enabled=false", "--driver-memory", "2g",
+         "--driver-java-options", SMALL_DATA_CONF["spark.driver.extraJavaOptions"]],
         env=env, check=True, capture_output=True,
     )  # fmt: skip
     try:
@@ -261,25 +322,29 @@ CONNECT_CHECK = """
 import sys
 from pathlib import Path
 from pyspark.sql import SparkSession
-from tests.test_spark_parity import assert_parity, two_runs
+from tests.conftest import run_cli
+from tests.test_spark_parity import add_batch, assert_parity, run_arguments
 
-url, january, february, duck_dir, spark_dir = sys.argv[1:]
-two_runs((Path(january), Path(february)), Path(spark_dir), "--engine", "spark",
-         "--spark-remote", url)
-# The runs registered their tables in the server's catalog: a second client sees them.
+url, february, duck_dir, spark_dir = sys.argv[1:]
+add_batch(Path(february), Path(spark_dir))
+run_cli(*run_arguments(Path(spark_dir), "--engine", "spark", "--spark-remote", url))
+# The run registered its tables in the server's catalog: a second client sees them.
 assert_parity(Path(duck_dir), Path(spark_dir), SparkSession.builder.remote(url).getOrCreate())
 """
 
 
 def test_spark_connect_is_identical_to_duckdb(
-    connect_server: str, batches: tuple[Path, Path], duck_dir: Path, tmp_path: Path
+    connect_server: str, batches: tuple[Path, Path], duck_dir: Path, spark_after_january: Path
 ) -> None:
-    january, february = batches
-    spark_dir = tmp_path / "connect"
+    """Through Spark Connect: the incremental run (February's day: ingest to dashboard,
+    over the tables January's run wrote) on the server."""
+    spark_dir = spark_after_january
+    before = len(list((spark_dir / "logs").glob("run-*.jsonl")))
     check = subprocess.run(
-        [sys.executable, "-c", CONNECT_CHECK, connect_server, str(january), str(february),
+        [sys.executable, "-c", CONNECT_CHECK, connect_server, str(batches[1]),
          str(duck_dir), str(spark_dir)],
         cwd=Path(__file__).parent.parent, capture_output=True, text=True, timeout=2400,
     )  # fmt: skip
     assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    assert len(list((spark_dir / "logs").glob("run-*.jsonl"))) == before + 1
     assert len(analytics_files(spark_dir)) == 10

@@ -269,3 +269,59 @@ def test_without_pyspark_the_engine_says_in_one_line_how_to_install_it(
         "error: engine 'spark' needs PySpark: pip install 'cartwheel[spark]'"
     ]
     assert not (tmp_path / "raw").exists()  # stopped before generating anything
+
+
+class FakeFrame:
+    """What the engine asks of a Spark DataFrame when it registers and frees versions."""
+
+    def __init__(self) -> None:
+        self.computed = False
+        self.released = False
+
+    def localCheckpoint(self, eager: bool) -> FakeFrame:  # noqa: N802 - PySpark's name
+        return self
+
+    def createOrReplaceTempView(self, name: str) -> None:  # noqa: N802 - PySpark's name
+        pass
+
+    def unpersist(self) -> None:
+        self.released = True
+
+
+def test_superseded_versions_are_freed_once_what_reads_them_is_computed(monkeypatch) -> None:
+    from cartwheel.config import Settings
+    from cartwheel.engines import spark
+
+    monkeypatch.setattr(spark, "is_computed", lambda frame: frame.computed)
+    engine = object.__new__(spark.SparkEngine)
+    engine.settings = Settings(engine="spark")
+    engine._tables, engine._temps, engine._pinned = {}, {}, set()
+    engine._checkpoints, engine._plain_views = {}, {}
+    frames = [FakeFrame() for _ in range(4)]
+    staged = engine._register(frames[0], cache=True)
+    first = engine._register(frames[1], cache=True, sql=f"select * from {staged}")
+    engine._temps["cw_staged"] = staged
+    second = engine._register(
+        frames[2], cache=True, sql=f"select * from {first} except all select * from {first}"
+    )
+    engine._tables["staging.customers"] = spark.Version([("customer_id", "string")], view=second)
+    report = engine._register(frames[3], cache=False, sql=f"select count(*) from {first}")
+
+    engine._release_superseded()  # the staged rows are a temporary table still
+    assert [f.released for f in frames[:3]] == [False, False, False]
+    del engine._temps["cw_staged"]
+    engine._release_superseded()  # nothing computed: every input is still needed
+    assert [f.released for f in frames[:3]] == [False, False, False]
+
+    frames[2].computed = True
+    engine._temps["sales_report"] = report  # an uncached view reads the first version
+    engine._release_superseded()
+    assert [f.released for f in frames[:3]] == [False, False, False]
+    del engine._temps["sales_report"]
+    engine._pinned = {first}  # a transaction may restore the first version
+    engine._release_superseded()
+    assert [f.released for f in frames[:3]] == [False, False, False]
+    engine._pinned = set()
+    engine._release_superseded()  # the current version holds its rows: the rest goes
+    assert [f.released for f in frames[:3]] == [True, True, False]
+    assert list(engine._checkpoints) == [second]

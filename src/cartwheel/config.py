@@ -216,6 +216,12 @@ class Settings(BaseSettings):
     forecast_days: int = Field(
         90, ge=0, le=730, description="Days ahead in forecast_revenue.csv; 0 = no forecast."
     )
+    batch_grouping: bool = Field(
+        True,
+        description="Over several pending daily batches, the warehouse loads consecutive "
+        "ones in one pass (the same tables as one pass per batch, in a fraction of the "
+        "time); false: one warehouse pass per batch.",
+    )
     # Operations: retries, lock, schedule, retention, monitoring.
     retry_attempts: int = Field(3, ge=0, le=20, description="Retries after a transient failure.")
     retry_backoff_seconds: float = Field(

@@ -21,8 +21,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -58,6 +61,9 @@ INSTALL_HINT = "engine 'spark' needs PySpark: pip install 'cartwheel[spark]'"
 #: Tables partitioned by a column derived from their own columns.
 PARTITIONS = {"warehouse.fact_sales": ("sale_month", "cast(date_key div 100 as int)")}
 
+#: The temporary views the engine registers (one per table version or temporary table).
+VIEW_NAME = re.compile(r"\bcw_[0-9a-f]{32}\b")
+
 #: Run history stays in the metadata store (DuckDB SQL, never sent to Spark).
 METADATA_TABLES = {"ops.pipeline_runs", "ops.step_runs"}
 
@@ -85,6 +91,9 @@ def warehouse_path(settings: Settings) -> str:
 
 def session(settings: Settings) -> Any:
     """The process's Spark session for these settings (created on first use)."""
+    # PySpark warns about the pandas version when its modules load; cartwheel hands Spark
+    # Arrow tables, never pandas frames.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError as error:
@@ -99,8 +108,14 @@ def session(settings: Settings) -> Any:
             .config("spark.driver.memory", spark.driver_memory)
             .config("spark.sql.catalogImplementation", "in-memory")
             .config("spark.ui.enabled", "false")
+            # cartwheel shows its own progress; Spark's stage bars would break its lines.
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.warehouse.dir", warehouse_path(settings) + "/_catalog")
         )
+        if spark.master.startswith("local"):
+            # Local mode serves nothing to other machines: the driver listens on loopback
+            # (and Spark no longer warns that it guessed an address).
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     options = {
         "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
         "spark.sql.session.timeZone": _local_time_zone(),
@@ -114,7 +129,28 @@ def session(settings: Settings) -> Any:
     for key, value in options.items():
         if not key.startswith("spark.driver.") and active.conf.get(key, None) != value:
             active.conf.set(key, value)
+    if not spark.remote:
+        _quiet_intended_warnings(active)
     return active
+
+
+#: Loggers whose warnings are about what the engine does on purpose (only these lowered):
+#: surrogate keys number a table's new rows in one global order (max + row_number() over
+#: the whole table, the same on every engine), and Spark warns at each such window that
+#: it moves the rows to one partition; a version's rows are freed once nothing reads
+#: them, and Spark warns that a local checkpoint cannot be recomputed after that.
+INTENDED_WARNINGS = (
+    "org.apache.spark.sql.execution.window.WindowExec",
+    "org.apache.spark.rdd.MapPartitionsRDD",
+)
+
+
+def _quiet_intended_warnings(active: Any) -> None:
+    jvm = active._jvm
+    for logger in INTENDED_WARNINGS:
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            logger, jvm.org.apache.logging.log4j.Level.ERROR
+        )
 
 
 def _local_time_zone() -> str:
@@ -126,6 +162,8 @@ def _local_time_zone() -> str:
 
 #: Per Spark session: what its catalog holds, {table: (columns, location, partitions)}.
 _CATALOG_STATE: dict[int, dict[str, tuple[str, str, str]]] = {}
+#: Per Spark session: the schemas known to exist in its catalog.
+_CATALOG_SCHEMAS: dict[int, set[str]] = {}
 
 
 @dataclass
@@ -145,6 +183,35 @@ class Version:
     def shape(self, name: str) -> TableShape:
         expression = PARTITIONS[name][1] if self.partition_column else None
         return TableShape(name, tuple(self.columns), self.partition_column, expression)
+
+
+@dataclass
+class Checkpoint:
+    """A version's rows, computed on first use and kept until released."""
+
+    frame: Any
+    #: The views its rows are computed from (they must stay until it is computed).
+    reads: set[str]
+    _computed: bool = False
+
+    def computed(self) -> bool:
+        self._computed = self._computed or is_computed(self.frame)
+        return self._computed
+
+    def release(self) -> None:
+        self.frame.unpersist()
+        if hasattr(self.frame, "_jdf"):  # a classic session: the checkpoint's own blocks
+            _checkpointed_rdd(self.frame).unpersist(False)
+
+
+def is_computed(frame: Any) -> bool:
+    """Whether a local checkpoint holds its rows (its inputs are no longer needed)."""
+    return bool(_checkpointed_rdd(frame).isCheckpointed())
+
+
+def _checkpointed_rdd(frame: Any) -> Any:
+    """The JVM RDD behind a local checkpoint (a classic session's LogicalRDD)."""
+    return frame._jdf.queryExecution().analyzed().rdd()
 
 
 class SparkEngine(Engine):
@@ -172,7 +239,9 @@ class SparkEngine(Engine):
         self._tables = self._published()
         self._dropped: set[str] = set()
         self._temps: dict[str, str] = {}  # temporary table name -> its view
-        self._cached: list[Any] = []
+        self._checkpoints: dict[str, Checkpoint] = {}  # view -> its cached rows
+        self._plain_views: dict[str, set[str]] = {}  # uncached view -> the views it reads
+        self._pinned: set[str] = set()  # views a transaction may restore
         self._sync_catalog(self._tables)
 
     # Opening ----------------------------------------------------------------------------
@@ -282,17 +351,40 @@ class SparkEngine(Engine):
             frame = frame.unionAll(read)
         return frame
 
-    def _register(self, frame: Any, cache: bool) -> str:
+    def _register(self, frame: Any, cache: bool, sql: str = "") -> str:
+        """A temporary view of `frame` (built by `sql`, which names the views it reads)."""
         view = f"cw_{uuid.uuid4().hex}"
+        reads = set()
+        for name in VIEW_NAME.findall(sql):
+            reads |= self._plain_views.get(name, {name})
         if cache:
             # A leaf plan, computed on first use and kept: views of views never grow
             # into deep plans (a DELETE reads its table twice; plans would double).
             frame = frame.localCheckpoint(eager=False)
-            self._cached.append(frame)
+            self._checkpoints[view] = Checkpoint(frame, reads)
+        else:
+            self._plain_views[view] = reads
         frame.createOrReplaceTempView(view)
         return view
 
-    def _change(self, name: str, select_sql: str, touched_sql: str | None) -> Any:
+    def _release_superseded(self) -> None:
+        """Free the rows of versions nothing can read any more: no table's current
+        version, no temporary table, and every version computed from them computed itself
+        (a lazy checkpoint needs its inputs until it is). Local mode only: the computed
+        state of a checkpoint is the driver's; through Connect `seal()` frees them."""
+        if self.settings.spark.remote:
+            return
+        live = {v.view for v in self._tables.values()} | set(self._temps.values()) | self._pinned
+        for view in list(live):
+            live |= self._plain_views.get(view, set())
+        for view in reversed(list(self._checkpoints)):  # newest first: chains free at once
+            if view in live:
+                continue
+            readers = [c for c in self._checkpoints.values() if view in c.reads]
+            if all(reader.computed() for reader in readers):
+                self._checkpoints.pop(view).release()
+
+    def _change(self, name: str, select_sql: str, touched_sql: str | None) -> None:
         """Make `select_sql` the table's next version (a cached view, no job yet)."""
         frame = self.spark.sql(select_sql)
         partition = PARTITIONS.get(name)
@@ -311,13 +403,12 @@ class SparkEngine(Engine):
             partition[0] if partition else None,
             version.location if version else None,
             version.parts if version else {},
-            view=self._register(frame, cache=True),
+            view=self._register(frame, cache=True, sql=select_sql),
             changed=True,
             touched=touched,
         )
         self._tables[name] = new
         self._dropped.discard(name)
-        return frame
 
     def _write_changes(self) -> None:
         """Write each changed table's version into a new folder; record it (privately)."""
@@ -378,11 +469,17 @@ class SparkEngine(Engine):
             previous = state.get(name)
             if previous == wanted:
                 continue
-            self._sql(f"create schema if not exists {name.split('.')[0]}")
+            self._ensure_schema(name.split(".")[0])
             if previous is None or previous[0] != columns:
                 definition = ", ".join(f"{c} {t}" for c, t in version.columns)
                 column = version.partition_column
                 partitioned = f" partitioned by ({column})" if column else ""
+                if column and self._local_root() is not None:
+                    # The partitions have folders of their own; the table's root folder
+                    # exists so that resolving the table finds a folder, not an error.
+                    Path(version.location.removeprefix("file://")).mkdir(
+                        parents=True, exist_ok=True
+                    )
                 self._sql(f"drop table if exists {name}")
                 self._sql(
                     f"create table {name} ({definition}) using parquet{partitioned} "
@@ -394,6 +491,20 @@ class SparkEngine(Engine):
             if version.partition_column:
                 self._sync_partitions(name, version.partition_column, previous[2], partitions)
             state[name] = wanted
+
+    def _ensure_schema(self, schema: str) -> None:
+        """Create a schema in the catalog once per session (only if it is missing)."""
+        known = _CATALOG_SCHEMAS.setdefault(id(self.spark), set())
+        if schema not in known:
+            if not self.spark.catalog.databaseExists(schema):
+                self._sql(f"create schema if not exists {schema}")
+            known.add(schema)
+
+    def _local_root(self) -> Path | None:
+        """The warehouse as a local folder (None on an object store)."""
+        if "://" in self.root and not self.root.startswith("file://"):
+            return None
+        return Path(self.root.removeprefix("file://"))
 
     def _sync_partitions(self, name: str, column: str, old: str, new: str) -> None:
         before, after = json.loads(old), json.loads(new)
@@ -413,11 +524,9 @@ class SparkEngine(Engine):
 
     def _delete_unpublished_versions(self) -> None:
         """Delete folders no published version names (a killed or failed run's work)."""
-        if "://" in self.root and not self.root.startswith("file://"):
+        root = self._local_root()
+        if root is None or not root.exists():
             return  # object stores: left to the bucket's lifecycle rules
-        root = Path(self.root.removeprefix("file://"))
-        if not root.exists():
-            return
         kept = set()
         for version in self._tables.values():
             kept.add(version.location)
@@ -462,13 +571,17 @@ class SparkEngine(Engine):
         if self._is_metadata(tree):
             return self.meta.query(sql, params)
         frame = self._run(tree, params)
-        return [tuple(row) for row in frame.collect()] if frame is not None else []
+        rows = [tuple(row) for row in frame.collect()] if frame is not None else []
+        self._release_superseded()
+        return rows
 
     def query_arrow(self, sql: str) -> pa.Table:
         (tree,) = parse(sql)
         if self._is_metadata(tree):
             return self.meta.query_arrow(sql)
-        return self._sql(self._spark_sql(tree)).toArrow()
+        table = self._sql(self._spark_sql(tree)).toArrow()
+        self._release_superseded()
+        return table
 
     def _run(self, tree: exp.Expression, params: Sequence[object] | None) -> Any:
         if self._is_metadata(tree):
@@ -522,7 +635,7 @@ class SparkEngine(Engine):
             select += " where false"
         if "." not in name:
             cache = kind != "VIEW"
-            self._temps[name] = self._register(self._sql(select), cache=cache)
+            self._temps[name] = self._register(self._sql(select), cache=cache, sql=select)
             return
         if tree.args.get("exists") and name in self._tables:
             return
@@ -568,13 +681,16 @@ class SparkEngine(Engine):
     def transaction(self) -> Iterator[None]:
         """Changes inside take effect together: a failure restores the versions before."""
         tables = {name: replace(version) for name, version in self._tables.items()}
-        dropped, temps = set(self._dropped), dict(self._temps)
+        dropped, temps, pinned = set(self._dropped), dict(self._temps), self._pinned
+        self._pinned = pinned | {v.view for v in tables.values() if v.view} | set(temps.values())
         try:
             with self.meta.transaction():
                 yield
         except BaseException:
             self._tables, self._dropped, self._temps = tables, dropped, temps
             raise
+        finally:
+            self._pinned = pinned
 
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         """Read with DuckDB (the same rows and ingest rejects as every engine), then replace
@@ -614,7 +730,12 @@ class SparkEngine(Engine):
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)
         (tree,) = parse(select_sql)
-        return self._change(qualified_name, self._spark_sql(tree), None).count()
+        self._change(qualified_name, self._spark_sql(tree), None)
+        # Counting the registered version computes and keeps it: the statements that read
+        # the table next find its rows, not its plan.
+        rows = self.spark.table(self._tables[qualified_name].view).count()
+        self._release_superseded()
+        return rows
 
     def date_spine_sql(self, start_sql: str, end_sql: str) -> str:
         # DuckDB dialect (it is translated with the model): one row per day.
@@ -675,9 +796,10 @@ class SparkEngine(Engine):
 
     def _release(self) -> None:
         """Forget this engine's views and cached rows."""
-        for frame in self._cached:
-            frame.unpersist()
-        self._cached.clear()
+        for checkpoint in self._checkpoints.values():
+            checkpoint.release()
+        self._checkpoints.clear()
+        self._plain_views.clear()
         self._temps.clear()
 
 

@@ -97,6 +97,14 @@ def processed_ids(engine: Engine) -> set[str]:
     return {row[0] for row in rows}
 
 
+def last_processed_date(engine: Engine) -> date | None:
+    """The latest business date of a batch whose load finished (None: no batch yet)."""
+    create_batch_table(engine)
+    return engine.scalar(
+        "select max(business_date) from ops.processed_batches where processed_at is not null"
+    )
+
+
 def pending_batches(engine: Engine, input_dir: Path) -> list[Batch]:
     """Batches still to process, in date order: daily batches not processed yet, and a
     snapshot folder always (re-merging it is idempotent)."""

@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import date
 
-from cartwheel.ingest.batches import mark_processed, pending_batches
-from cartwheel.ingest.raw_files import InputError
+from cartwheel.ingest.batches import Batch, last_processed_date, mark_processed, pending_batches
+from cartwheel.ingest.raw_files import InputError, record_run_batches
 from cartwheel.orchestration.history import RunRecord, StepAttempt, utc_now
 from cartwheel.orchestration.logs import RunLog
 from cartwheel.orchestration.retry import retrying
@@ -57,18 +58,34 @@ class StepRunner:
                 self._run_batches(per_batch)
 
     def _run_batches(self, steps: list[Step]) -> None:
+        """Each batch through the per-batch steps; the steps that span batches run once
+        over each group of consecutive daily batches (see `_joins_group`)."""
         context = self.context
         try:
             batches = pending_batches(context.engine, context.input_dir)
+            last_date = last_processed_date(context.engine)
         except InputError as error:
             raise PipelineError(f"{LOADS_BATCHES}: {error}") from error
+        spanning = [s for s in steps if s.spans_batches] if context.settings.batch_grouping else []
+        each = [s for s in steps if s not in spanning]
         results = context.results
         first = len(results)
+        group: list[Batch] = []
         for batch in batches:
+            if not self._joins_group(batch, last_date):
+                self._finish_group(group, spanning)
             context.batch = batch
-            for step in steps:
-                self.run_step(step)
-            mark_processed(context.engine, batch.batch_id)
+            try:
+                for step in each:
+                    self.run_step(step)
+            except PipelineError:
+                if results[-1].stopped is not None:  # the gate: the batches before go on
+                    self._finish_group(group, spanning)
+                raise
+            group.append(batch)
+            if not spanning or not self._joins_group(batch, last_date):
+                self._finish_group(group, spanning)
+        self._finish_group(group, spanning)
         context.batch = None
         # One result per step for the whole run (reports and summary), not per batch.
         merged: dict[str, StepResult] = {}
@@ -81,6 +98,28 @@ class StepRunner:
             total.records = res.records if latest else total.records + res.records
             total.retry_attempts += res.retry_attempts
         results[first:] = list(merged.values())
+
+    @staticmethod
+    def _joins_group(batch: Batch, last_date: date | None) -> bool:
+        """Whether a batch may share a pass of the spanning steps with its neighbours: a
+        daily batch later than every batch loaded before. A snapshot, or a late batch
+        (it may reshape version chains before later dates), has its own pass."""
+        return batch.business_date is not None and (
+            last_date is None or batch.business_date > last_date
+        )
+
+    def _finish_group(self, group: list[Batch], spanning: list[Step]) -> None:
+        """The spanning steps once over `group` (processed by the other steps already),
+        then its batches marked processed; the group is emptied."""
+        if not group:
+            return
+        if spanning:
+            record_run_batches(self.context.engine, [batch.batch_id for batch in group])
+            for step in spanning:
+                self.run_step(step)
+        for batch in group:
+            mark_processed(self.context.engine, batch.batch_id)
+        group.clear()
 
     def run_step(self, step: Step) -> StepResult:
         """One step, retrying transient failures; every attempt recorded.

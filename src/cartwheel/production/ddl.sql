@@ -112,3 +112,17 @@ create table if not exists production.product_history (
     batch_id varchar not null,
     loaded_at timestamp not null
 );
+
+-- The items production promoted that the warehouse has not made facts yet, with the
+-- batch that promoted them (the warehouse may load several consecutive batches in one
+-- pass; their facts are numbered batch by batch), what it needs to backdate the first
+-- dimension versions, and the discount the product aggregates average. The warehouse
+-- empties it.
+create table if not exists ops.warehouse_backlog (
+    batch_id varchar not null,
+    item_id varchar not null,
+    product_id varchar,
+    customer_id varchar,
+    transaction_date date,
+    discount_percentage decimal(5, 2)
+);

@@ -21,7 +21,7 @@ from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 from cartwheel.production.integrity import touched, verify
 from cartwheel.schema_upgrade import drop_stale_not_null
-from cartwheel.sqlfiles import sql_statements
+from cartwheel.sqlfiles import sql_statements, sql_text
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
 LATEST_VERSION = {"customers": "customer_history", "products": "product_history"}
@@ -101,7 +101,8 @@ def _record_history(engine: Engine, table: str, columns: list[str], day: date) -
 
 
 def load_production(engine: Engine) -> list[TableMerge]:
-    """Build the incoming rows of each table from its model and merge them in."""
+    """Build the incoming rows of each table from its model and merge them in; the
+    promoted items are queued for the warehouse (ops.warehouse_backlog)."""
     engine.create_schemas()
     create_production_tables(engine)
     models = {model.name: model for model in load_models("production")}
@@ -132,6 +133,7 @@ def load_production(engine: Engine) -> list[TableMerge]:
             progress.report("production", table, merges[-1].input, time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
+        engine.execute(sql_text("production/backlog.sql"))
         if declared:
             engine.declare_production_keys()
         else:

@@ -1,5 +1,6 @@
-"""Load one batch into the warehouse: small dimensions rebuilt, SCD2 dimensions, facts
-and aggregates maintained incrementally (work in proportion to the batch)."""
+"""Load what production promoted into the warehouse: small dimensions rebuilt, SCD2
+dimensions, facts and aggregates maintained incrementally (work in proportion to the
+batches loaded)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 from cartwheel.schema_upgrade import drop_stale_not_null
-from cartwheel.sqlfiles import sql_statements
+from cartwheel.sqlfiles import sql_statements, table_ddl
 from cartwheel.warehouse.aggregates import update_aggregates
 from cartwheel.warehouse.dimensions import DIMENSIONS, update_dimension
 from cartwheel.warehouse.facts import insert_new_facts, repoint_facts
@@ -30,19 +31,26 @@ TABLES = (
 def create_warehouse_tables(engine: Engine) -> None:
     for statement in sql_statements("warehouse/ddl.sql"):
         engine.execute(statement)
+    engine.execute(table_ddl("production/ddl.sql", "ops.warehouse_backlog"))
     drop_stale_not_null(engine, "warehouse/ddl.sql")
 
 
 def build_warehouse(engine: Engine) -> dict[str, int]:
-    """Bring the warehouse up to date with the batch in `ops.run_batches`; rows per table."""
+    """Bring the warehouse up to date with the batches in `ops.run_batches` (one, or
+    several consecutive daily ones: the same tables as one pass each); rows per table."""
     engine.create_schemas()
     create_warehouse_tables(engine)
-    day = business_date(engine)
+    day = business_date(engine)  # a snapshot's date is resolved and stored
+    first_day, batches = engine.query(
+        "select min(business_date), count(*) from ops.processed_batches "
+        "where batch_id in (select batch_id from ops.run_batches)"
+    )[0]
     with engine.transaction():
         # Small dimensions with natural or fixed keys: rebuilt from their models.
         for model in load_models("warehouse"):
             engine.build_table(model.qualified_name, render(model, engine))
-        date_key = int(day.strftime("%Y%m%d"))
+        # Facts may move to another version from the first batch's date on.
+        date_key = int((first_day or day).strftime("%Y%m%d"))
         first_sales_key = int(
             engine.scalar("select coalesce(max(sales_key), 0) + 1 from warehouse.fact_sales")
         )
@@ -53,7 +61,7 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
         )
         for dim in DIMENSIONS:
             began = time.perf_counter()
-            update_dimension(engine, dim)
+            update_dimension(engine, dim, grouped=batches > 1)
             repoint_facts(engine, dim, date_key)
             _report(engine, dim.table, began)
         began, facts_before = time.perf_counter(), engine.count("warehouse.fact_sales")
@@ -61,6 +69,7 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
         new_facts = _report(engine, "warehouse.fact_sales", began) - facts_before
         began = time.perf_counter()
         update_aggregates(engine, first_sales_key)
+        engine.execute("delete from ops.warehouse_backlog")
         # The aggregates fold in the batch's new facts.
         progress.report("warehouse", "aggregates", new_facts, time.perf_counter() - began)
     return table_rows(engine)

@@ -177,6 +177,8 @@ def _chain_sql(dim: Dimension) -> str:
                 business_date as effective_date,
                 lead(business_date) {order} as end_date,
                 row_number() {order} as version_number,
+                -- The batch that opened it: new keys are numbered batch by batch.
+                batch_id as opened_in,
                 {versioned}
             from starts
         ),
@@ -211,6 +213,7 @@ def _chain_sql(dim: Dimension) -> str:
             end as effective_date,
             versions.end_date,
             versions.version_number,
+            versions.opened_in,
             {", ".join(f"versions.{c}" for c in dim.versioned)},
             {latest}
         from versions
@@ -219,9 +222,12 @@ def _chain_sql(dim: Dimension) -> str:
     """
 
 
-def _keyed_sql(dim: Dimension) -> str:
-    """The new chain with surrogate keys: kept where a version survives, new otherwise."""
+def _keyed_sql(dim: Dimension, grouped: bool) -> str:
+    """The new chain with surrogate keys: kept where a version survives, new otherwise.
+    Over several batches (`grouped`), new keys go batch by batch, as one pass each
+    would have given them."""
     k = dim.business_key
+    by_batch = "matched.opened_in, " if grouped else ""
     carried = "".join(
         f", coalesce((select max(old.{c}) from wh_{dim.short}_old as old "
         f"where old.{k} = matched.{k}), {default}) as {c}"
@@ -276,7 +282,8 @@ def _keyed_sql(dim: Dimension) -> str:
                 kept_key,
                 (select coalesce(max({dim.key}), 0) from {dim.table})
                 + row_number() over (
-                    partition by kept_key is null order by matched.{k}, matched.effective_date
+                    partition by kept_key is null
+                    order by {by_batch}matched.{k}, matched.effective_date
                 )
             ) as {dim.key}
             {carried}
@@ -294,15 +301,16 @@ def _replace_sql(dim: Dimension) -> list[str]:
     ]
 
 
-def update_dimension(engine: Engine, dim: Dimension) -> None:
-    """Rebuild the version chains of the keys this batch touched.
+def update_dimension(engine: Engine, dim: Dimension, grouped: bool = False) -> None:
+    """Rebuild the version chains of the keys the batches in `ops.run_batches` touched
+    (`grouped`: several consecutive batches, see _keyed_sql).
 
     Leaves `wh_<dim>_ids` (touched keys) and `wh_<dim>_old` (their rows before) for the
     fact re-pointing and aggregates that follow.
     """
     for suffix in ("ids", "old", "chain", "keyed"):
         engine.execute(f"drop table if exists wh_{dim.short}_{suffix}")
-    for sql in (_touched_sql(dim), _old_sql(dim), _chain_sql(dim), _keyed_sql(dim)):
+    for sql in (_touched_sql(dim), _old_sql(dim), _chain_sql(dim), _keyed_sql(dim, grouped)):
         engine.execute(sql)
     for sql in _replace_sql(dim):
         engine.execute(sql)

@@ -142,11 +142,16 @@ email_holders as (
     from ranked
     where disposition = 'promoted' and version_rank = 1 and email is not null
     union all
+    -- Only emails this run's latest versions use can decide an owner (no sort of every
+    -- production customer per batch).
     select customer_id, email, 1 as from_production
     from production.customers
-    where email is not null and customer_id not in (
-        select customer_id from ranked where disposition = 'promoted' and version_rank = 1
+    where email in (
+        select email from ranked where disposition = 'promoted' and version_rank = 1
     )
+        and customer_id not in (
+            select customer_id from ranked where disposition = 'promoted' and version_rank = 1
+        )
 ),
 
 email_owners as (

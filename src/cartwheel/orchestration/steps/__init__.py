@@ -47,6 +47,9 @@ class Step:
     run: Callable[[StepContext], StepOutput]
     #: Runs once per input batch (daily folders are loaded one at a time, oldest first).
     per_batch: bool = False
+    #: A per-batch step that may run once over several consecutive daily batches, after
+    #: the other per-batch steps of each (its result is the same as one run per batch).
+    spans_batches: bool = False
     #: Over several batches, `total` adds up the rows handled; `latest` keeps the last
     #: batch's count (a table's rows, a state).
     records: Literal["total", "latest"] = "total"
@@ -68,6 +71,7 @@ STEPS: dict[str, Step] = {
             "warehouse",
             warehouse.run,
             per_batch=True,
+            spans_batches=True,
             records="latest",
             run_output=True,
             reads=PRODUCTION,

@@ -3,7 +3,7 @@
 -- date keys that wh_days spans (known once it exists), and first_month_day and
 -- last_month_day, those that the months of wh_months span.
 
--- The facts this batch added, with their business keys and discount.
+-- The facts this pass added, with their business keys and discount.
 create temporary table wh_new_facts as
 select
     facts.date_key,
@@ -20,9 +20,15 @@ inner join warehouse.dim_customers as customers
     on facts.customer_key = customers.customer_key
 inner join warehouse.dim_products as products on facts.product_key = products.product_key
 inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
-inner join staging.transaction_items_validated as items
-    on facts.item_id = items.item_id and items.reject_reason is null
-    and items.version_rank = 1
+inner join (
+    -- An item id queued twice (sent again by a later batch) is the fact of its first.
+    select queued.item_id, queued.discount_percentage
+    from ops.warehouse_backlog as queued
+    inner join (
+        select item_id, min(batch_id) as batch_id from ops.warehouse_backlog group by item_id
+    ) as first_queued
+        on queued.item_id = first_queued.item_id and queued.batch_id = first_queued.batch_id
+) as items on facts.item_id = items.item_id
 where facts.sales_key >= {{ first_sales_key }};
 
 -- Days to recompute: new facts and facts whose product version (profit) moved.

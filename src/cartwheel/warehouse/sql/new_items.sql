@@ -1,7 +1,9 @@
--- The items this batch promoted that are not facts yet (a re-run finds none).
+-- The items promoted since the last warehouse pass (ops.warehouse_backlog) that are not
+-- facts yet (a re-run finds none), with the first batch that promoted each.
 create temporary view wh_new_items as
 select
     items.item_id,
+    backlog.loaded_in,
     items.transaction_id,
     items.product_id,
     items.quantity,
@@ -18,10 +20,9 @@ select
 from production.transaction_items as items
 inner join production.transactions as transactions
     on items.transaction_id = transactions.transaction_id
-where items.item_id in (
-        select item_id from staging.transaction_items_validated
-        where reject_reason is null and version_rank = 1
-    )
-    and not exists (
+inner join (
+    select item_id, min(batch_id) as loaded_in from ops.warehouse_backlog group by item_id
+) as backlog on items.item_id = backlog.item_id
+where not exists (
         select 1 from warehouse.fact_sales as facts where facts.item_id = items.item_id
     )
