@@ -16,12 +16,15 @@ run: $(STAMP)
 	$(VENV)/bin/cartwheel run $(ARGS)
 
 # Coverage of the whole suite, failing below the floor (measured figure: README).
-# Running a few modules: make test ARGS=tests/test_x.py COVERAGE=
+# Running a few modules: make test ARGS=tests/test_x.py COVERAGE= WORKERS=
 COVERAGE ?= --cov=cartwheel --cov-report=term --cov-fail-under=93
+# Two pytest-xdist workers (the machine's two cores); a module's tests stay together in
+# one worker (tests/conftest.py), so its fixtures are built once.
+WORKERS ?= -n 2 --dist loadgroup
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/pytest $(COVERAGE) $(ARGS)
+	$(VENV)/bin/pytest $(WORKERS) $(COVERAGE) $(ARGS)
 
 # The reliability suite for a user (docs/reliability.md): the hostile-input corpus,
 # fuzzing, kill -9 and disk-full runs; ends with the tally of cases, tracebacks, rows

@@ -18,6 +18,26 @@ def run_cli(*args: str) -> CliRunner:
     return result
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With `make test` (pytest-xdist, `--dist loadgroup`) a module's tests run in one
+    worker, so its module-scoped fixtures (a generated world, a PostgreSQL database, the
+    Spark session) are built once. The heaviest modules are handed out first (the Spark
+    parity module, the longest, then those with slow tests), so the longest work starts
+    at once and the short modules fill the gaps."""
+
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    spark = {module(item) for item in items if item.get_closest_marker("spark")}
+    slow = {module(item) for item in items if item.get_closest_marker("slow")}
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(module(item)))
+    # A stable sort keeps the order within each kind.
+    items.sort(key=lambda item: (module(item) not in spark, module(item) not in slow))
+
+
 @pytest.fixture(scope="session")
 def sf1_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The data folder of `cartwheel run` at scale factor 1 with the default seed."""
