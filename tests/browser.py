@@ -41,8 +41,13 @@ def find_chromium() -> str | None:
 
 def _apt(*args: str, timeout: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # Two test workers may both need chromium: wait for the other's dpkg lock, not fail.
     return subprocess.run(
-        ["apt-get", *args], env=env, capture_output=True, text=True, timeout=timeout
+        ["apt-get", "-o", "DPkg::Lock::Timeout=600", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
