@@ -8,7 +8,7 @@ from cartwheel.production import load_production
 from cartwheel.quality.conservation import conservation, equation, records_processed
 from cartwheel.quality.repairs import repair_summary
 from cartwheel.quality.report import transformation_with_earlier_batches
-from cartwheel.reports import now_iso, write_report
+from cartwheel.reports import now_iso
 
 TRANSFORMATIONS = [
     "trim text fields",
@@ -41,7 +41,8 @@ def run(context: StepContext) -> StepOutput:
         **repair_summary(engine),
         "transformations_applied": TRANSFORMATIONS,
     }
-    path = context.output_dir / "transformation_summary.json"
+    name = "transformation_summary.json"
     # A run over several batches: every batch's counts and equation are kept.
-    write_report(context.output_dir, path.name, transformation_with_earlier_batches(path, summary))
+    earlier = context.earlier_report(name)
+    context.write_report(name, transformation_with_earlier_batches(earlier, summary))
     return StepOutput(records=sum(m.input for m in merges))
