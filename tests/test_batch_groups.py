@@ -288,9 +288,10 @@ def test_the_reports_hold_every_batch(both: tuple[Path, Path]) -> None:
         assert summary["conservation"][0].startswith("customers [2024-03-01]: rows in 3 =")
         loaded = json.loads((data / "ingestion_summary.json").read_text())["tables_loaded"]
         assert loaded["customers"]["rows_loaded"] == 1  # the last batch's: Áine
-    assert report["conservation"] == json.loads(
-        (both[0] / "quality_report.json").read_text()
-    )["conservation"]
+    assert (
+        report["conservation"]
+        == json.loads((both[0] / "quality_report.json").read_text())["conservation"]
+    )
 
 
 def test_analytics_files_are_byte_identical(both: tuple[Path, Path]) -> None:

@@ -76,7 +76,7 @@ class StepRunner:
             for batch in batches:
                 if not self._joins_group(batch, last_date):
                     self._finish_group(group, spanning)
-                context.batch = batch
+                context.batch, context.conservation = batch, None
                 try:
                     for step in each:
                         self.run_step(step)
@@ -89,7 +89,7 @@ class StepRunner:
                     self._finish_group(group, spanning)
             self._finish_group(group, spanning)
         finally:
-            context.batch = None
+            context.batch, context.conservation = None, None
             context.flush_reports()
         # One result per step for the whole run (reports and summary), not per batch.
         merged: dict[str, StepResult] = {}

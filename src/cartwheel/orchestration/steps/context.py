@@ -65,6 +65,9 @@ class StepContext:
     #: The reports of a run over several batches, held until its last batch (each
     #: batch would otherwise write the run's whole report so far again); None outside.
     held_reports: dict[str, dict] | None = None
+    #: The conservation rows the quality step found for the batch being loaded (production
+    #: reads staging only, so its counts are the same); None before quality has run.
+    conservation: list[dict] | None = None
 
     def write_report(self, name: str, content: dict) -> None:
         """`name` in the output folder, or held while batches run (`flush_reports`)."""

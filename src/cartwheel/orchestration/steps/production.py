@@ -32,7 +32,8 @@ TRANSFORMATIONS = [
 def run(context: StepContext) -> StepOutput:
     engine = context.engine
     merges = load_production(engine)
-    balance = conservation(engine)  # once for both uses below
+    # Once for both uses below; the quality step's, when it ran for this batch.
+    balance = context.conservation if context.conservation is not None else conservation(engine)
     summary = {
         "transformation_timestamp": now_iso(),
         "run_id": context.run_id,

@@ -15,6 +15,7 @@ def run(context: StepContext) -> StepOutput:
         context.settings.quality_thresholds,
         context.batch_folder,  # its defect_ledger.csv, if the generator wrote one, is scored
     )
+    context.conservation = outcome.conservation
     name = "quality_report.json"
     context.write_report(name, with_earlier_batches(context.earlier_report(name), outcome.report))
     if not outcome.passed:
