@@ -1,7 +1,8 @@
--- The best-selling products of each category, per month, with their current attributes
--- (see ../products.sql), from the monthly sums per product.
+-- The best-selling products of each category, per month, with their current attributes.
+-- Only the top {{ products_per_category }} of each category are kept, so the file does not
+-- grow with the catalogue.
 with months as (
-    select * from ops.dashboard_product_months
+    select * from {{ product_months }}
 ),
 
 per_product as (

@@ -1,16 +1,11 @@
--- The main cube (see ../sales_cube.sql) from the monthly sums: every category is its own
--- (no category past the cap), states and payment methods past theirs add up into 'Other'
--- (a transaction has one of each, so its orders add up too).
+-- The main cube: month × category × state × payment method. Every filter applies to it.
+-- `orders` counts distinct transactions within a cell; it adds up across months, states
+-- and payment methods (a transaction has one of each: states and payment methods past
+-- their caps add up into 'Other') but not across categories (a category past its cap is
+-- folded in the order lines, before the cells are summed). Money keeps 4 decimals: the
+-- page adds cells up and rounds the total to the cent at the end.
 with cells as (
-    select * from ops.dashboard_sales_cells
-),
-
-states as (
-    select name, shown from dashboard_names where kind = 'state'
-),
-
-payment_methods as (
-    select name, shown from dashboard_names where kind = 'payment_method'
+    select * from {{ sales_cells }}
 )
 
 select
@@ -25,7 +20,10 @@ select
     cast(sum(cells.order_lines) as bigint) as order_lines,
     cast(sum(cells.orders) as bigint) as orders
 from cells
-inner join states on cells.state_name = states.name
-inner join payment_methods on cells.payment_method_name = payment_methods.name
+inner join dashboard_names as states
+    on states.kind = 'state' and cells.state_name = states.name
+inner join dashboard_names as payment_methods
+    on payment_methods.kind = 'payment_method'
+    and cells.payment_method_name = payment_methods.name
 group by cells.month_key, cells.category_name, states.shown, payment_methods.shown
 order by cells.month_key, cells.category_name, states.shown, payment_methods.shown

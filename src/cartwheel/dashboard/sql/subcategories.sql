@@ -1,6 +1,6 @@
--- Sub-categories per month (see ../subcategories.sql), from the monthly sums.
+-- Sub-categories per month (a sub-category belongs to its category).
 with subs as (
-    select * from ops.dashboard_sub_category_months
+    select * from {{ sub_category_months }}
 ),
 
 sub_category_ranks as (

@@ -1,7 +1,7 @@
--- Sales per month × weekday × category with the weekdays of each month in the sales period
--- (see ../weekdays.sql), from the sums per day and category.
+-- Sales per month × weekday × category, with how many such weekdays the month has in the
+-- sales period: the page divides one by the other to get revenue per average Monday etc.
 with days as (
-    select * from ops.dashboard_category_days
+    select * from {{ category_days }}
 ),
 
 calendar as (
