@@ -448,21 +448,28 @@ def stage_file(
     the caller's transaction; returns rows staged."""
     read_file(con, table, columns, source, batch_id)
     target = f"staging.{table}"
-    con.execute(
-        f"create table if not exists {target} as select * from {STAGED_ROWS} limit 0"
-    ).fetchall()
+    existing = {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'staging' and table_name = ?",
+            [table],
+        ).fetchall()
+    }
+    if not existing:
+        con.execute(f"create table {target} as select * from {STAGED_ROWS} limit 0").fetchall()
     # A staging table from before a contract column was added gets that column.
     for column in columns:
-        con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
+        if existing and column not in existing:
+            con.execute(f"alter table {target} add column {column} varchar").fetchall()
     con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
     with read_errors(source):
-        con.execute(f"insert into {target} by name select * from {STAGED_ROWS}").fetchall()
+        # The batch's rows were deleted: the rows inserted are the batch's rows.
+        (inserted,) = con.execute(
+            f"insert into {target} by name select * from {STAGED_ROWS}"
+        ).fetchall()[0]
     release_read(con)
-    return int(
-        con.execute(f"select count(*) from {target} where batch_id = ?", [batch_id]).fetchall()[0][
-            0
-        ]
-    )
+    return int(inserted)
 
 
 @contextmanager
