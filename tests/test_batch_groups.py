@@ -4,6 +4,7 @@ batch-by-batch surrogate keys). Compared row for row with `batch_grouping: false
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -273,6 +274,24 @@ def test_the_warehouse_ran_once_for_the_group(both: tuple[Path, Path]) -> None:
         ("warehouse", "success", 1),
     ]
     assert ("warehouse", "success", 6) in step_attempts(one_by_one)
+
+
+def test_the_reports_hold_every_batch(both: tuple[Path, Path]) -> None:
+    """The run's reports (held in memory while its batches run, written once) keep each
+    batch's score and conservation equations, in batch order, as one pass per batch."""
+    for data in both:
+        report = json.loads((data / "quality_report.json").read_text())
+        assert [entry["batch_ids"] for entry in report["batches"]] == [[day] for day in DAYS]
+        assert all(entry["gate"]["passed"] for entry in report["batches"])
+        summary = json.loads((data / "transformation_summary.json").read_text())
+        assert len(summary["conservation"]) == 4 * len(DAYS)
+        assert summary["conservation"][0].startswith("customers [2024-03-01]: rows in 3 =")
+        loaded = json.loads((data / "ingestion_summary.json").read_text())["tables_loaded"]
+        assert loaded["customers"]["rows_loaded"] == 1  # the last batch's: Áine
+    assert (
+        report["conservation"]
+        == json.loads((both[0] / "quality_report.json").read_text())["conservation"]
+    )
 
 
 def test_analytics_files_are_byte_identical(both: tuple[Path, Path]) -> None:

@@ -13,8 +13,6 @@ from (
     from {{ table }}
     where month_key in (select month_key from wh_added_months)
     union all
-    select month_key, category_name, {{ key }}, sum(line_total), sum(profit), sum(quantity)
-    from wh_month_lines
-    group by month_key, category_name, {{ key }}
+    {{ include month_sums key={{ key }} lines=wh_month_lines }}
 ) as sums
 group by month_key, category_name, {{ key }}

@@ -195,20 +195,7 @@ from (
     from ops.dashboard_sales_cells
     where month_key in (select month_key from wh_added_months)
     union all
-    select
-        month_key,
-        category_name,
-        state_name,
-        coalesce(payment_method_name, 'Unknown'),
-        sum(line_total),
-        sum(profit),
-        -- Revenue of the lines whose cost is known (the margin's base).
-        sum(case when profit is not null then line_total end),
-        sum(quantity),
-        count(*),
-        count(distinct transaction_id)
-    from wh_month_lines
-    group by month_key, category_name, state_name, coalesce(payment_method_name, 'Unknown')
+    {{ include sales_cell_sums lines=wh_month_lines }}
 ) as cells
 group by month_key, category_name, state_name, payment_method_name;
 
@@ -232,9 +219,7 @@ from (
     from ops.dashboard_category_days
     where month_key in (select month_key from wh_added_months)
     union all
-    select month_key, date_key, category_name, sum(line_total), count(distinct transaction_id)
-    from wh_month_lines
-    group by month_key, date_key, category_name
+    {{ include category_day_sums lines=wh_month_lines }}
 ) as days
 group by month_key, date_key, category_name;
 
