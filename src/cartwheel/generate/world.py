@@ -522,16 +522,19 @@ class World:
         n, m = len(t_day), len(i_day)
         customer = d["customer"].astype(np.int64)
         # Prices valid on each item's day: the day's whole price list when the day sells
-        # more items than there are products, else just the products sold.
-        sold = np.split(d["product"], np.cumsum([self.items_on(k) for k in days])[:-1])
-        unit = np.concatenate(
-            [
-                self.price_cents(np.arange(int(self.listed[k])), k)[products]
-                if len(products) > int(self.listed[k])
-                else self.price_cents(products.astype(np.int64), k)
-                for k, products in zip(days, sold, strict=True)
-            ]
-        )
+        # more items than there are products, else just the products sold (those of all
+        # such days at once).
+        product = d["product"].astype(np.int64)
+        counts = np.array([self.items_on(k) for k in days], dtype=np.int64)
+        whole_list = counts > self.listed[days]
+        unit = np.empty(m, dtype=np.int64)
+        sold_alone = ~np.repeat(whole_list, counts)
+        unit[sold_alone] = self.price_cents(product[sold_alone], i_day[sold_alone])
+        ends = np.cumsum(counts)
+        for k, lo, hi in zip(
+            np.array(days)[whole_list], (ends - counts)[whole_list], ends[whole_list], strict=True
+        ):
+            unit[lo:hi] = self.price_cents(np.arange(int(self.listed[k])), int(k))[product[lo:hi]]
         # Nobody buys ten laptops: dear items (Premium, >= 200) come one or two at a time.
         quantity = np.where(unit >= 20000, np.minimum(d["quantity"], 2), d["quantity"]).astype(
             np.int64
