@@ -148,10 +148,12 @@ def run_quality(
     min_score: float,
     thresholds: dict[str, dict[str, float]] | None = None,
     input_dir: Path | None = None,
+    tables_ready: bool = False,
 ) -> QualityOutcome:
     """Validate this run's rows, quarantine the rejects, run the checks, keep the
-    history, and decide the gate. Writes nothing to production."""
-    validated = validate(engine)
+    history, and decide the gate. Writes nothing to production. `tables_ready`: an
+    earlier batch of this run created the tables it needs."""
+    validated = validate(engine, tables_ready)
     checks = load_checks(thresholds)
     with engine.transaction():
         record_rejects(engine, run_id)

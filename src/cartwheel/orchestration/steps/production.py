@@ -31,7 +31,8 @@ TRANSFORMATIONS = [
 
 def run(context: StepContext) -> StepOutput:
     engine = context.engine
-    merges = load_production(engine)
+    merges = load_production(engine, context.tables_ready)
+    context.tables_ready = True
     # Once for both uses below; the quality step's, when it ran for this batch.
     balance = context.conservation if context.conservation is not None else conservation(engine)
     summary = {

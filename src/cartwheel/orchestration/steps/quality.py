@@ -14,7 +14,9 @@ def run(context: StepContext) -> StepOutput:
         context.settings.quality_min_score,
         context.settings.quality_thresholds,
         context.batch_folder,  # its defect_ledger.csv, if the generator wrote one, is scored
+        context.tables_ready,
     )
+    context.tables_ready = True
     context.conservation = outcome.conservation
     name = "quality_report.json"
     context.write_report(name, with_earlier_batches(context.earlier_report(name), outcome.report))
