@@ -19,11 +19,15 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from cartwheel.config import CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, Settings
+from cartwheel.config import (
+    CONFIG_FILE_ENV,
+    DEFAULT_CONFIG_FILE,
+    ENV_NESTED_DELIMITER,
+    ENV_PREFIX,
+    Settings,
+)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
-ENV_PREFIX = Settings.model_config["env_prefix"]
-NESTED = Settings.model_config["env_nested_delimiter"]
 
 TYPE_NAMES = {
     str: "text",
@@ -93,7 +97,7 @@ def leaf_settings(model: type[BaseModel], path: tuple[str, ...] = ()) -> Iterato
 
 
 def env_name(path: tuple[str, ...]) -> str:
-    return ENV_PREFIX + NESTED.join(path).upper()
+    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(path).upper()
 
 
 def escape(text: str) -> str:
@@ -146,7 +150,8 @@ def render() -> str:
             f"export {env_name(('monitor', 'max_run_age_hours'))}=49",
             "```",
             "",
-            f"A key inside a section (`monitor.…`) is joined with `{NESTED}` in its variable.",
+            "A key inside a section (`monitor.…`) is joined with "
+            f"`{ENV_NESTED_DELIMITER}` in its variable.",
             "A mapping is given in YAML as a mapping, and in its variable as JSON, e.g.",
             f"`{env_name(('quality_thresholds',))}="
             + """'{"CMP01": {"warn": 2, "error": 10}}'`.""",

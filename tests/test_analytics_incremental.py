@@ -19,6 +19,28 @@ from tests.conftest import run_cli
 from tests.test_scd2 import day_rows, product, sale
 from tests.test_scd2_checks import write_batch
 
+# Every fact with the versions and names its sums group on.
+NAMED_LINES = """from warehouse.fact_sales as facts
+        inner join warehouse.dim_customers as versions
+            on facts.customer_key = versions.customer_key
+        inner join warehouse.dim_products as products on facts.product_key = products.product_key
+        inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+        left join warehouse.dim_payment_method as methods
+            on facts.payment_method_key = methods.payment_method_key"""
+CATEGORY = "coalesce(products.category, 'Unknown') as category_name"
+
+
+def month_sums(*keys: str) -> str:
+    """Revenue, profit and units per month and `keys` (expressions, in the table's order)."""
+    return f"""
+        select dates.year * 100 + dates.month as month_key, {", ".join(keys)},
+            sum(facts.line_total) as revenue,
+            sum(facts.profit) as profit,
+            sum(facts.quantity) as units
+        {NAMED_LINES}
+        group by 1, 2, 3"""
+
+
 # The totals the queries read, recomputed from fact_sales (the reference).
 RECOMPUTED = {
     "warehouse.agg_customer_metrics": """
@@ -75,6 +97,34 @@ RECOMPUTED = {
         left join warehouse.dim_payment_method as methods
             on facts.payment_method_key = methods.payment_method_key
         group by 1, 2, 3, 4""",
+    "ops.dashboard_sales_cells": f"""
+        select
+            dates.year * 100 + dates.month as month_key,
+            {CATEGORY},
+            coalesce(facts.shipping_state, versions.state, 'Unknown') as state_name,
+            coalesce(methods.payment_method_name, 'Unknown') as payment_method_name,
+            sum(facts.line_total) as revenue,
+            sum(facts.profit) as profit,
+            sum(case when facts.profit is not null then facts.line_total end)
+                as costed_revenue,
+            sum(facts.quantity) as units,
+            count(*) as order_lines,
+            count(distinct facts.transaction_id) as orders
+        {NAMED_LINES}
+        group by 1, 2, 3, 4""",
+    "ops.dashboard_category_days": f"""
+        select
+            dates.year * 100 + dates.month as month_key,
+            facts.date_key,
+            {CATEGORY},
+            sum(facts.line_total) as revenue,
+            count(distinct facts.transaction_id) as orders
+        {NAMED_LINES}
+        group by 1, 2, 3""",
+    "ops.dashboard_sub_category_months": month_sums(
+        CATEGORY, "coalesce(products.sub_category, 'Unknown') as sub_category"
+    ),
+    "ops.dashboard_product_months": month_sums("products.product_id", CATEGORY),
 }
 
 
@@ -265,34 +315,72 @@ def test_categories_past_the_cap_are_drawn_from_the_order_lines(
         engine.close()
 
 
+# Negative: one kept total off by a cent (or a count off by one) fails the comparison.
+DRIFTS = {
+    "customer spend": """update warehouse.agg_customer_metrics set total_spent = total_spent + 0.01
+        where customer_key = (select min(customer_key) from warehouse.agg_customer_metrics)""",
+    "sales cell": """update ops.dashboard_sales_cells set revenue = revenue + 0.01
+        where category_name = 'Books' and month_key = 202402""",
+    "month's customers": """update ops.monthly_sales set unique_customers = unique_customers + 1
+        where month = 1""",
+    "day's orders": """update ops.dashboard_category_days set orders = orders + 1
+        where date_key = 20240102 and category_name = 'Electronics'""",
+    "product month": """update ops.dashboard_product_months set units = units + 1
+        where product_id = 'PROD0002' and month_key = 202402""",
+    "sub-category profit": """update ops.dashboard_sub_category_months set profit = profit - 0.01
+        where sub_category = 'Phones'""",
+}
+
+
+@pytest.mark.parametrize("drift", DRIFTS)
 def test_a_kept_total_that_drifts_from_the_sales_is_caught(
-    daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drift: str
 ) -> None:
-    """Negative: the comparison fails when one customer's kept total is off by a cent."""
     shutil.copytree(daily, tmp_path / "data")
     con = duckdb.connect(str(tmp_path / "data" / "cartwheel.duckdb"))
-    con.execute(
-        """update warehouse.agg_customer_metrics set total_spent = total_spent + 0.01
-        where customer_key = (select min(customer_key) from warehouse.agg_customer_metrics)"""
-    )
+    assert con.execute(DRIFTS[drift]).fetchall() == [(1,)]  # one row changed
     con.close()
     with pytest.raises(AssertionError):
         assert_same_as_recomputed(tmp_path / "data", tmp_path, monkeypatch)
 
 
-def test_a_monthly_sum_that_drifts_from_the_lines_is_caught(
-    daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+# A late batch for 15 January, after February's: José María buys again in January (a
+# customer the month counts once), and either the Novel costs 15.00 from that day on
+# (February's Novel fact moves to the new product version: its profit falls from 8 to 5)
+# or Siobhan has moved to New York (her February order moves to the new customer
+# version: it ships to NY). Either way February is recomputed and January added to.
+LATE_DAY = "2024-01-15"
+JOSE_AGAIN = sale(6, 2, LATE_DAY, 1, 1, "100.00")
+NOVEL_DEARER = ("PROD0002", "Novel", "Books", "Fiction", "20.00", "15.00", "Acme", "10", "SUP001")
+SIOBHAN_MOVED = (*SIOBHAN[:6], "New York", "NY", *SIOBHAN[8:])
+LATE_CHANGES = {
+    "product cost": (day_rows([], [NOVEL_DEARER], [JOSE_AGAIN]), ("MA", "5.0000")),
+    "customer state": (day_rows([SIOBHAN_MOVED], [], [JOSE_AGAIN]), ("NY", "8.0000")),
+}
+
+
+@pytest.mark.parametrize("change", LATE_CHANGES)
+def test_a_late_batch_adds_to_its_month_and_recomputes_the_moved_ones(
+    daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
-    """Negative: the dashboard comparison fails when one monthly cell is off by a cent."""
-    shutil.copytree(daily, tmp_path / "data")
-    con = duckdb.connect(str(tmp_path / "data" / "cartwheel.duckdb"))
-    con.execute(
-        """update ops.dashboard_sales_cells set revenue = revenue + 0.01
-        where category_name = 'Books'"""
-    )
+    rows, (state, profit) = LATE_CHANGES[change]
+    data = tmp_path / "data"
+    shutil.copytree(daily, data)
+    run_cli("run", "--input", str(write_batch(tmp_path / "input", LATE_DAY, rows)),
+            "--data-dir", str(data))  # fmt: skip
+    con = duckdb.connect(str(data / "cartwheel.duckdb"), read_only=True)
+    months = con.execute(
+        """select year, month, revenue::varchar, transactions, unique_customers
+        from ops.monthly_sales order by all"""
+    ).fetchall()
+    february = con.execute(
+        """select category_name, state_name, revenue::varchar, profit::varchar, orders
+        from ops.dashboard_sales_cells where month_key = 202402"""
+    ).fetchall()
     con.close()
-    with pytest.raises(AssertionError):
-        assert_same_as_recomputed(tmp_path / "data", tmp_path, monkeypatch)
+    assert months == [(2024, 1, "360.0000", 5, 3), (2024, 2, "20.0000", 1, 1)]
+    assert february == [("Books", state, "20.0000", profit, 1)]
+    assert_same_as_recomputed(data, tmp_path, monkeypatch)
 
 
 def test_generated_days_give_the_files_of_recomputed_totals(

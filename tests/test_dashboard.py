@@ -248,7 +248,7 @@ def test_cli_rebuilds_and_refuses_an_empty_folder(db_copy: Path, tmp_path: Path)
 
 def test_open_flag_opens_the_file_in_a_browser(db_copy: Path, monkeypatch) -> None:
     opened: list[str] = []
-    monkeypatch.setattr("cartwheel.cli.webbrowser.open", lambda url: opened.append(url) or True)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     result = CliRunner().invoke(app, ["dashboard", "--data-dir", str(db_copy), "--open"])
     assert result.exit_code == 0, result.output
     assert opened == [(db_copy / "dashboard.html").resolve().as_uri()]

@@ -109,3 +109,39 @@ def test_a_line_total_off_by_more_than_a_cent_is_recomputed(tmp_path: Path) -> N
         con.close()
     assert line == Decimal("8.45")
     assert totals(data_dir)["facts"] == Decimal("113.5400")
+
+
+def test_an_orders_total_is_the_sum_of_its_promoted_lines(tmp_path: Path) -> None:
+    # Injected defects: TXN00001's first line 0.022 off (recomputed to 8.45, so its total
+    # 64.3680 becomes 64.37); TXN00002's total written as 99.99 and its second line sent
+    # twice (an exact copy, removed); TXN00003 has a line with quantity 0, so the order
+    # is held back whole and its valid line must count in no total.
+    items = [
+        ("ITEM00001", "TXN00001", "PROD0001", 3, "3.52", "20", "8.4700"),
+        *ITEMS[1:4],
+        ITEMS[3],
+        ITEMS[4],
+        ("ITEM00006", "TXN00003", "PROD0002", 0, "27.96", "0", "0"),
+    ]
+    raw = write_raw(tmp_path / "raw", items)
+    wrong_total = (raw / "transactions.csv").read_text().replace("35.0900", "99.99")
+    (raw / "transactions.csv").write_text(wrong_total)
+    data_dir = tmp_path / "data"
+    run_cli("run", "--input", str(raw), "--data-dir", str(data_dir))
+    with duckdb.connect(str(data_dir / "cartwheel.duckdb"), read_only=True) as con:
+        stored = con.sql("select transaction_id, total_amount from production.transactions")
+        assert sorted(stored.fetchall()) == [
+            ("TXN00001", Decimal("64.3700")),
+            ("TXN00002", Decimal("35.0900")),
+        ]
+    summary = json.loads((data_dir / "transformation_summary.json").read_text())
+    assert summary["repairs"]["line_total_recomputed"] == 1
+    assert summary["repairs"]["total_amount_reconciled"] == 2
+    quality = json.loads((data_dir / "quality_report.json").read_text())
+    con02 = next(
+        check
+        for check in quality["checks_performed"]["data_consistency"]["details"]
+        if check["check_id"] == "CON02"
+    )
+    # Only TXN00002 is more than a cent off its lines; TXN00003 is not promoted.
+    assert (con02["rows_failed"], con02["rows_checked"]) == (1, 2)

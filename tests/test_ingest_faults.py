@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cartwheel.csv_layout import quoting_quotes
+from cartwheel import csv_layout
+from cartwheel.csv_layout import quoting_quotes, scan_line_breaks
 from tests.test_ingest_malformed import CLEAN, HEADERS, assert_accounted, load, n, write_batch
 
 HOSTILE = [b"\r", b"\n", b"\r\n", b"\x00", b'"', b",", b"\xff", b"\xc3", b"\t", b" "]
@@ -123,6 +124,24 @@ def test_each_fault_stays_on_its_line(
     # A customer whose line is held takes its orders with it (they wait in quarantine).
     assert_accounted(outcome, rows_in)
     outcome.engine.close()
+
+
+def test_the_line_break_scan_finds_a_nul_byte_in_any_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Files without one skip the per-field NUL search; a NUL far into the file is found.
+    monkeypatch.setattr(csv_layout, "SCAN_CHUNK_BYTES", 16)
+    clean, held = tmp_path / "clean.csv", tmp_path / "held.csv"
+    clean.write_bytes(_customers(ROWS, [b"\n"] * 5))
+    held.write_bytes(_customers([*ROWS[:4], ROWS[4].replace("Lind", "Li\x00nd")], [b"\n"] * 5))
+    assert b"\x00" in held.read_bytes()[100:]
+    assert (
+        scan_line_breaks(clean, "utf-8").nul_bytes,
+        scan_line_breaks(held, "utf-8").nul_bytes,
+    ) == (
+        False,
+        True,
+    )
 
 
 def test_binary_file_fails_with_one_line_naming_it(tmp_path: Path) -> None:

@@ -710,3 +710,39 @@ def test_overlong_line_is_quarantined_and_the_next_line_keeps_its_number(tmp_pat
     lines_of = dict(outcome.engine.query("select customer_id, source_line from staging.customers"))
     assert lines_of == {"CUST0001": 2, "CUST0003": 4, "CUST0004": 5}
     assert_accounted(outcome, n())
+
+
+def test_a_staging_table_from_before_the_ship_to_columns_gains_them(tmp_path: Path) -> None:
+    db = tmp_path / "shop.duckdb"
+    older = DuckDBEngine(str(db))
+    older.execute("create schema staging")
+    older.execute(
+        "create table staging.transactions (transaction_id varchar, customer_id varchar, "
+        "transaction_date varchar, transaction_time varchar, payment_method varchar, "
+        "shipping_address varchar, total_amount varchar, loaded_at timestamp with time zone, "
+        "batch_id varchar, source_file varchar, source_line bigint)"
+    )
+    older.execute(
+        "insert into staging.transactions values ('TXN09999', 'CUST0001', '2023-12-30', "
+        "'09:00:00', 'UPI', '9 Quay St, Galway', '10.00', now(), 'older', 'old.csv', 2)"
+    )
+    older.close()
+    folder = write_batch(tmp_path / "b")
+    shipped = [HEADERS["transactions"] + ",shipping_city"] + [
+        row + ",Galway" for row in CLEAN["transactions"]
+    ]
+    (folder / "transactions.csv").write_text("\n".join(shipped) + "\n")
+    outcome = load(folder, db=db)
+    assert outcome.staged["transactions"] == 4
+    columns = outcome.engine.columns("staging.transactions")
+    assert columns[-4:] == [
+        "shipping_city",
+        "shipping_state",
+        "shipping_postal_code",
+        "shipping_country",
+    ]
+    rows = outcome.engine.query(
+        "select batch_id, count(*), count(shipping_city) from staging.transactions "
+        "group by batch_id order by batch_id"
+    )
+    assert rows == [("b", 4, 4), ("older", 1, 0)]

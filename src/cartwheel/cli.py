@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import webbrowser
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -361,7 +360,11 @@ def dashboard(
     _run_selected_steps(settings, ["dashboard"])
     path = (settings.data_dir / "dashboard.html").resolve()
     console.print(plain(f"dashboard: {path}"))
-    if open_browser and not webbrowser.open(path.as_uri()):
+    if not open_browser:
+        return
+    import webbrowser  # only here: importing it costs every other command its time
+
+    if not webbrowser.open(path.as_uri()):
         err_console.print(plain(f"could not open a browser here; open {path.as_uri()} yourself"))
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
@@ -19,13 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    YamlConfigSettingsSource,
-)
+from pydantic.fields import FieldInfo
 
 from cartwheel.engines import ENGINES, location
 from cartwheel.vocabulary import VocabularySettings
@@ -35,11 +31,19 @@ EngineName = Literal[tuple(ENGINES)]
 
 CONFIG_FILE_ENV = "CARTWHEEL_CONFIG"
 DEFAULT_CONFIG_FILE = "cartwheel.yaml"
+#: CARTWHEEL_SEED sets `seed`; CARTWHEEL_ALERTS__SMTP_PORT sets `smtp_port` of `alerts`.
+ENV_PREFIX = "CARTWHEEL_"
+ENV_NESTED_DELIMITER = "__"
 
 
 def config_file() -> Path:
     """The YAML file to read: `$CARTWHEEL_CONFIG` or `./cartwheel.yaml`."""
     return Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+
+
+class TextFromEnvironment:
+    """Marks a list setting whose variable is text for the setting's own validator
+    (comma-separated values), not JSON like the other lists, mappings and sections."""
 
 
 class MonitorSettings(BaseModel):
@@ -80,7 +84,7 @@ class AlertSettings(BaseModel):
     smtp_starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
     smtp_username: str | None = Field(None, description="Log in as (with the password).")
     smtp_sender: str = Field("cartwheel@localhost", description="The From address.")
-    smtp_recipients: Annotated[list[str], NoDecode] = Field(
+    smtp_recipients: Annotated[list[str], TextFromEnvironment()] = Field(
         default_factory=list, description="The To addresses (a list, or comma-separated)."
     )
     timeout_seconds: float = Field(5.0, gt=0, description="Per delivery attempt.")
@@ -154,16 +158,18 @@ class SparkSettings(BaseModel):
     )
 
 
-class Settings(BaseSettings):
-    """Everything a run can be told. Nested keys in the environment use `__`."""
+class Settings(BaseModel):
+    """Everything a run can be told: the defaults, then the YAML file (`config_file()`),
+    then CARTWHEEL_* variables (nested keys use `__`), then the values given."""
 
-    model_config = SettingsConfigDict(
-        # A misspelt key in cartwheel.yaml is an error; CARTWHEEL_* variables that are no
-        # setting (CARTWHEEL_CONFIG) are not read as settings at all.
-        env_prefix="CARTWHEEL_",
-        env_nested_delimiter="__",
-        extra="forbid",
-    )
+    # A misspelt key in cartwheel.yaml is an error; CARTWHEEL_* variables that are no
+    # setting (CARTWHEEL_CONFIG) are not read as settings at all. Defaults are validated
+    # too (a `data` file where the data folder would go is refused).
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        given = _merged(file_values(), environment_values(type(self), os.environ))
+        super().__init__(**_merged(given, values))
 
     data_dir: Path = Field(Path("data"), description="Folder for everything a run writes.")
     engine: EngineName = Field(
@@ -299,18 +305,6 @@ class Settings(BaseSettings):
             raise ValueError(f"bad cron expression {value!r}: {error}") from error
         return value
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=config_file())
-        return (init_settings, env_settings, yaml_source)
-
     @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"
@@ -323,6 +317,87 @@ class Settings(BaseSettings):
     def warehouse_location(self) -> str:
         """Where the warehouse lives, safe to print: a PostgreSQL URL loses its password."""
         return location(self)
+
+
+def file_values() -> dict[str, Any]:
+    """The settings in the YAML file (none when there is no such file)."""
+    path = config_file()
+    if not path.is_file():
+        return {}
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(values, dict):
+        raise TypeError(f"a {type(values).__name__} at the top")
+    return values
+
+
+def environment_values(model: type[BaseModel], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings of `model` that CARTWHEEL_* variables set (names in any case), nested
+    at each `__`. A section, mapping or list is JSON (`CARTWHEEL_QUALITY_THRESHOLDS`), and
+    the keys under it deepen it (`CARTWHEEL_MONITOR__VOLUME_SIGMAS`); a variable that
+    names no setting is not read. A key unknown inside a section is kept, so that the
+    section refuses it by name."""
+    prefix = ENV_PREFIX.lower()
+    named = sorted(  # a whole section's JSON first, then the keys that deepen it
+        (name.lower()[len(prefix) :].split(ENV_NESTED_DELIMITER), name, text)
+        for name, text in environ.items()
+        if name.lower().startswith(prefix)
+    )
+    values: dict[str, Any] = {}
+    for path, name, text in sorted(named, key=lambda entry: len(entry[0])):
+        field = model.model_fields.get(path[0])
+        if field is None or (len(path) > 1 and not _read_as_json(field)):
+            continue
+        target: FieldInfo | None = field
+        for key in path[1:]:
+            target = _inner(target, key) if target is not None else None
+        value: Any = text
+        if target is not None and _read_as_json(target):
+            try:
+                value = json.loads(text)
+            except ValueError as error:
+                raise ConfigError(f"{name}: not valid JSON ({error})") from None
+        for key in reversed(path[1:]):
+            value = {key: value}
+        values = _merged(values, {path[0]: value})
+    return values
+
+
+def _inner(field: FieldInfo, key: str) -> FieldInfo | None:
+    """The setting at `key` inside a section, or a mapping's value at any key (as a
+    field); None inside anything else or for a key the section does not have."""
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.model_fields.get(key)
+    if get_origin(annotation) is dict and len(get_args(annotation)) == 2:
+        return FieldInfo.from_annotation(get_args(annotation)[1])
+    return None
+
+
+def _read_as_json(field: FieldInfo) -> bool:
+    """Whether a setting's variable holds JSON: a section, a mapping or a list."""
+    if any(isinstance(marker, TextFromEnvironment) for marker in field.metadata):
+        return False
+    return _structured(field.annotation)
+
+
+def _structured(annotation: object) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_structured(arg) for arg in get_args(annotation) if arg is not type(None))
+    kind = get_origin(annotation) or annotation
+    return isinstance(kind, type) and (
+        issubclass(kind, BaseModel) or issubclass(kind, dict | list | tuple | set)
+    )
+
+
+def _merged(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `update`'s values over it, mappings merged key by key."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
 
 
 _KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
@@ -396,6 +471,8 @@ def load_settings(**overrides: object) -> Settings:
     """
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError:
+        raise
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
     except yaml.YAMLError as error:

@@ -110,24 +110,26 @@ class LineBreaks:
 
     empty_lines: bool  # a line with nothing on it (the reader skips it)
     mixed: bool  # not every break is the same: a stray CRLF, a stray LF or a lone CR
+    nul_bytes: bool  # a NUL byte somewhere (its record is quarantined)
 
 
 def scan_line_breaks(path: Path, encoding: str) -> LineBreaks:
     """One chunked pass (C-speed byte counts, no rows) over the whole file."""
     if encoding == "utf-16":
-        return LineBreaks(empty_lines=False, mixed=False)
-    empty, tail = False, b""
+        return LineBreaks(empty_lines=False, mixed=False, nul_bytes=True)  # not looked at
+    empty, nul, tail = False, False, b""
     carriage = newline = pairs = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(SCAN_CHUNK_BYTES):
             window = tail + chunk
             empty = empty or b"\n\n" in window or b"\n\r\n" in window
+            nul = nul or b"\0" in chunk
             # Pairs split by a chunk boundary are counted in the next window's overlap.
             pairs += chunk.count(b"\r\n") + (tail[-1:] == b"\r" and chunk[:1] == b"\n")
             carriage += chunk.count(b"\r")
             newline += chunk.count(b"\n")
             tail = window[-2:]
-    return LineBreaks(empty, mixed=carriage > 0 and not carriage == newline == pairs)
+    return LineBreaks(empty, carriage > 0 and not carriage == newline == pairs, nul)
 
 
 def with_uniform_line_breaks(path: Path, folder: Path) -> Path:

@@ -45,16 +45,22 @@ class WarehouseData:
     query_ms: dict[str, float]
 
 
-# The queries that read every order line (the folder sums/ has each of them over the
-# monthly sums the warehouse step keeps).
-FROM_SUMS = ("sales_cube", "orders_cube", "products", "subcategories", "weekdays")
-# Temporary tables (name: model), built in this order, from the order lines or the sums.
-FROM_LINES_TABLES = {"dashboard_lines": "_lines", "dashboard_customers": "_customers"}
-FROM_SUMS_TABLES = {"dashboard_names": "sums/_names", "dashboard_customers": "_customers"}
+# The sums the queries read (placeholder: the table the warehouse step keeps). Where the
+# kept sums cannot answer, temporary tables of the same shape are built from the order
+# lines (dashboard/sql/lines/<placeholder>.sql over dashboard_lines) and read instead.
+SUMS = {
+    "sales_cells": "ops.dashboard_sales_cells",
+    "order_cells": "ops.dashboard_order_cells",
+    "product_months": "ops.dashboard_product_months",
+    "sub_category_months": "ops.dashboard_sub_category_months",
+    "category_days": "ops.dashboard_category_days",
+}
+#: Temporary tables built (in this order) before the queries: table name → model.
+TEMPORARY = {"dashboard_names": "_names", "dashboard_customers": "_customers"}
 
 
-def _sql(name: str) -> str:
-    return fill(sql_text(f"dashboard/sql/{name}.sql"), LIMITS)
+def _sql(name: str, sums: dict[str, str]) -> str:
+    return fill(sql_text(f"dashboard/sql/{name}.sql"), LIMITS | sums)
 
 
 def _columns(table: pa.Table) -> dict[str, list]:
@@ -95,17 +101,22 @@ def warehouse_data(engine: Engine) -> WarehouseData:
     timings: dict[str, float] = {}
     began = time.perf_counter()
     from_sums = sums_apply(engine)
-    temporary = FROM_SUMS_TABLES if from_sums else FROM_LINES_TABLES
+    temporary: dict[str, str] = {}
+    if from_sums:
+        sums = SUMS
+    else:
+        sums = {name: f"dashboard_{name}" for name in SUMS}
+        temporary = {"dashboard_lines": "_lines"} | {sums[name]: f"lines/{name}" for name in SUMS}
+    temporary |= TEMPORARY
     # One pass into temporary tables; the queries below read them (and the sums).
-    for table, model in temporary.items():
-        engine.execute(f"drop table if exists {table}")
-        engine.execute(f"create temporary table {table} as {_sql(model)}")
-    timings["sums" if from_sums else "lines"] = round((time.perf_counter() - began) * 1000, 1)
     try:
+        for table, model in temporary.items():
+            engine.execute(f"drop table if exists {table}")
+            engine.execute(f"create temporary table {table} as {_sql(model, sums)}")
+        timings["sums" if from_sums else "lines"] = round((time.perf_counter() - began) * 1000, 1)
         for name in QUERIES:
             began = time.perf_counter()
-            model = f"sums/{name}" if from_sums and name in FROM_SUMS else name
-            tables[name] = _columns(engine.query_arrow(_sql(model)))
+            tables[name] = _columns(engine.query_arrow(_sql(name, sums)))
             timings[name] = round((time.perf_counter() - began) * 1000, 1)
     finally:
         for table in temporary:

@@ -10,7 +10,8 @@ rejected; rejected records are kept with their raw text and a reason, for quaran
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -36,7 +37,9 @@ TRANSCODED = ("utf-16-be", "windows-1252")
 
 READ = "staging_read"
 PARQUET_READ = "staging_parquet_read"
-#: The rejected records of the last `stage_file`, as rows of `ops.quarantine`.
+#: The rows of the last `read_file` to stage (a view), and its rejected records as rows
+#: of `ops.quarantine`.
+STAGED_ROWS = "staging_rows"
 INGEST_REJECTS = "staging_ingest_rejects"
 REJECTS = "staging_rejects"
 REJECT_SCANS = "staging_reject_scans"
@@ -443,10 +446,60 @@ def stage_file(
     """Stage one raw file as `Engine.load_staging` describes; its rejected records are
     left in the temporary table INGEST_REJECTS for the engine to quarantine. Runs inside
     the caller's transaction; returns rows staged."""
+    read_file(con, table, columns, source, batch_id)
+    target = f"staging.{table}"
+    existing = {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'staging' and table_name = ?",
+            [table],
+        ).fetchall()
+    }
+    if not existing:
+        con.execute(f"create table {target} as select * from {STAGED_ROWS} limit 0").fetchall()
+    # A staging table from before a contract column was added gets that column.
+    for column in columns:
+        if existing and column not in existing:
+            con.execute(f"alter table {target} add column {column} varchar").fetchall()
+    con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
+    with read_errors(source):
+        # The batch's rows were deleted: the rows inserted are the batch's rows.
+        (inserted,) = con.execute(
+            f"insert into {target} by name select * from {STAGED_ROWS}"
+        ).fetchall()[0]
+    release_read(con)
+    return int(inserted)
+
+
+@contextmanager
+def read_errors(source: Path) -> Iterator[None]:
+    """A Parquet file is read where its rows are used (a damaged page shows only then):
+    its reading errors there become a SourceError, in one line."""
+    try:
+        yield
+    except (duckdb.Error, pa.ArrowException) as error:
+        if source.suffix != ".parquet" or isinstance(
+            error, duckdb.IOException | duckdb.OutOfMemoryException
+        ):
+            raise
+        raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
+
+
+def read_file(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    source: Path,
+    batch_id: str,
+) -> None:
+    """Read one raw file: the temporary view STAGED_ROWS holds the rows to stage (the
+    contract's columns, `loaded_at` and the lineage), computed where it is used (an insert,
+    or Arrow batches for another engine's bulk load), and INGEST_REJECTS its rejected
+    records. `release_read` drops what the view reads."""
     check_identifier(table)
     for column in columns:
         check_identifier(column)
-    target = f"staging.{table}"
     parquet = source.suffix == ".parquet"
     try:
         if parquet:
@@ -473,6 +526,8 @@ def stage_file(
                         readable = readable_copy(source, layout.encoding, Path(folder))
                         layout = CsvLayout("utf-8", layout.new_line, list(layout.header))
                     breaks = scan_line_breaks(readable, layout.encoding)
+                    if not breaks.nul_bytes:  # no field can hold one: nothing to look for
+                        text_columns = []
                     # Mixed line breaks (a line appended on another system) stop DuckDB's
                     # reader: it reads a copy with uniform breaks and the same lines.
                     if breaks.mixed:
@@ -494,29 +549,20 @@ def stage_file(
     fields = [f"c{i}" for i in range(len(header))]
     has_nul = " or ".join(f"contains(c{i}, chr(0))" for i in text_columns) or "false"
     records = PARQUET_READ if parquet else READ
-    select = (
-        f"select {select_list}, current_timestamp as loaded_at, cast(? as varchar) as batch_id, "
-        f"cast(? as varchar) as source_file, cast(source_line as bigint) as source_line "
+    con.execute(
+        f"create or replace temporary view {STAGED_ROWS} as select {select_list}, "
+        f"current_timestamp as loaded_at, cast({string_literal(batch_id)} as varchar) "
+        f"as batch_id, cast({string_literal(str(source))} as varchar) as source_file, "
+        f"cast(source_line as bigint) as source_line "
         f"from {records} where not coalesce({has_nul}, false)"
-    )
-    params = [batch_id, str(source)]
-    con.execute(f"create table if not exists {target} as {select} limit 0", params).fetchall()
-    # A staging table from before a contract column was added gets that column.
-    for column in columns:
-        con.execute(f"alter table {target} add column if not exists {column} varchar").fetchall()
-    con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
+    ).fetchall()
     joined = f"concat_ws(',', {', '.join(fields)})" if fields else "''"
-    try:
+    with read_errors(source):
         # A Parquet file is read here (a damaged page shows only now).
-        con.execute(f"insert into {target} by name {select}", params).fetchall()
         con.execute(
             f"insert into {READ}_bad by name select source_line, {joined} as raw_content, "
             f"'CONTROL CHARACTER' as error_type from {records} where coalesce({has_nul}, false)"
         ).fetchall()
-    except (duckdb.Error, pa.ArrowException) as error:
-        if not parquet or isinstance(error, duckdb.IOException | duckdb.OutOfMemoryException):
-            raise
-        raise SourceError(f"{source}: cannot be read ({_message(error)})") from error
     reasons = " ".join(
         f"when {string_literal(kind)} then {string_literal(reason)}"
         for kind, reason in REJECT_REASONS.items()
@@ -533,11 +579,11 @@ def stage_file(
         f"from {READ}_bad",
         [table, batch_id, str(source)],
     ).fetchall()
-    con.execute(f"drop view if exists {PARQUET_READ}").fetchall()
+
+
+def release_read(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop STAGED_ROWS and the temporary tables it reads."""
+    for view in (STAGED_ROWS, PARQUET_READ):
+        con.execute(f"drop view if exists {view}").fetchall()
     for name in (READ, f"{READ}_bad", REJECTS, REJECT_SCANS):
         con.execute(f"drop table if exists {name}").fetchall()
-    return int(
-        con.execute(f"select count(*) from {target} where batch_id = ?", [batch_id]).fetchall()[0][
-            0
-        ]
-    )

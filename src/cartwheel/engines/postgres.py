@@ -352,7 +352,7 @@ class PostgresEngine(Engine):
         else:  # not the prepared file (which may be the one after it): read it now
             scratch = _stage_in_duckdb(*key)
         try:
-            return self._copy_staged(scratch, table, batch_id)
+            return self._copy_staged(scratch, table, source, batch_id)
         finally:
             scratch.close()
 
@@ -363,11 +363,12 @@ class PostgresEngine(Engine):
             with suppress(Exception):  # a file nobody asks for: its reading error is moot
                 future.result().close()
 
-    def _copy_staged(self, scratch: DuckDBEngine, table: str, batch_id: str) -> int:
+    def _copy_staged(self, scratch: DuckDBEngine, table: str, source: Path, batch_id: str) -> int:
         """The staged rows and ingest rejects of one file, from DuckDB into PostgreSQL in
         one transaction: binary COPY straight from DuckDB's Arrow batches (no text round
-        trip), then statistics on the columns the validation models join on."""
-        from cartwheel.engines.duckdb_staging import INGEST_REJECTS
+        trip: the rows are computed as the server takes them, never stored in DuckDB),
+        then statistics on the columns the validation models join on."""
+        from cartwheel.engines.duckdb_staging import INGEST_REJECTS, STAGED_ROWS, read_errors
 
         target = f"staging.{check_identifier(table)}"
         # PostgreSQL text cannot hold a NUL byte: a quarantined line shows it as U+FFFD,
@@ -376,7 +377,7 @@ class PostgresEngine(Engine):
             "select * replace (replace(record_key, chr(0), chr(65533)) as record_key, "
             f"replace(raw_content, chr(0), chr(65533)) as raw_content) from {INGEST_REJECTS}"
         ).to_arrow_table()
-        staged = scratch.con.sql(f"select * from {target}").to_arrow_reader(COPY_BATCH_ROWS)
+        staged = scratch.con.sql(f"select * from {STAGED_ROWS}").to_arrow_reader(COPY_BATCH_ROWS)
         with self.transaction():
             # Safe without waiting for the disk: the ingest step ends with synchronous
             # commits, which make every earlier commit durable (the WAL is sequential);
@@ -384,7 +385,8 @@ class PostgresEngine(Engine):
             self._native("set local synchronous_commit = off")
             self._ensure_table(target, staged.schema)
             self._native(f"delete from {target} where batch_id = ?", [batch_id])
-            rows = self.copy_binary(target, staged)
+            with read_errors(source):
+                rows = self.copy_binary(target, staged)
             if self.table_exists("ops.quarantine"):
                 self._native(
                     "delete from ops.quarantine "
@@ -537,16 +539,15 @@ class PostgresEngine(Engine):
 def _stage_in_duckdb(
     table: str, columns: Sequence[str], source: Path, batch_id: str
 ) -> DuckDBEngine:
-    """One raw file staged in a private in-memory DuckDB exactly as `DuckDBEngine` stages
-    it (same rows, lineage and ingest rejects); the caller closes it."""
+    """One raw file read in a private in-memory DuckDB exactly as `DuckDBEngine` stages
+    it (same rows, lineage and ingest rejects: `read_file`); the caller closes it."""
     # Imported here: the DuckDB reader is only needed to load.
     from cartwheel.engines.duckdb import DuckDBEngine
-    from cartwheel.engines.duckdb_staging import stage_file
+    from cartwheel.engines.duckdb_staging import read_file
 
     scratch = DuckDBEngine(":memory:")
     try:
-        scratch.create_schemas()
-        stage_file(scratch.con, table, columns, source, batch_id)
+        read_file(scratch.con, table, columns, source, batch_id)
     except BaseException:
         scratch.close()
         raise

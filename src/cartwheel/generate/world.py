@@ -90,18 +90,20 @@ class WeightedIndex:
         edges = np.arange(self.slots, dtype=np.float64) * (self.total / self.slots)
         self.guide = np.searchsorted(self.cum, edges, "right").astype(np.int64)
 
-    def draw(self, prefix: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n indexes in [0, prefix) drawn by weight (from n uniforms of `rng`)."""
-        x = rng.random(n) * self.cum[prefix - 1]
+    def pick(self, prefix: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """One index in [0, prefix) per uniform in `u`, drawn by weight (`prefix` per
+        draw: the draws of several days at once)."""
+        x = u * self.cum[prefix - 1]
         idx = self.guide[
             np.minimum((x * (self.slots / self.total)).astype(np.int64), self.slots - 1)
         ]
-        idx = np.minimum(idx, prefix - 1)
+        last = prefix - 1
+        idx = np.minimum(idx, last)
         todo = np.nonzero(self.cum[idx] <= x)[0]
         while len(todo):  # step right to the first index whose cumulative weight passes x
             idx[todo] += 1
-            np.minimum(idx, prefix - 1, out=idx)
-            todo = todo[(self.cum[idx[todo]] <= x[todo]) & (idx[todo] < prefix - 1)]
+            np.minimum(idx, last, out=idx)
+            todo = todo[(self.cum[idx[todo]] <= x[todo]) & (idx[todo] < last[todo])]
         return idx
 
 
@@ -447,63 +449,92 @@ class World:
         )
         return customers.astype(np.int64), products.astype(np.int64)
 
-    def _draw_orders(self, k: int) -> dict[str, np.ndarray]:
-        """Day k's own random draws (from a generator seeded by (seed, day) only)."""
+    def _day_draws(self, k: int) -> dict[str, np.ndarray]:
+        """Day k's own random draws, as uniforms and counts (from a generator seeded by
+        (seed, day) only); `_draw_orders` turns the draws of several days into orders."""
         p = self.profile
         rng = draws.day_rng(self.seed, self.day_date(k), DAY_ORDERS)
-        t_lo = 0 if k == 0 else int(self.txn_cum[k - 1])
-        n = int(self.txn_cum[k]) - t_lo
-        m = int(self.item_cum[k]) - (0 if k == 0 else int(self.item_cum[k - 1]))
-
-        # Who buys: customers registered by today, weighted by their activity.
-        registered = int(self.registered[k])
-        customer = self.customer_pick.draw(registered, n, rng)
-        hour = draws.choice(rng.random(n), vocab.HOUR_WEIGHTS)
-        seconds = np.sort(hour * 3600 + rng.integers(0, 3600, n))
-        payment = draws.choice(rng.random(n), p.payment_weights)
-
+        n = self.transactions_on(k)
+        m = self.items_on(k)
+        customer = rng.random(n)  # who buys: customers registered by today, by activity
+        hour = rng.random(n)
+        second = rng.integers(0, 3600, n)
+        payment = rng.random(n)
         # Baskets: one item each plus the day's extra items spread with gamma weights
         # (a geometric-like tail: most baskets small, a few large).
         basket = np.ones(n, dtype=np.int64)
         if n and m > n:
             weights = rng.gamma(p.basket_shape, size=n)
             basket += rng.multinomial(m - n, weights / weights.sum())
-        listed = int(self.listed[k])
-        product = self.product_pick.draw(listed, m, rng)
+        product = rng.random(m)
         quantity = np.minimum(rng.geometric(p.quantity_p, m), p.max_quantity)
-        discount = np.asarray(p.discount_values, dtype=np.int64)[
-            draws.choice(rng.random(m), p.discount_weights)
-        ]
+        discount = rng.random(m)
         return {
-            "customer": np.minimum(customer, registered - 1),
-            "seconds": seconds,
+            "customer": customer,
+            "hour": hour,
+            "second": second,
             "payment": payment,
-            "txn": np.repeat(np.arange(t_lo, t_lo + n), basket),
-            "product": np.minimum(product, listed - 1),
+            "basket": basket,
+            "product": product,
             "quantity": quantity,
             "discount": discount,
         }
 
-    def orders(self, days: list[int]) -> tuple[pa.Table, pa.Table]:
-        """Transactions and items of consecutive days (raw numbers; text made on writing)."""
-        parts = [self._draw_orders(k) for k in days]
+    def _draw_orders(self, days: list[int]) -> dict[str, np.ndarray]:
+        """The orders of consecutive days from each day's own draws (`_day_draws`): what
+        depends on no random state is computed for all the days at once."""
+        p = self.profile
+        parts = [self._day_draws(k) for k in days]
         d = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
         t_day = np.repeat(days, [len(part["customer"]) for part in parts])
         i_day = np.repeat(days, [len(part["product"]) for part in parts])
+        registered = self.registered[t_day].astype(np.int64)
+        listed = self.listed[i_day].astype(np.int64)
+        customer = self.customer_pick.pick(registered, d["customer"])
+        hour = draws.choice(d["hour"], vocab.HOUR_WEIGHTS)
+        # Times sorted within each day: the day's offset keeps the days apart.
+        day_start = (t_day - days[0]) * 86_400
+        seconds = np.sort(day_start + hour * 3600 + d["second"]) - day_start
+        payment = draws.choice(d["payment"], p.payment_weights)
+        product = self.product_pick.pick(listed, d["product"])
+        discount = np.asarray(p.discount_values, dtype=np.int64)[
+            draws.choice(d["discount"], p.discount_weights)
+        ]
+        t_lo = 0 if days[0] == 0 else int(self.txn_cum[days[0] - 1])
+        return {
+            "customer": np.minimum(customer, registered - 1),
+            "seconds": seconds,
+            "payment": payment,
+            "txn": np.repeat(np.arange(t_lo, t_lo + len(t_day)), d["basket"]),
+            "product": np.minimum(product, listed - 1),
+            "quantity": d["quantity"],
+            "discount": discount,
+            "t_day": t_day,
+            "i_day": i_day,
+        }
+
+    def orders(self, days: list[int]) -> tuple[pa.Table, pa.Table]:
+        """Transactions and items of consecutive days (raw numbers; text made on writing)."""
+        d = self._draw_orders(days)
+        t_day, i_day = d["t_day"], d["i_day"]
         t_lo = 0 if days[0] == 0 else int(self.txn_cum[days[0] - 1])
         i_lo = 0 if days[0] == 0 else int(self.item_cum[days[0] - 1])
         n, m = len(t_day), len(i_day)
         customer = d["customer"].astype(np.int64)
         # Prices valid on each item's day: the day's whole price list when the day sells
-        # more items than there are products, else just the products sold.
-        unit = np.concatenate(
-            [
-                self.price_cents(np.arange(int(self.listed[k])), k)[part["product"]]
-                if len(part["product"]) > int(self.listed[k])
-                else self.price_cents(part["product"].astype(np.int64), k)
-                for k, part in zip(days, parts, strict=True)
-            ]
-        )
+        # more items than there are products, else just the products sold (those of all
+        # such days at once).
+        product = d["product"].astype(np.int64)
+        counts = np.array([self.items_on(k) for k in days], dtype=np.int64)
+        whole_list = counts > self.listed[days]
+        unit = np.empty(m, dtype=np.int64)
+        sold_alone = ~np.repeat(whole_list, counts)
+        unit[sold_alone] = self.price_cents(product[sold_alone], i_day[sold_alone])
+        ends = np.cumsum(counts)
+        for k, lo, hi in zip(
+            np.array(days)[whole_list], (ends - counts)[whole_list], ends[whole_list], strict=True
+        ):
+            unit[lo:hi] = self.price_cents(np.arange(int(self.listed[k])), int(k))[product[lo:hi]]
         # Nobody buys ten laptops: dear items (Premium, >= 200) come one or two at a time.
         quantity = np.where(unit >= 20000, np.minimum(d["quantity"], 2), d["quantity"]).astype(
             np.int64

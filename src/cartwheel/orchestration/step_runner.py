@@ -71,22 +71,26 @@ class StepRunner:
         results = context.results
         first = len(results)
         group: list[Batch] = []
-        for batch in batches:
-            if not self._joins_group(batch, last_date):
-                self._finish_group(group, spanning)
-            context.batch = batch
-            try:
-                for step in each:
-                    self.run_step(step)
-            except PipelineError:
-                if results[-1].stopped is not None:  # the gate: the batches before go on
+        context.held_reports = {}
+        try:
+            for batch in batches:
+                if not self._joins_group(batch, last_date):
                     self._finish_group(group, spanning)
-                raise
-            group.append(batch)
-            if not spanning or not self._joins_group(batch, last_date):
-                self._finish_group(group, spanning)
-        self._finish_group(group, spanning)
-        context.batch = None
+                context.batch, context.conservation = batch, None
+                try:
+                    for step in each:
+                        self.run_step(step)
+                except PipelineError:
+                    if results[-1].stopped is not None:  # the gate: the batches before go on
+                        self._finish_group(group, spanning)
+                    raise
+                group.append(batch)
+                if not spanning or not self._joins_group(batch, last_date):
+                    self._finish_group(group, spanning)
+            self._finish_group(group, spanning)
+        finally:
+            context.batch, context.conservation = None, None
+            context.flush_reports()
         # One result per step for the whole run (reports and summary), not per batch.
         merged: dict[str, StepResult] = {}
         for res in results[first:]:

@@ -100,11 +100,13 @@ def _record_history(engine: Engine, table: str, columns: list[str], day: date) -
     return latest
 
 
-def load_production(engine: Engine) -> list[TableMerge]:
+def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMerge]:
     """Build the incoming rows of each table from its model and merge them in; the
-    promoted items are queued for the warehouse (ops.warehouse_backlog)."""
-    engine.create_schemas()
-    create_production_tables(engine)
+    promoted items are queued for the warehouse (ops.warehouse_backlog).
+    `tables_ready`: an earlier step of this run created the production tables."""
+    if not tables_ready:
+        engine.create_schemas()
+        create_production_tables(engine)
     models = {model.name: model for model in load_models("production")}
     day = business_date(engine)
     merges = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,10 +148,12 @@ def run_quality(
     min_score: float,
     thresholds: dict[str, dict[str, float]] | None = None,
     input_dir: Path | None = None,
+    tables_ready: bool = False,
 ) -> QualityOutcome:
     """Validate this run's rows, quarantine the rejects, run the checks, keep the
-    history, and decide the gate. Writes nothing to production."""
-    validated = validate(engine)
+    history, and decide the gate. Writes nothing to production. `tables_ready`: an
+    earlier batch of this run created the tables it needs."""
+    validated = validate(engine, tables_ready)
     checks = load_checks(thresholds)
     with engine.transaction():
         record_rejects(engine, run_id)
@@ -204,19 +205,10 @@ def keep_history(engine: Engine, run_id: str, outcome: QualityOutcome) -> None:
     record_conservation(engine, run_id, outcome.conservation)
 
 
-def _earlier(path: Path, run_id: str) -> dict:
-    """The same run's report for its earlier batches (a run writes one per batch)."""
-    try:
-        earlier = json.loads(path.read_text()) if path.is_file() else {}
-    except ValueError:
-        return {}
-    return earlier if earlier.get("run_id") == run_id else {}
-
-
-def with_earlier_batches(path: Path, report: dict) -> dict:
-    """The quality report of a run over several batches: checks and score of the latest
-    batch, plus every batch's score, gate and conservation rows."""
-    earlier = _earlier(path, report["run_id"])
+def with_earlier_batches(earlier: dict, report: dict) -> dict:
+    """The quality report of a run over several batches (`earlier`: its report so far):
+    checks and score of the latest batch, plus every batch's score, gate and
+    conservation rows."""
     entry = {
         "batch_ids": sorted({row["batch_id"] for row in report["conservation"]}),
         "overall_quality_score": report["overall_quality_score"],
@@ -230,10 +222,9 @@ def with_earlier_batches(path: Path, report: dict) -> dict:
     }
 
 
-def transformation_with_earlier_batches(path: Path, summary: dict) -> dict:
-    """`transformation_summary.json` over all batches of the run: counts summed per
-    table, the conservation equation of every batch kept."""
-    earlier = _earlier(path, summary["run_id"])
+def transformation_with_earlier_batches(earlier: dict, summary: dict) -> dict:
+    """`transformation_summary.json` over all batches of the run (`earlier`: its summary
+    so far): counts summed per table, the conservation equation of every batch kept."""
     processed = summary["records_processed"]
     for table, before in earlier.get("records_processed", {}).items():
         now = processed.setdefault(table, {})

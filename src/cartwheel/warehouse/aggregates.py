@@ -7,8 +7,9 @@
   the row to its new surrogate key. Product totals live in ops.product_sales_totals,
   which also holds the item count the average discount needs.
 - the dashboard's monthly sums (ops.dashboard_*) and the analytics' ops.monthly_sales:
-  the months the batch touched are recomputed from their facts; the orders per segment
-  of the other months move with the customers whose segment changed.
+  a month gains the sums of its new facts (a transaction's facts come from one batch);
+  a month with facts moved to another version is recomputed from its facts; the orders
+  per segment of the other months move with the customers whose segment changed.
 - customer_segment on dim_customers (type 1, every version of the customer), by
   lifetime purchases: `VIP` from 5,000 spent, `Regular` from 2 transactions, else `New`.
 """
@@ -22,7 +23,15 @@ TEMPORARY = (
     "wh_new_facts",
     "wh_days",
     "wh_months",
+    "wh_added_months",
+    "wh_touched_months",
+    "wh_month_regulars",
     "wh_month_lines",
+    "wh_sales_cells",
+    "wh_category_days",
+    "wh_sub_category_months",
+    "wh_product_months",
+    "wh_monthly_sales",
     "wh_customer_keys",
     "wh_customer_totals",
     "wh_segments",
@@ -34,20 +43,35 @@ TEMPORARY = (
 )
 
 
+#: Placeholders known once a temporary table exists (the first and last date key its days
+#: or months span), and the query that reads them.
+SPANS = (
+    ("first_day", "last_day", "select min(date_key), max(date_key) from wh_days"),
+    (
+        "first_month_day",
+        "last_month_day",
+        "select min(month_key) * 100 + 1, max(month_key) * 100 + 31 from wh_months",
+    ),
+    (
+        "first_added_day",
+        "last_added_day",
+        "select min(month_key) * 100 + 1, max(month_key) * 100 + 31 from wh_added_months",
+    ),
+)
+
+
 def update_aggregates(engine: Engine, first_sales_key: int) -> None:
     """Bring the aggregates and segments up to date with this batch's facts (those from
     `first_sales_key` on). Keys and days go in as literals (ints) so that scans of
     fact_sales skip the row groups outside them."""
     for name in TEMPORARY:
         engine.execute(f"drop table if exists {name}")
-    values = {"first_sales_key": int(first_sales_key)}
+    values: dict[str, int] = {"first_sales_key": int(first_sales_key)}
     for sql in sql_statements("warehouse/sql/aggregates.sql"):
-        if "{{ first_day }}" in sql and "first_day" not in values:  # wh_days exists now
-            first, last = engine.query("select min(date_key), max(date_key) from wh_days")[0]
-            values["first_day"] = int(first) if first is not None else 0
-            values["last_day"] = int(last) if last is not None else -1
-        if "{{ first_month_day }}" in sql and "first_month_day" not in values:
-            first, last = engine.query("select min(month_key), max(month_key) from wh_months")[0]
-            values["first_month_day"] = int(first) * 100 + 1 if first is not None else 0
-            values["last_month_day"] = int(last) * 100 + 31 if last is not None else -1
+        for first_name, last_name, span in SPANS:
+            if "{{ " + first_name + " }}" in sql and first_name not in values:
+                first, last = engine.query(span)[0]
+                # An empty table: a range that holds no day.
+                values[first_name] = int(first) if first is not None else 0
+                values[last_name] = int(last) if last is not None else -1
         engine.execute(fill(sql, values))

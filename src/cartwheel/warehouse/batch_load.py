@@ -11,7 +11,7 @@ from cartwheel.engines import Engine
 from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 from cartwheel.schema_upgrade import drop_stale_not_null
-from cartwheel.sqlfiles import sql_statements, table_ddl
+from cartwheel.sqlfiles import sql_statements, sql_text, table_ddl
 from cartwheel.warehouse.aggregates import update_aggregates
 from cartwheel.warehouse.dimensions import DIMENSIONS, update_dimension
 from cartwheel.warehouse.facts import insert_new_facts, repoint_facts
@@ -65,6 +65,7 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
             repoint_facts(engine, dim, date_key)
             _report(engine, dim.table, began)
         began, facts_before = time.perf_counter(), engine.count("warehouse.fact_sales")
+        queue_missing_items(engine, facts_before)
         insert_new_facts(engine)
         new_facts = _report(engine, "warehouse.fact_sales", began) - facts_before
         began = time.perf_counter()
@@ -73,6 +74,18 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
         # The aggregates fold in the batch's new facts.
         progress.report("warehouse", "aggregates", new_facts, time.perf_counter() - began)
     return table_rows(engine)
+
+
+def queue_missing_items(engine: Engine, facts: int) -> None:
+    """Queue the production items that are neither facts nor queued, if there are any:
+    fact rows must equal promoted items whatever happened to the queue. Two counts decide
+    (the anti-join runs only when more items lack a fact than the queue holds)."""
+    items, queued = engine.query(
+        "select (select count(*) from production.transaction_items), "
+        "(select count(distinct item_id) from ops.warehouse_backlog)"
+    )[0]
+    if items - facts > queued:
+        engine.execute(sql_text("warehouse/sql/queue_missing_items.sql"))
 
 
 def _report(engine: Engine, table: str, began: float) -> int:

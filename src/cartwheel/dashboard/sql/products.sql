@@ -1,20 +1,20 @@
 -- The best-selling products of each category, per month, with their current attributes.
 -- Only the top {{ products_per_category }} of each category are kept, so the file does not
 -- grow with the catalogue.
-with lines as (
-    select * from dashboard_lines
+with months as (
+    select * from {{ product_months }}
 ),
 
 per_product as (
-    select product_id, category, sum(line_total) as revenue
-    from lines
-    group by product_id, category
+    select product_id, category_name, sum(revenue) as revenue
+    from months
+    group by product_id, category_name
 ),
 
 ranked as (
     select
         product_id,
-        row_number() over (partition by category order by revenue desc, product_id)
+        row_number() over (partition by category_name order by revenue desc, product_id)
             as rank_in_category
     from per_product
 ),
@@ -31,15 +31,15 @@ current_products as (
 
 per_month as (
     select
-        lines.product_id,
-        lines.category,
-        lines.month_key,
-        sum(lines.line_total) as revenue,
-        sum(lines.profit) as profit,
-        cast(sum(lines.quantity) as bigint) as units
-    from lines
-    inner join chosen on lines.product_id = chosen.product_id
-    group by lines.product_id, lines.category, lines.month_key
+        months.product_id,
+        months.category_name as category,
+        months.month_key,
+        sum(months.revenue) as revenue,
+        sum(months.profit) as profit,
+        cast(sum(months.units) as bigint) as units
+    from months
+    inner join chosen on months.product_id = chosen.product_id
+    group by months.product_id, months.category_name, months.month_key
 )
 
 select

@@ -1,7 +1,7 @@
 -- Sales per month × weekday × category, with how many such weekdays the month has in the
 -- sales period: the page divides one by the other to get revenue per average Monday etc.
-with lines as (
-    select * from dashboard_lines
+with days as (
+    select * from {{ category_days }}
 ),
 
 calendar as (
@@ -10,20 +10,21 @@ calendar as (
         cast(extract(isodow from dates.full_date) as integer) as iso_day_of_week,
         count(*) as days
     from warehouse.dim_date as dates
-    where dates.date_key between (select min(date_key) from lines)
-        and (select max(date_key) from lines)
+    where dates.date_key between (select min(date_key) from days)
+        and (select max(date_key) from days)
     group by 1, 2
 ),
 
 per_day as (
     select
-        month_key,
-        iso_day_of_week,
-        category,
-        sum(line_total) as revenue,
-        count(distinct transaction_id) as orders
-    from lines
-    group by month_key, iso_day_of_week, category
+        days.month_key,
+        cast(extract(isodow from dates.full_date) as integer) as iso_day_of_week,
+        days.category_name as category,
+        sum(days.revenue) as revenue,
+        cast(sum(days.orders) as bigint) as orders
+    from days
+    inner join warehouse.dim_date as dates on days.date_key = dates.date_key
+    group by 1, 2, 3
 )
 
 select

@@ -35,18 +35,7 @@ checked as (
                 when parents.held = 1 then 'parent_transaction_rejected'
                 else 'orphan_transaction_id'
             end
-        ) as final_reason,
-        -- line_total as given (up to 4 decimals) when it agrees with the contract's formula
-        -- within 0.01; otherwise it is provably wrong and recomputed by the formula.
-        case
-            when abs(lines.raw_line_total - round(
-                lines.quantity * lines.unit_price * (100 - lines.discount_percentage) * 0.01, 2
-            )) <= 0.01
-                then lines.raw_line_total
-            else round(
-                lines.quantity * lines.unit_price * (100 - lines.discount_percentage) * 0.01, 2
-            )
-        end as line_total
+        ) as final_reason
     from lines
     left join parents on lines.transaction_id = parents.transaction_id
 ),

@@ -122,6 +122,15 @@ select
     unit_price,
     discount_percentage,
     raw_line_total,
+    -- line_total as given (up to 4 decimals) when it agrees with the contract's formula
+    -- within 0.01; otherwise it is provably wrong and recomputed by the formula.
+    case
+        when abs(raw_line_total - round(
+            quantity * unit_price * (100 - discount_percentage) * 0.01, 2
+        )) <= 0.01
+            then raw_line_total
+        else round(quantity * unit_price * (100 - discount_percentage) * 0.01, 2)
+    end as line_total,
     batch_id,
     source_file,
     source_line,

@@ -49,7 +49,10 @@ item_status as (
     select
         transaction_id,
         count(*) as items,
-        sum(case when reject_reason is null then 0 else 1 end) as rejected_items
+        sum(case when reject_reason is null then 0 else 1 end) as rejected_items,
+        -- An order is promoted only with all its lines valid, and its items follow it:
+        -- for a promoted order this is the sum of its promoted line totals.
+        sum(line_total) as items_total
     from item_lines
     group by transaction_id
 ),
@@ -169,7 +172,8 @@ checked as (
             when stored_earlier.transaction_id is not null then 'duplicate_of_earlier_batch'
         end as reject_reason,
         case when cleansed.payment_method <> cleansed.raw_payment_method then 1 else 0 end
-            as repaired_spelling
+            as repaired_spelling,
+        item_status.items_total
     from cleansed
     left join valid_customers on cleansed.customer_id = valid_customers.customer_id
     left join item_status on cleansed.transaction_id = item_status.transaction_id
@@ -215,6 +219,9 @@ select
     payment_method,
     shipping_address,
     raw_total_amount,
+    -- The sum of the promoted order's item line totals (its reconciled total_amount),
+    -- computed once here for production, the repair counts and the quality checks.
+    case when disposition = 'promoted' then items_total end as items_total,
     shipping_city,
     shipping_state,
     shipping_postal_code,

@@ -10,6 +10,7 @@ from pathlib import Path
 from cartwheel.config import Settings
 from cartwheel.engines import Engine
 from cartwheel.ingest.batches import Batch
+from cartwheel.reports import write_report
 
 
 class PipelineError(Exception):
@@ -61,6 +62,33 @@ class StepContext:
     results: list[StepResult] = field(default_factory=list)
     #: The batch being loaded; None for a step run on its own.
     batch: Batch | None = None
+    #: The reports of a run over several batches, held until its last batch (each
+    #: batch would otherwise write the run's whole report so far again); None outside.
+    held_reports: dict[str, dict] | None = None
+    #: The conservation rows the quality step found for the batch being loaded (production
+    #: reads staging only, so its counts are the same); None before quality has run.
+    conservation: list[dict] | None = None
+    #: The schemas, production tables and ops.quarantine exist: the quality or production
+    #: step of an earlier batch of this run created them (committed, outside any
+    #: transaction), so later batches skip that DDL.
+    tables_ready: bool = False
+
+    def write_report(self, name: str, content: dict) -> None:
+        """`name` in the output folder, or held while batches run (`flush_reports`)."""
+        if self.held_reports is None:
+            write_report(self.output_dir, name, content)
+        else:
+            self.held_reports[name] = content
+
+    def earlier_report(self, name: str) -> dict:
+        """The report `name` of this run's earlier batches (empty for the first)."""
+        return (self.held_reports or {}).get(name, {})
+
+    def flush_reports(self) -> None:
+        """Write the held reports; reports are written at once from here on."""
+        held, self.held_reports = self.held_reports or {}, None
+        for name, content in held.items():
+            write_report(self.output_dir, name, content)
 
     @property
     def input_dir(self) -> Path:

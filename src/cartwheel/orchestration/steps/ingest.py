@@ -8,7 +8,7 @@ from cartwheel.ingest import ingest
 from cartwheel.ingest.batches import Batch, register_batch
 from cartwheel.ingest.raw_files import InputError
 from cartwheel.orchestration.steps.context import PipelineError, StepContext, StepOutput
-from cartwheel.reports import now_iso, write_report
+from cartwheel.reports import now_iso
 
 
 def run(context: StepContext) -> StepOutput:
@@ -25,8 +25,7 @@ def run(context: StepContext) -> StepOutput:
         register_batch(context.engine, batch, context.run_id)
     except InputError as error:
         raise PipelineError(str(error)) from error
-    write_report(
-        context.output_dir,
+    context.write_report(
         "ingestion_summary.json",
         {
             "ingestion_timestamp": now_iso(),

@@ -8,7 +8,7 @@ from cartwheel.production import load_production
 from cartwheel.quality.conservation import conservation, equation, records_processed
 from cartwheel.quality.repairs import repair_summary
 from cartwheel.quality.report import transformation_with_earlier_batches
-from cartwheel.reports import now_iso, write_report
+from cartwheel.reports import now_iso
 
 TRANSFORMATIONS = [
     "trim text fields",
@@ -31,8 +31,10 @@ TRANSFORMATIONS = [
 
 def run(context: StepContext) -> StepOutput:
     engine = context.engine
-    merges = load_production(engine)
-    balance = conservation(engine)  # once for both uses below
+    merges = load_production(engine, context.tables_ready)
+    context.tables_ready = True
+    # Once for both uses below; the quality step's, when it ran for this batch.
+    balance = context.conservation if context.conservation is not None else conservation(engine)
     summary = {
         "transformation_timestamp": now_iso(),
         "run_id": context.run_id,
@@ -41,7 +43,8 @@ def run(context: StepContext) -> StepOutput:
         **repair_summary(engine),
         "transformations_applied": TRANSFORMATIONS,
     }
-    path = context.output_dir / "transformation_summary.json"
+    name = "transformation_summary.json"
     # A run over several batches: every batch's counts and equation are kept.
-    write_report(context.output_dir, path.name, transformation_with_earlier_batches(path, summary))
+    earlier = context.earlier_report(name)
+    context.write_report(name, transformation_with_earlier_batches(earlier, summary))
     return StepOutput(records=sum(m.input for m in merges))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from cartwheel.orchestration.steps.context import StepContext, StepOutput, StepStopped
 from cartwheel.quality.report import keep_history, run_quality, with_earlier_batches
-from cartwheel.reports import write_report
 
 
 def run(context: StepContext) -> StepOutput:
@@ -15,9 +14,12 @@ def run(context: StepContext) -> StepOutput:
         context.settings.quality_min_score,
         context.settings.quality_thresholds,
         context.batch_folder,  # its defect_ledger.csv, if the generator wrote one, is scored
+        context.tables_ready,
     )
-    path = context.output_dir / "quality_report.json"
-    write_report(context.output_dir, path.name, with_earlier_batches(path, outcome.report))
+    context.tables_ready = True
+    context.conservation = outcome.conservation
+    name = "quality_report.json"
+    context.write_report(name, with_earlier_batches(context.earlier_report(name), outcome.report))
     if not outcome.passed:
         raise StepStopped(
             "quality gate stopped the run before production: " + "; ".join(outcome.gate_reasons),

@@ -1,18 +1,30 @@
 -- The aggregates' statements for one batch, run in order by warehouse/aggregates.py.
--- Its values: first_sales_key, the batch's first new fact, first_day and last_day, the
--- date keys that wh_days spans (known once it exists), and first_month_day and
--- last_month_day, those that the months of wh_months span.
+-- Its values: first_sales_key, the batch's first new fact, and the date keys that a
+-- temporary table's days or months span, known once it exists: first_day and last_day
+-- (wh_days), first_month_day and last_month_day (wh_months), first_added_day and
+-- last_added_day (wh_added_months).
 
--- The facts this pass added, with their business keys and discount.
+-- The facts this pass added, with their business keys, discount and the names the
+-- dashboard groups on.
 create temporary table wh_new_facts as
 select
     facts.date_key,
+    dates.year,
+    dates.month,
+    dates.year * 100 + dates.month as month_key,
     facts.transaction_id,
     facts.quantity,
     facts.line_total,
     facts.profit,
+    facts.customer_key,
     customers.customer_id,
     products.product_id,
+    coalesce(products.category, 'Unknown') as category_name,
+    coalesce(products.sub_category, 'Unknown') as sub_category,
+    -- The order's ship-to state where the data has one, else where the customer lived.
+    coalesce(facts.shipping_state, customers.state, 'Unknown') as state_name,
+    -- NULL: the order's payment method is not in the data.
+    payment_methods.payment_method_name,
     dates.full_date,
     items.discount_percentage
 from warehouse.fact_sales as facts
@@ -29,6 +41,8 @@ inner join (
     ) as first_queued
         on queued.item_id = first_queued.item_id and queued.batch_id = first_queued.batch_id
 ) as items on facts.item_id = items.item_id
+left join warehouse.dim_payment_method as payment_methods
+    on facts.payment_method_key = payment_methods.payment_method_key
 where facts.sales_key >= {{ first_sales_key }};
 
 -- Days to recompute: new facts and facts whose product version (profit) moved.
@@ -55,14 +69,17 @@ where facts.date_key between {{ first_day }} and {{ last_day }}
     and facts.date_key in (select date_key from wh_days)
 group by facts.date_key;
 
--- The dashboard's monthly sums: the months of the recomputed days and of facts moved to
--- another customer version (their state may differ), or every month when the sums are
--- still empty (a warehouse from before they existed).
+-- The dashboard's monthly sums and ops.monthly_sales. A transaction's facts all come from
+-- one batch, so a month that gains new facts gains their sums, orders included (its
+-- customers count once: those who bought there before are left out). A month with facts
+-- moved to another version (a product's category or cost, a customer's state) is
+-- recomputed from its facts, and so is every month while the sums are still empty (a
+-- warehouse from before they existed).
 create temporary table wh_months as
 select distinct dates.year * 100 + dates.month as month_key
 from warehouse.dim_date as dates
 where dates.date_key in (
-        select date_key from wh_days
+        select date_key from wh_dim_products_moved
         union
         select date_key from wh_dim_customers_moved
     )
@@ -71,7 +88,33 @@ where dates.date_key in (
         and dates.date_key in (select date_key from warehouse.agg_daily_sales)
     );
 
--- The lines of those months, with the names the dashboard groups on.
+-- The other months with new facts: their kept sums plus the new facts' sums.
+create temporary table wh_added_months as
+select distinct month_key from wh_new_facts
+where month_key not in (select month_key from wh_months);
+
+create temporary table wh_touched_months as
+select month_key from wh_months
+union
+select month_key from wh_added_months;
+
+-- Customers who bought in an added month before this pass (counted there already).
+create temporary table wh_month_regulars as
+select distinct dates.year * 100 + dates.month as month_key, versions.customer_id
+from warehouse.fact_sales as facts
+inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
+inner join warehouse.dim_customers as versions on facts.customer_key = versions.customer_key
+where facts.sales_key < {{ first_sales_key }}
+    and facts.date_key between {{ first_added_day }} and {{ last_added_day }}
+    and dates.year * 100 + dates.month in (select month_key from wh_added_months)
+    and facts.customer_key in (
+        select customer_key from warehouse.dim_customers
+        where customer_id in (select customer_id from wh_new_facts)
+    );
+
+-- The lines to add up: every line of the recomputed months, the new facts of the added
+-- months. `month_customer_id` is the customer where these lines count them in the month
+-- (NULL for a customer counted there already).
 create temporary table wh_month_lines as
 select
     dates.year,
@@ -86,7 +129,7 @@ select
     -- NULL: the order's payment method is not in the data.
     payment_methods.payment_method_name,
     facts.customer_key,
-    customers.customer_id,
+    customers.customer_id as month_customer_id,
     facts.transaction_id,
     facts.quantity,
     facts.line_total,
@@ -99,66 +142,146 @@ inner join warehouse.dim_customers as customers
 left join warehouse.dim_payment_method as payment_methods
     on facts.payment_method_key = payment_methods.payment_method_key
 where facts.date_key between {{ first_month_day }} and {{ last_month_day }}
-    and dates.year * 100 + dates.month in (select month_key from wh_months);
+    and dates.year * 100 + dates.month in (select month_key from wh_months)
+union all
+select
+    new_facts.year,
+    new_facts.month,
+    new_facts.month_key,
+    new_facts.date_key,
+    new_facts.product_id,
+    new_facts.category_name,
+    new_facts.sub_category,
+    new_facts.state_name,
+    new_facts.payment_method_name,
+    new_facts.customer_key,
+    case when regulars.customer_id is null then new_facts.customer_id end,
+    new_facts.transaction_id,
+    new_facts.quantity,
+    new_facts.line_total,
+    new_facts.profit
+from wh_new_facts as new_facts
+left join wh_month_regulars as regulars
+    on new_facts.month_key = regulars.month_key
+    and new_facts.customer_id = regulars.customer_id
+where new_facts.month_key in (select month_key from wh_added_months);
 
-delete from ops.dashboard_sales_cells where month_key in (select month_key from wh_months);
+-- Each table below: the kept rows of the added months and the lines' sums, added up;
+-- then the touched months' rows replaced by them.
+create temporary table wh_sales_cells as
+select
+    month_key,
+    category_name,
+    state_name,
+    payment_method_name,
+    sum(revenue) as revenue,
+    sum(profit) as profit,
+    sum(costed_revenue) as costed_revenue,
+    sum(units) as units,
+    sum(order_lines) as order_lines,
+    sum(orders) as orders
+from (
+    select
+        month_key,
+        category_name,
+        state_name,
+        payment_method_name,
+        revenue,
+        profit,
+        costed_revenue,
+        units,
+        order_lines,
+        orders
+    from ops.dashboard_sales_cells
+    where month_key in (select month_key from wh_added_months)
+    union all
+    {{ include sales_cell_sums lines=wh_month_lines }}
+) as cells
+group by month_key, category_name, state_name, payment_method_name;
+
+delete from ops.dashboard_sales_cells
+where month_key in (select month_key from wh_touched_months);
 
 insert into ops.dashboard_sales_cells (
     month_key, category_name, state_name, payment_method_name, revenue, profit,
     costed_revenue, units, order_lines, orders
 )
 select
-    month_key,
-    category_name,
-    state_name,
-    coalesce(payment_method_name, 'Unknown'),
-    sum(line_total),
-    sum(profit),
-    -- Revenue of the lines whose cost is known (the margin's base).
-    sum(case when profit is not null then line_total end),
-    sum(quantity),
-    count(*),
-    count(distinct transaction_id)
-from wh_month_lines
-group by month_key, category_name, state_name, coalesce(payment_method_name, 'Unknown');
+    month_key, category_name, state_name, payment_method_name, revenue, profit,
+    costed_revenue, units, order_lines, orders
+from wh_sales_cells;
 
-delete from ops.dashboard_category_days where month_key in (select month_key from wh_months);
-
-insert into ops.dashboard_category_days (month_key, date_key, category_name, revenue, orders)
-select month_key, date_key, category_name, sum(line_total), count(distinct transaction_id)
-from wh_month_lines
+create temporary table wh_category_days as
+select
+    month_key, date_key, category_name, sum(revenue) as revenue, sum(orders) as orders
+from (
+    select month_key, date_key, category_name, revenue, orders
+    from ops.dashboard_category_days
+    where month_key in (select month_key from wh_added_months)
+    union all
+    {{ include category_day_sums lines=wh_month_lines }}
+) as days
 group by month_key, date_key, category_name;
 
+delete from ops.dashboard_category_days
+where month_key in (select month_key from wh_touched_months);
+
+insert into ops.dashboard_category_days (month_key, date_key, category_name, revenue, orders)
+select month_key, date_key, category_name, revenue, orders from wh_category_days;
+
+create temporary table wh_sub_category_months as
+{{ include added_month_sums key=sub_category table=ops.dashboard_sub_category_months }}
+;
+
 delete from ops.dashboard_sub_category_months
-where month_key in (select month_key from wh_months);
+where month_key in (select month_key from wh_touched_months);
 
 insert into ops.dashboard_sub_category_months (
     month_key, category_name, sub_category, revenue, profit, units
 )
-select month_key, category_name, sub_category, sum(line_total), sum(profit), sum(quantity)
-from wh_month_lines
-group by month_key, category_name, sub_category;
+select month_key, category_name, sub_category, revenue, profit, units
+from wh_sub_category_months;
 
-delete from ops.dashboard_product_months where month_key in (select month_key from wh_months);
+create temporary table wh_product_months as
+{{ include added_month_sums key=product_id table=ops.dashboard_product_months }}
+;
+
+delete from ops.dashboard_product_months
+where month_key in (select month_key from wh_touched_months);
 
 insert into ops.dashboard_product_months (
     month_key, product_id, category_name, revenue, profit, units
 )
-select month_key, product_id, category_name, sum(line_total), sum(profit), sum(quantity)
-from wh_month_lines
-group by month_key, product_id, category_name;
+select month_key, product_id, category_name, revenue, profit, units from wh_product_months;
 
-delete from ops.monthly_sales where year * 100 + month in (select month_key from wh_months);
-
-insert into ops.monthly_sales (year, month, revenue, transactions, unique_customers)
+create temporary table wh_monthly_sales as
 select
     year,
     month,
-    sum(line_total),
-    count(distinct transaction_id),
-    count(distinct customer_id)
-from wh_month_lines
+    sum(revenue) as revenue,
+    sum(transactions) as transactions,
+    sum(unique_customers) as unique_customers
+from (
+    select year, month, revenue, transactions, unique_customers
+    from ops.monthly_sales
+    where year * 100 + month in (select month_key from wh_added_months)
+    union all
+    select
+        year,
+        month,
+        sum(line_total),
+        count(distinct transaction_id),
+        count(distinct month_customer_id)
+    from wh_month_lines
+    group by year, month
+) as months
 group by year, month;
+
+delete from ops.monthly_sales
+where year * 100 + month in (select month_key from wh_touched_months);
+
+insert into ops.monthly_sales (year, month, revenue, transactions, unique_customers)
+select year, month, revenue, transactions, unique_customers from wh_monthly_sales;
 
 -- Customers: previous totals (found through any of their keys, old or new) + batch.
 create temporary table wh_customer_keys as
@@ -242,25 +365,11 @@ from (select customer_id, customer_segment from wh_segments) as segments
 where customers.customer_id = segments.customer_id
     and customers.customer_segment <> segments.customer_segment;
 
--- The dashboard's orders per month, state, payment method and segment: the recomputed
--- months from their lines, with today's segments; in the other months the orders of the
--- customers whose segment changed move from their old segment to the new one.
+-- The dashboard's orders per month, state, payment method and segment, with today's
+-- segments: the recomputed months emptied, then the lines' orders added; in the other
+-- months the earlier orders of the customers whose segment changed move from their old
+-- segment to the new one.
 delete from ops.dashboard_order_cells where month_key in (select month_key from wh_months);
-
-insert into ops.dashboard_order_cells (
-    month_key, state_name, payment_method_name, customer_segment, orders, revenue
-)
-select
-    lines.month_key,
-    lines.state_name,
-    lines.payment_method_name,
-    coalesce(customers.customer_segment, 'Unknown'),
-    count(distinct lines.transaction_id),
-    sum(lines.line_total)
-from wh_month_lines as lines
-inner join warehouse.dim_customers as customers on lines.customer_key = customers.customer_key
-group by
-    lines.month_key, lines.state_name, lines.payment_method_name, customers.customer_segment;
 
 create temporary table wh_order_moves as
 with changed as (
@@ -286,7 +395,8 @@ moved as (
         on facts.customer_key = customers.customer_key
     left join warehouse.dim_payment_method as methods
         on facts.payment_method_key = methods.payment_method_key
-    where dates.year * 100 + dates.month not in (select month_key from wh_months)
+    where facts.sales_key < {{ first_sales_key }}
+        and dates.year * 100 + dates.month not in (select month_key from wh_months)
     group by 1, 2, 3, 4, 5
 )
 
@@ -300,7 +410,19 @@ select
 from moved
 union all
 select month_key, state_name, payment_method_name, new_segment, orders, revenue
-from moved;
+from moved
+union all
+select
+    lines.month_key,
+    lines.state_name,
+    lines.payment_method_name,
+    coalesce(customers.customer_segment, 'Unknown'),
+    count(distinct lines.transaction_id),
+    sum(lines.line_total)
+from wh_month_lines as lines
+inner join warehouse.dim_customers as customers on lines.customer_key = customers.customer_key
+group by
+    lines.month_key, lines.state_name, lines.payment_method_name, customers.customer_segment;
 
 create temporary table wh_order_cells as
 select

@@ -1,8 +1,7 @@
 -- Built once as a temporary table: how each state and payment method is shown, its name
--- or 'Other' past the caps, ranked by revenue (the ranks of _lines.sql, from the monthly
--- sums the warehouse step keeps instead of every order line).
+-- or 'Other' past the caps, ranked by revenue.
 with cells as (
-    select * from ops.dashboard_sales_cells
+    select * from {{ sales_cells }}
 ),
 
 state_ranks as (

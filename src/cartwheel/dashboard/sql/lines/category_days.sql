@@ -1,0 +1,1 @@
+{{ include category_day_sums lines=dashboard_lines }}

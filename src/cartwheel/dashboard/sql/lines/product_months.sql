@@ -1,0 +1,1 @@
+{{ include month_sums key=product_id lines=dashboard_lines }}

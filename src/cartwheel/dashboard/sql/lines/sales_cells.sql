@@ -1,0 +1,1 @@
+{{ include sales_cell_sums lines=dashboard_lines }}

@@ -1,0 +1,1 @@
+{{ include month_sums key=sub_category lines=dashboard_lines }}
