@@ -414,7 +414,11 @@ def lose_the_queue_of_sales_on(day: str, monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize("grouped", [True, False])
 def test_items_whose_queue_entry_was_lost_still_become_facts(
-    both: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouped: bool
+    both: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    grouped: bool,
 ) -> None:
     """The items sold on day 2 (sent on days 2, 3 and 4) reach production but not
     ops.warehouse_backlog: the warehouse finds them (production items that are neither
@@ -427,6 +431,10 @@ def test_items_whose_queue_entry_was_lost_still_become_facts(
     assert expected[0] == expected[2] == 9  # nine promoted items, nine facts
     assert fact_state(tmp_path / "data") == expected
     assert_invariants(tmp_path / "data")
+    queued = [r.getMessage() for r in caplog.records if "neither a fact" in r.getMessage()]
+    # Grouped: one pass finds all three; one by one, each of days 2-4 finds its own.
+    message = "warehouse: queued {} production items that had neither a fact nor a queue entry"
+    assert queued == ([message.format(3)] if grouped else [message.format(1)] * 3)
 
 
 def test_without_the_search_the_lost_items_have_no_facts(
