@@ -277,10 +277,8 @@ class FakeFrame:
     def __init__(self) -> None:
         self.computed = False
         self.released = False
-        self.storage: object = None
 
-    def localCheckpoint(self, eager: bool, storageLevel: object) -> FakeFrame:  # noqa: N802, N803 - PySpark's names
-        self.storage = storageLevel
+    def localCheckpoint(self, eager: bool) -> FakeFrame:  # noqa: N802 - PySpark's name
         return self
 
     def createOrReplaceTempView(self, name: str) -> None:  # noqa: N802 - PySpark's name
@@ -295,7 +293,6 @@ def test_superseded_versions_are_freed_once_what_reads_them_is_computed(monkeypa
     from cartwheel.engines import spark
 
     monkeypatch.setattr(spark, "is_computed", lambda frame: frame.computed)
-    monkeypatch.setattr(spark, "serialized_storage", lambda: "serialized")
     engine = object.__new__(spark.SparkEngine)
     engine.settings = Settings(engine="spark")
     engine._tables, engine._temps, engine._pinned = {}, {}, set()
@@ -328,14 +325,3 @@ def test_superseded_versions_are_freed_once_what_reads_them_is_computed(monkeypa
     engine._release_superseded()  # the current version holds its rows: the rest goes
     assert [f.released for f in frames[:3]] == [True, True, False]
     assert list(engine._checkpoints) == [second]
-    assert [f.storage for f in frames] == ["serialized"] * 3 + [None]
-
-
-def test_versions_are_kept_serialized_and_may_spill_to_disk() -> None:
-    """An object per row in the driver's heap (Spark's deserialized levels) kept a run of
-    1.9 million order lines in full garbage collections."""
-    pytest.importorskip("pyspark")
-    from cartwheel.engines.spark import serialized_storage
-
-    level = serialized_storage()
-    assert (level.useMemory, level.useDisk, level.deserialized) == (True, True, False)

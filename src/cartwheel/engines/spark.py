@@ -204,13 +204,6 @@ class Checkpoint:
             _checkpointed_rdd(self.frame).unpersist(False)
 
 
-def serialized_storage() -> Any:
-    """Memory, then disk, serialized (PySpark's MEMORY_AND_DISK; the JVM's _SER level)."""
-    from pyspark import StorageLevel
-
-    return StorageLevel.MEMORY_AND_DISK
-
-
 def is_computed(frame: Any) -> bool:
     """Whether a local checkpoint holds its rows (its inputs are no longer needed)."""
     return bool(_checkpointed_rdd(frame).isCheckpointed())
@@ -366,10 +359,8 @@ class SparkEngine(Engine):
             reads |= self._plain_views.get(name, {name})
         if cache:
             # A leaf plan, computed on first use and kept: views of views never grow
-            # into deep plans (a DELETE reads its table twice; plans would double). Kept
-            # serialized (spilling to disk): a few buffers per partition, not an object
-            # per row, which at millions of rows kept the driver in full collections.
-            frame = frame.localCheckpoint(eager=False, storageLevel=serialized_storage())
+            # into deep plans (a DELETE reads its table twice; plans would double).
+            frame = frame.localCheckpoint(eager=False)
             self._checkpoints[view] = Checkpoint(frame, reads)
         else:
             self._plain_views[view] = reads
