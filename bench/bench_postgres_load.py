@@ -2,7 +2,6 @@
 
     .venv/bin/python bench/bench_postgres_load.py                 # scale factor 10, 3 runs
     .venv/bin/python bench/bench_postgres_load.py --scale 1 --repeat 5
-    .venv/bin/python bench/bench_postgres_load.py --database-url postgresql://me@db/bench
 
 What "end-to-end load" means here, exactly:
   - rows: the records of the raw input (the four CSV files as generated), i.e. the rows
@@ -17,9 +16,10 @@ What "end-to-end load" means here, exactly:
     server (the postmaster and every process it started, alive or already exited).
 
 Each run is `Pipeline.run(steps=[ingest, quality, production])` in this process with a
-fresh database and data folder. Without --database-url a throwaway server is started
-from PATH with durable settings (fsync on), as a production server has. On a shared
-machine compare the CPU seconds; the load average is printed with each run.
+fresh database and data folder, on a throwaway server started from PATH with durable
+settings (fsync on), as a production server has (its processes' CPU time is read from
+/proc, so the server runs on this machine). On a shared machine compare the CPU
+seconds; the load average is printed with each run.
 """
 
 from __future__ import annotations

@@ -722,10 +722,13 @@ class SparkEngine(Engine):
         return staged.num_rows
 
     def _arrow_frame(self, table: pa.Table) -> Any:
-        if table.num_rows:
-            return self.spark.createDataFrame(table)
-        schema = ", ".join(f"{f.name} {_arrow_type(f.type)}" for f in table.schema)
-        return self.spark.createDataFrame([], schema)
+        """`table` as a DataFrame, typed by PySpark's own mapping of Arrow types (naive
+        timestamps as Spark's default TIMESTAMP, as `createDataFrame` infers them), given
+        explicitly: for a table without rows Spark Connect infers nothing."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        schema = from_arrow_schema(table.schema, prefer_timestamp_ntz=False)
+        return self.spark.createDataFrame(table, schema)
 
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)
@@ -801,21 +804,3 @@ class SparkEngine(Engine):
         self._checkpoints.clear()
         self._plain_views.clear()
         self._temps.clear()
-
-
-def _arrow_type(kind: pa.DataType) -> str:
-    if pa.types.is_timestamp(kind):
-        return "timestamp"
-    if pa.types.is_int64(kind):
-        return "bigint"
-    if pa.types.is_int32(kind):
-        return "int"
-    if pa.types.is_date32(kind):
-        return "date"
-    if pa.types.is_boolean(kind):
-        return "boolean"
-    if pa.types.is_floating(kind):
-        return "double"
-    if pa.types.is_decimal(kind):
-        return f"decimal({kind.precision},{kind.scale})"
-    return "string"

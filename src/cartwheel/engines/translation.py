@@ -58,7 +58,7 @@ from sqlglot.schema import MappingSchema
 from cartwheel.contract import WAREHOUSE_KEYS
 from cartwheel.sqltext import SPACE_SEPARATORS
 
-HELPERS_VERSION = 7
+HELPERS_VERSION = 8
 
 # What DuckDB's casts from text accept (leading and trailing whitespace allowed).
 _NUMBER = r"^[ \t\n\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,4})?[ \t\n\r]*$"
@@ -78,29 +78,29 @@ language sql immutable as $$ select {HELPERS_VERSION} $$;
 -- try_cast helpers. Declared VOLATILE on purpose: the planner then keeps the CTE that
 -- parses a column as a step of its own, instead of copying the parsing into every later
 -- reference (a validation model reads a parsed date five times). The SQL ones are still
--- inlined within that step.
-create or replace function ops.cw_try_numeric(value text) returns numeric
-language sql volatile as $$
-    select case when value ~ '{_NUMBER}' then value::numeric end
-$$;
-
+-- inlined within that step. A number's pattern is matched once a value, and the cast made
+-- only after the match (a nested CASE); the match costs more than the cast.
 create or replace function ops.cw_try_integer(value text, low numeric, high numeric)
 returns numeric language sql volatile as $$
-    select case when round(ops.cw_try_numeric(value)) between low and high
-        then round(ops.cw_try_numeric(value)) end
+    select case when value ~ '{_NUMBER}' then case
+        when round(value::numeric) between low and high then round(value::numeric)
+    end end
 $$;
 
 create or replace function ops.cw_try_decimal(value text, width integer, places integer)
 returns numeric language sql volatile as $$
-    select case when abs(round(ops.cw_try_numeric(value), places)) < 10::numeric ^ (width - places)
-        then round(ops.cw_try_numeric(value), places) end
+    select case when value ~ '{_NUMBER}' then case
+        when abs(round(value::numeric, places)) < 10::numeric ^ (width - places)
+            then round(value::numeric, places)
+    end end
 $$;
 
 create or replace function ops.cw_try_double(value text) returns double precision
 language sql volatile as $$
     select case
-        when abs(ops.cw_try_numeric(value)) < 1e308
-            then ops.cw_try_numeric(value)::double precision
+        when value ~ '{_NUMBER}' then case
+            when abs(value::numeric) < 1e308 then value::numeric::double precision
+        end
         when value ~* '^[ \t\n\r]*[+-]?(inf|infinity|nan)[ \t\n\r]*$'
             then trim(value)::double precision
     end
