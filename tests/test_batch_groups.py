@@ -414,7 +414,11 @@ def lose_the_queue_of_sales_on(day: str, monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize("grouped", [True, False])
 def test_items_whose_queue_entry_was_lost_still_become_facts(
-    both: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouped: bool
+    both: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    grouped: bool,
 ) -> None:
     """The items sold on day 2 (sent on days 2, 3 and 4) reach production but not
     ops.warehouse_backlog: the warehouse finds them (production items that are neither
@@ -427,6 +431,10 @@ def test_items_whose_queue_entry_was_lost_still_become_facts(
     assert expected[0] == expected[2] == 9  # nine promoted items, nine facts
     assert fact_state(tmp_path / "data") == expected
     assert_invariants(tmp_path / "data")
+    queued = [r.getMessage() for r in caplog.records if "neither a fact" in r.getMessage()]
+    # Grouped: one pass finds all three; one by one, each of days 2-4 finds its own.
+    message = "warehouse: queued {} production items that had neither a fact nor a queue entry"
+    assert queued == ([message.format(3)] if grouped else [message.format(1)] * 3)
 
 
 def test_without_the_search_the_lost_items_have_no_facts(
@@ -440,3 +448,98 @@ def test_without_the_search_the_lost_items_have_no_facts(
     load(tmp_path / "input", tmp_path / "data", monkeypatch, grouped=True)
     items, _, facts, *_ = fact_state(tmp_path / "data")
     assert (items, facts) == (9, 6)
+
+
+TEAPOT = ("P-TEAPOT", "Cast-iron teapot")
+
+# Three more days, for the rules a pass over several batches must keep batch by batch
+# (what grouping quality and production will have to reproduce).
+MORE_DAYS = {
+    "2024-03-07": day_rows(
+        [
+            # Re-sent unchanged (as on day 4): no new version.
+            customer(*EWAN, "Cork", age="46-55"),
+            # Two changes to one key in one batch: the later row wins.
+            customer(*SIOBHAN, "Galway"),
+            customer(*SIOBHAN, "Athlone"),
+        ],
+        [],
+        # The teapot arrives only on day 8: the order waits for it.
+        [sale("T-1011", "C-ZHANG", "2024-03-07", [("I-20", "P-TEAPOT", "1", "45.00")], "45")],
+    ),
+    "2024-03-08": day_rows(
+        # Siobhán back in Dublin (a value returns); the teapot arrives.
+        [customer(*SIOBHAN, "Dublin")],
+        [product(*TEAPOT, "45.00", "20.00")],
+        [sale("T-1012", "C-GARCIA", "2024-03-08", [("I-21", "P-TEAPOT", "2", "45.00")], "90")],
+    ),
+    "2024-03-09": day_rows(
+        # The teapot's cost changes: a sale of that day takes the new cost. Áine, held
+        # since day 6 (taken email), orders: her order waits with her.
+        [],
+        [product(*TEAPOT, "45.00", "22.00")],
+        [
+            sale("T-1013", "C-VDBERG", "2024-03-09", [("I-22", "P-TEAPOT", "1", "45.00")], "45"),
+            sale("T-1014", "C-OBRIEN", "2024-03-09", [("I-23", "P-BOWL", "1", "32.00")], "32"),
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """All nine days in one run: grouped, and one warehouse pass per batch."""
+    root = tmp_path_factory.mktemp("more")
+    write_days(root / "input", {**DAYS, **MORE_DAYS})
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        load(root / "input", root / "grouped", monkeypatch, grouped=True)
+        load(root / "input", root / "one_by_one", monkeypatch, grouped=False)
+    return root / "grouped", root / "one_by_one"
+
+
+def test_more_rules_give_every_table_row_for_row(more: tuple[Path, Path]) -> None:
+    grouped, one_by_one = more
+    assert ("warehouse", "success", 1) in step_attempts(grouped)
+    assert ("warehouse", "success", 9) in step_attempts(one_by_one)
+    found = differences(grouped, one_by_one)
+    assert {t: d for t, d in found.items() if d != (0, 0)} == {}
+    assert_invariants(grouped)
+    con = duckdb.connect(str(grouped / "cartwheel.duckdb"), read_only=True)
+    # Siobhán: Athlone (the later of day 7's two rows), then Dublin again on day 8.
+    assert con.execute(
+        "select city, effective_date::varchar, end_date::varchar from warehouse.dim_customers "
+        "where customer_id = 'C-ODONNELL' order by effective_date"
+    ).fetchall() == [
+        ("Galway", "2023-11-20", "2024-03-02"),
+        ("Dublin", "2024-03-02", "2024-03-07"),
+        ("Athlone", "2024-03-07", "2024-03-08"),
+        ("Dublin", "2024-03-08", None),
+    ]
+    # Ewan re-sent unchanged on day 7: a history row for the day, no new version.
+    assert con.execute(
+        "select business_date::varchar from production.customer_history "
+        "where customer_id = 'C-MACDONALD' order by 1"
+    ).fetchall() == [("2024-03-01",), ("2024-03-04",), ("2024-03-07",)]
+    assert (
+        con.execute(
+            "select count(*) from warehouse.dim_customers where customer_id = 'C-MACDONALD'"
+        ).fetchone()[0]
+        == 2
+    )
+    # The teapot's order waited a day for the teapot; Áine's waits for her.
+    assert con.execute(
+        "select batch_id, record_key, reason, released_at is not null from ops.quarantine "
+        "where batch_id >= '2024-03-07' order by batch_id, entity, source_line"
+    ).fetchall() == [
+        ("2024-03-07", "I-20", "orphan_product_id", True),
+        ("2024-03-07", "T-1011", "rejected_items", True),
+        ("2024-03-09", "I-23", "parent_transaction_rejected", False),
+        ("2024-03-09", "T-1014", "customer_rejected", False),
+    ]
+    # Profit with the cost valid on each sale's date: 20 (stretched back to day 7 for
+    # I-20), 20, then 22 from day 9.
+    assert con.execute(
+        "select item_id, profit from warehouse.fact_sales where item_id like 'I-2_' "
+        "order by item_id"
+    ).fetchall() == [("I-20", 25), ("I-21", 50), ("I-22", 23)]
+    con.close()

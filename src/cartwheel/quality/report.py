@@ -86,23 +86,34 @@ def _dimension_summary(results: list[CheckResult]) -> dict:
 
 
 def optional_completeness(engine: Engine) -> dict[str, dict[str, dict]]:
-    """How complete each optional field is among this run's promoted rows (one query):
-    reported, never a reason to quarantine."""
-    parts = [
-        f"select '{entity}', '{column}', count({column}), count(*) "
-        f"from staging.{entity}_validated where disposition = 'promoted' "
-        "and batch_id in (select batch_id from ops.run_batches)"
+    """How complete each optional field is among this run's promoted rows (one query,
+    one row: a scan per entity counting all its optional fields; a union of one part
+    per field cost twice as much to plan): reported, never a reason to quarantine."""
+    optional = {
+        entity: columns
         for entity in ENTITIES
-        for column in RAW_COLUMNS[entity]
-        if column not in MANDATORY_COLUMNS[entity]
+        if (columns := [c for c in RAW_COLUMNS[entity] if c not in MANDATORY_COLUMNS[entity]])
+    }
+    scans = [
+        # Every count named (rows_N, column_N): the engines' result has no twin names.
+        f"(select count(*) as rows_{number}, "
+        f"{', '.join(f'count({column}) as {column}_{number}' for column in columns)} "
+        f"from staging.{entity}_validated where disposition = 'promoted' "
+        f"and batch_id in (select batch_id from ops.run_batches)) as counts_{number}"
+        for number, (entity, columns) in enumerate(optional.items())
     ]
+    counts = iter(engine.query("select * from " + ", ".join(scans))[0])
     report: dict[str, dict[str, dict]] = {}
-    for entity, column, present, rows in engine.query(" union all ".join(parts)):
-        report.setdefault(entity, {})[column] = {
-            "present": int(present),
-            "rows": int(rows),
-            "complete_pct": round(100.0 * present / rows, 2) if rows else None,
-        }
+    for entity, columns in optional.items():
+        rows = int(next(counts))
+        report[entity] = {}
+        for column in columns:
+            present = int(next(counts))
+            report[entity][column] = {
+                "present": present,
+                "rows": rows,
+                "complete_pct": round(100.0 * present / rows, 2) if rows else None,
+            }
     return report
 
 

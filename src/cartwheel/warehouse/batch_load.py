@@ -4,6 +4,7 @@ batches loaded)."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from cartwheel import progress
@@ -85,7 +86,12 @@ def queue_missing_items(engine: Engine, facts: int) -> None:
         "(select count(distinct item_id) from ops.warehouse_backlog)"
     )[0]
     if items - facts > queued:
+        before = engine.count("ops.warehouse_backlog")
         engine.execute(sql_text("warehouse/sql/queue_missing_items.sql"))
+        logging.getLogger("cartwheel").warning(
+            "warehouse: queued %d production items that had neither a fact nor a queue entry",
+            engine.count("ops.warehouse_backlog") - before,
+        )
 
 
 def _report(engine: Engine, table: str, began: float) -> int:
