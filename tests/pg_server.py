@@ -115,6 +115,9 @@ class PostgresServer:
         ]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+            # Statistics come only from cartwheel's own ANALYZE: a background auto-analyze
+            # would gather every column at a moment that depends on the machine's timing.
+            options.append("-c autovacuum=off")
         self._run(
             "pg_ctl",
             "--pgdata",
