@@ -14,6 +14,10 @@ DuckDB lets one process write a file, or several processes read it, never both; 
   (`rowid` beyond the last publish's); one the run updated, deleted from or replaced is
   written again whole; one the run did not touch keeps its segments. Small trailing
   segments are merged so that a table has a few segments, not one per day.
+- The quality step's validated tables (`staging.<entity>_validated`, `..._lines`) are
+  rebuilt by every run from the staged rows and read only within a run: they stay in
+  the working database and out of the catalog (at SF 1000, most of what a one-shot
+  publish wrote). A catalog that is a file copy of a small working database holds them.
 - Which tables a run changed, and how, the engine learns from the statements it runs
   (`Changes.track`); a large table whose definition changed (ALTER TABLE), or whose row
   count does not add up to what was published, is written whole whatever the
@@ -52,6 +56,9 @@ STATE_TABLE = "ops.published_tables"
 MAX_SEGMENTS = 8
 #: The schemas whose tables the statements' targets are tracked in.
 TRACKED_SCHEMAS = ("staging", "production", "warehouse", "ops")
+
+#: Tables a run rebuilds and reads only while it works: never published (see above).
+_RUN_SCOPED = re.compile(r"staging\.\w+_validated(?:_lines)?")
 
 _COMMENTS = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.S)
 _TARGET = re.compile(
@@ -113,6 +120,11 @@ class PublishedTable:
     rows: int
     #: rowid past the last published row: rows at or beyond it are new.
     watermark: int
+
+
+def run_scoped(name: str) -> bool:
+    """Whether `name` is a table the catalog leaves out (a run's validated rows)."""
+    return _RUN_SCOPED.fullmatch(name) is not None
 
 
 def work_path(published: Path) -> Path:
@@ -271,6 +283,8 @@ class CatalogWriter:
             con.execute("use next_catalog")
             published = {}
             for name, ddl, size in tables:
+                if run_scoped(name):
+                    continue
                 if size < self.segment_rows:
                     published[name] = self._native(name, ddl)
                 else:
