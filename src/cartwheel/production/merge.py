@@ -135,6 +135,12 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
             progress.report("production", table, merges[-1].input, time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
+        # A pass run again for its batch (before a warehouse pass) queues its items anew,
+        # not twice: a batch queues each item once, which the warehouse relies on.
+        engine.execute(
+            "delete from ops.warehouse_backlog "
+            "where batch_id = (select max(batch_id) from ops.run_batches)"
+        )
         engine.execute(sql_text("production/backlog.sql"))
         if declared:
             engine.declare_production_keys()
