@@ -242,7 +242,7 @@ def test_cli_rebuilds_and_refuses_an_empty_folder(db_copy: Path, tmp_path: Path)
     assert later["generated_at"] > meta["generated_at"]
     empty = CliRunner().invoke(app, ["dashboard", "--data-dir", str(tmp_path / "none")])
     assert empty.exit_code == 1
-    assert "run `cartwheel run` first" in empty.output
+    assert "run `cartwheel warehouse` first, or `cartwheel run`" in empty.output
     assert "Traceback" not in empty.output
 
 

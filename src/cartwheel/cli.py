@@ -555,7 +555,7 @@ def main() -> None:
     A usage error of the command line (an unknown option, a value out of range) is one
     line too, naming the command's --help."""
     try:
-        code = app(standalone_mode=False)
+        code = app(prog_name="cartwheel", standalone_mode=False)
     except typer.TyperException as error:
         if type(error).__name__ == "NoArgsIsHelpError":  # the help is printed already
             sys.exit(error.exit_code)

@@ -44,12 +44,15 @@ class StepRunner:
         self.record = record
         self.log = log
         self.reconnect = reconnect
+        #: Tables that a step of this invocation writes: its later steps need not look for them.
+        self.written_here: frozenset[str] = frozenset()
 
     def run_steps(self, names: list[str]) -> None:
         """The steps in order. With the step that loads batches among them, the per-batch
         steps run once per batch not processed yet (oldest first), each batch then marked
         processed; without it, once, on what is staged."""
         steps = [STEPS[name] for name in names]
+        self.written_here = frozenset(table for step in steps for table in step.writes)
         per_batch = [s for s in steps if s.per_batch] if LOADS_BATCHES in names else []
         for step in steps:
             if step not in per_batch:
@@ -148,6 +151,7 @@ class StepRunner:
 
         began = time.perf_counter()
         try:
+            self._require_inputs(step)
             for attempt in retrying(
                 s.retry_attempts, s.retry_backoff_seconds, s.retry_backoff_max_seconds, before_retry
             ):
@@ -166,6 +170,19 @@ class StepRunner:
         if result.status != "success":
             raise PipelineError(f"{name}: {result.error_message}")
         return result
+
+    def _require_inputs(self, step: Step) -> None:
+        """A step run on its own, before the steps it reads from ever ran (a fresh data
+        folder): say which step to run first instead of the engine's missing-table error."""
+        engine = self.context.engine
+        for table in step.reads:
+            if table in self.written_here or engine.table_exists(table):
+                continue
+            writer = next(s.name for s in STEPS.values() if table in s.writes)
+            raise PipelineError(
+                f"nothing from {writer} in {self.context.settings.data_dir} yet ({table} is "
+                f"missing): run `cartwheel {writer}` first, or `cartwheel run`"
+            )
 
     def _attempt(self, step: Step, number: int) -> StepOutput:
         """One try of a step, recorded as a row of ops.step_runs whatever happens."""
