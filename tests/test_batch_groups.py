@@ -564,3 +564,21 @@ def test_a_production_pass_run_again_queues_its_items_once(tmp_path: Path) -> No
     run_cli("warehouse", "--data-dir", data)
     # Two items (I-3 is quarantined): 80.00 + 60.00 everywhere, queue emptied.
     assert fact_state(tmp_path / "data") == (2, 140, 2, 140, 54, 140, 54, 3, 140, 0)
+
+
+def test_a_backlog_queued_twice_by_one_batch_still_gives_one_fact_per_item(
+    tmp_path: Path,
+) -> None:
+    """A backlog left with every day-1 item queued twice by day 1 (as production queued
+    a re-run before it replaced a batch's entries) takes the search for first entries:
+    one fact per item and every aggregate counted once."""
+    folder = write_batch(tmp_path / "input", "2024-03-01", DAYS["2024-03-01"])
+    data = str(tmp_path / "data")
+    for step in (("ingest", "--input", str(folder)), ("quality",), ("production",)):
+        run_cli(*step, "--data-dir", data)
+    con = duckdb.connect(str(tmp_path / "data" / "cartwheel.duckdb"))
+    con.execute("insert into ops.warehouse_backlog select * from ops.warehouse_backlog")
+    assert con.execute("select count(*) from ops.warehouse_backlog").fetchone()[0] == 4
+    con.close()
+    run_cli("warehouse", "--data-dir", data)
+    assert fact_state(tmp_path / "data") == (2, 140, 2, 140, 54, 140, 54, 3, 140, 0)
