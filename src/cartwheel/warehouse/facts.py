@@ -74,13 +74,8 @@ def number_queued_items(engine: Engine, queued_once: bool) -> None:
     `queued_once`: no item id is queued twice, so each entry is the item's first and the
     search for first entries (a group-by over the backlog) is skipped."""
     engine.execute("drop view if exists wh_first_queued")
-    if queued_once:
-        engine.execute(
-            "create temporary view wh_first_queued as "
-            "select item_id, batch_id, discount_percentage from ops.warehouse_backlog"
-        )
-    else:
-        engine.execute(sql_text("warehouse/sql/first_queued.sql"))
+    first_entries = "queued_once" if queued_once else "first_queued"
+    engine.execute(sql_text(f"warehouse/sql/{first_entries}.sql"))
     engine.execute("drop table if exists wh_queued_items")
     engine.execute(sql_text("warehouse/sql/queued_items.sql"))
     engine.execute("drop view wh_first_queued")
