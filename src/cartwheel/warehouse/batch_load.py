@@ -15,7 +15,11 @@ from cartwheel.schema_upgrade import drop_stale_not_null
 from cartwheel.sqlfiles import sql_statements, sql_text, table_ddl
 from cartwheel.warehouse.aggregates import update_aggregates
 from cartwheel.warehouse.dimensions import DIMENSIONS, update_dimension
-from cartwheel.warehouse.facts import insert_new_facts, repoint_facts
+from cartwheel.warehouse.facts import (
+    check_every_item_made_a_fact,
+    insert_new_facts,
+    repoint_facts,
+)
 
 TABLES = (
     "warehouse.dim_date",
@@ -69,6 +73,7 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
         queued_once = queue_missing_items(engine, facts_before)
         insert_new_facts(engine, queued_once)
         new_facts = _report(engine, "warehouse.fact_sales", began) - facts_before
+        check_every_item_made_a_fact(engine, new_facts)
         began = time.perf_counter()
         update_aggregates(engine, first_sales_key)
         engine.execute("delete from ops.warehouse_backlog")
