@@ -29,6 +29,7 @@ from cartwheel.csv_layout import (
     with_uniform_line_breaks,
 )
 from cartwheel.errors import SourceError
+from cartwheel.parquet import pyarrow_parquet
 from cartwheel.sqltext import check_identifier, string_literal
 
 # Encodings DuckDB's CSV reader does not know: such a file is read from a UTF-8 copy.
@@ -391,10 +392,8 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> tuple[list[st
         "select column_name, column_type from (describe select * from read_parquet(?))",
         [str(source)],
     ).fetchall()
-    import pyarrow.parquet as pq  # Parquet input only: pyarrow.fs costs 0.05 s
-
     # The names as the file writes them (DuckDB renames a second `email` to `email_1`).
-    header = [name.strip().lower() for name in pq.read_schema(source).names]
+    header = [name.strip().lower() for name in pyarrow_parquet().read_schema(source).names]
     fields = ", ".join(
         f"{_parquet_text(name, kind)} as c{i}" for i, (name, kind) in enumerate(columns)
     )
