@@ -322,21 +322,17 @@ class DuckDBEngine(Engine):
         # The reading itself (header matching, rejects, physical lines) is in its own module.
         from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
 
-        if self.changes is not None:  # the batch's rows are replaced: new ones, or changed
-            replaced = self.table_exists(f"staging.{table}") and self.scalar(
-                f"select count(*) from staging.{check_identifier(table)} where batch_id = ?",
-                [batch_id],
-            )
-            self.changes.mark(f"staging.{table}", "modified" if replaced else "appended")
         with self.transaction():
-            rows = stage_file(self.con, table, columns, source, batch_id)
+            staged = stage_file(self.con, table, columns, source, batch_id)
             self.execute(
                 "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
                 [table, batch_id],
             )
             self.execute(f"insert into ops.quarantine by name select * from {INGEST_REJECTS}")
             self.execute(f"drop table {INGEST_REJECTS}")
-        return rows
+        if self.changes is not None:  # the batch's rows are replaced: new ones, or changed
+            self.changes.mark(f"staging.{table}", "modified" if staged.replaced else "appended")
+        return staged.rows
 
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)

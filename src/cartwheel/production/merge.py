@@ -108,15 +108,16 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
         engine.create_schemas()
         create_production_tables(engine)
     models = {model.name: model for model in load_models("production")}
-    day = business_date(engine)
-    merges = []
+    day = business_date(engine, tables_ready)
+    inputs: dict[str, int] = {}
     declared = engine.capabilities.constraints  # keys declared (PostgreSQL), not proven
+    targets = [f"production.{table}" for table in ENTITIES]
     with engine.transaction():
+        before = engine.counts(targets)
         # Parents before children, so every foreign key finds its row.
         for table in ENTITIES:
             began = time.perf_counter()
             incoming = f"incoming_{table}"
-            before = engine.count(f"production.{table}")
             engine.execute(f"drop table if exists {incoming}")
             engine.execute(f"create temporary table {incoming} as {render(models[table], engine)}")
             columns = engine.columns(incoming)
@@ -130,11 +131,11 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
             if table in LATEST_VERSION:
                 source = _record_history(engine, table, columns, day)
             engine.execute(_merge_sql(table, source, columns))
-            after = engine.count(f"production.{table}")
-            merges.append(TableMerge(table, engine.count(incoming), after - before, after))
-            progress.report("production", table, merges[-1].input, time.perf_counter() - began)
+            inputs[table] = engine.count(incoming)
+            progress.report("production", table, inputs[table], time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
+        after = engine.counts(targets)
         engine.execute(sql_text("production/backlog.sql"))
         if declared:
             engine.declare_production_keys()
@@ -144,4 +145,7 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
             engine.state_proven = True
             for table in ENTITIES:
                 engine.execute(f"drop table {touched(table)}")
-    return merges
+    return [
+        TableMerge(table, inputs[table], after[name] - before[name], after[name])
+        for table, name in zip(ENTITIES, targets, strict=True)
+    ]
