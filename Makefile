@@ -19,8 +19,9 @@ run: $(STAMP)
 # Running a few modules: make test ARGS=tests/test_x.py COVERAGE= WORKERS=
 COVERAGE ?= --cov=cartwheel --cov-report=term --cov-fail-under=93
 # Two pytest-xdist workers (the machine's two cores); a module's tests stay together in
-# one worker (tests/conftest.py), so its fixtures are built once.
-WORKERS ?= -n 2 --dist loadgroup
+# one worker, so its fixtures are built once, and the modules are handed out in the order
+# tests/conftest.py gives them (the heaviest first).
+WORKERS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

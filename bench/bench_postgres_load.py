@@ -15,6 +15,11 @@ What "end-to-end load" means here, exactly:
   - CPU seconds per step: of the client (this process, all its threads) and of the
     server (the postmaster and every process it started, alive or already exited).
 
+`--profile`: every statement the engine sends (its `_cursor_execute`, and each binary
+COPY) is timed, wall and server CPU seconds, and the costliest statement shapes of each
+step are printed after the run (the reading of /proc per statement adds client time, so
+profile runs do not count for the rate).
+
 Each run is `Pipeline.run(steps=[ingest, quality, production])` in this process with a
 fresh database and data folder, on a throwaway server started from PATH with durable
 settings (fsync on), as a production server has (its processes' CPU time is read from
@@ -32,6 +37,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -42,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from cartwheel.config import Settings  # noqa: E402
 from cartwheel.contract import ENTITIES  # noqa: E402
+from cartwheel.engines.postgres import PostgresEngine  # noqa: E402
 from cartwheel.generate import generate  # noqa: E402
 from cartwheel.orchestration.pipeline import Pipeline  # noqa: E402
 from cartwheel.orchestration.step_runner import StepRunner  # noqa: E402
@@ -85,12 +93,70 @@ def client_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def one_run(url: str, password: str, raw: Path, postmaster: int) -> dict[str, tuple]:
+class StatementProfile:
+    """Wall and server CPU seconds per (step, statement shape) while installed."""
+
+    def __init__(self, postmaster: int) -> None:
+        self.postmaster = postmaster
+        self.step = "-"
+        self.costs: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+
+    def record(self, sql: str, wall: float, server: float) -> None:
+        shape = " ".join(sql.split())[:110]
+        self.costs[(self.step, shape)].append((wall, server))
+
+    @contextmanager
+    def installed(self) -> object:
+        """Time `PostgresEngine._cursor_execute` and `copy_binary` (the statements run
+        on the client-side cursor complete inside `execute`)."""
+        execute, copy = PostgresEngine._cursor_execute, PostgresEngine.copy_binary
+
+        def timed(method, label):  # noqa: ANN001, ANN202
+            def wrapper(engine, sql, *args):  # noqa: ANN001, ANN002, ANN202
+                wall, server = time.perf_counter(), server_cpu(self.postmaster)
+                try:
+                    return method(engine, sql, *args)
+                finally:
+                    self.record(
+                        label + str(sql),
+                        time.perf_counter() - wall,
+                        server_cpu(self.postmaster) - server,
+                    )
+
+            return wrapper
+
+        PostgresEngine._cursor_execute = timed(execute, "")
+        PostgresEngine.copy_binary = timed(copy, "copy binary into ")
+        try:
+            yield self
+        finally:
+            PostgresEngine._cursor_execute, PostgresEngine.copy_binary = execute, copy
+
+    def print(self, top: int = 12) -> None:
+        for step in STEPS:
+            rows = [(shape, times) for (name, shape), times in self.costs.items() if name == step]
+            wall = sum(w for _, times in rows for w, _ in times)
+            server = sum(s for _, times in rows for _, s in times)
+            count = sum(len(times) for _, times in rows)
+            print(f"{step}: {count} statements, {wall:.3f} s wall, {server:.3f} s server CPU")
+            rows.sort(key=lambda row: -sum(w for w, _ in row[1]))
+            for shape, times in rows[:top]:
+                print(
+                    f"  {sum(w for w, _ in times):7.3f} s {sum(s for _, s in times):7.3f} CPU "
+                    f"{len(times):4d}x  {shape}"
+                )
+
+
+def one_run(
+    url: str, password: str, raw: Path, postmaster: int, profile: StatementProfile | None = None
+) -> dict[str, tuple]:
     """Per step: (wall s, client CPU s, server CPU s) of one first load."""
     measured: dict[str, tuple] = {}
     original = StepRunner.run_step
 
     def timed(runner: StepRunner, step):  # noqa: ANN001, ANN202 - StepRunner's own types
+        if profile is not None:
+            profile.step = step.name
         wall, client, server = time.perf_counter(), client_cpu(), server_cpu(postmaster)
         try:
             return original(runner, step)
@@ -128,6 +194,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--profile", action="store_true", help="time every statement, print the costliest"
+    )
     args = parser.parse_args()
 
     server = PostgresServer(durable=True).start()
@@ -145,7 +214,13 @@ def main() -> None:
         rates, rates_with_quality = [], []
         for number in range(1, args.repeat + 1):
             load = os.getloadavg()[0]
-            steps = one_run(server.url, server.password, raw, postmaster)
+            if args.profile:
+                profile = StatementProfile(postmaster)
+                with profile.installed():
+                    steps = one_run(server.url, server.password, raw, postmaster, profile)
+                profile.print()
+            else:
+                steps = one_run(server.url, server.password, raw, postmaster)
             for name in STEPS:
                 wall, client, cpu = steps[name]
                 print(

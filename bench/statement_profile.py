@@ -7,11 +7,20 @@ Each statement a DuckDB connection of the pipeline executes is written to OUT.js
 the first 160 characters of its SQL); at the end the count, the totals and the statement shapes that
 cost the most CPU are printed (`summarise(OUT.jsonl)`). The engine itself is not changed:
 the connection is wrapped from outside, in this process only.
+
+    .venv/bin/python bench/statement_profile.py growth 30=a.jsonl 100=b.jsonl 300=c.jsonl
+
+compares the profiles of one command at several scale factors: statements are matched by
+their text and their occurrence (the nth run of the same text), and each one's growth
+exponent is the least-squares slope of log CPU seconds against log scale factor (1 is
+linear). It prints a Markdown table of the statements that cost the most at the largest
+scale, with their exponents.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections import defaultdict
@@ -72,7 +81,58 @@ def summarise(path: Path, top: int = 12) -> dict:
     }
 
 
+def _occurrences(path: Path) -> dict[tuple[str, int], float]:
+    """CPU seconds per (statement text, nth occurrence of that text) of one profile."""
+    seen: dict[str, int] = defaultdict(int)
+    cpu: dict[tuple[str, int], float] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            seen[row["sql"]] += 1
+            cpu[(row["sql"], seen[row["sql"]])] = row["cpu_seconds"]
+    return cpu
+
+
+def growth_exponent(scales: list[float], seconds: list[float]) -> float | None:
+    """Least-squares slope of log seconds against log scale (None if a time is zero)."""
+    if min(seconds) <= 0:
+        return None
+    xs = [math.log(scale) for scale in scales]
+    ys = [math.log(value) for value in seconds]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+def growth(profiles: dict[float, Path], top: int = 25) -> list[tuple]:
+    """(statement, CPU seconds per scale, exponent) of the statements found in every
+    profile, the costliest at the largest scale first."""
+    scales = sorted(profiles)
+    per_scale = [_occurrences(profiles[scale]) for scale in scales]
+    common = set(per_scale[0]).intersection(*per_scale[1:])
+    rows = [(key, [cpu[key] for cpu in per_scale]) for key in common]
+    rows.sort(key=lambda row: -row[1][-1])
+    return [(key, times, growth_exponent(scales, times)) for key, times in rows[:top]]
+
+
+def print_growth(arguments: list[str]) -> None:
+    """Print the growth table of `SCALE=PROFILE.jsonl` arguments as Markdown."""
+    profiles = {float(scale): Path(path) for scale, path in (a.split("=", 1) for a in arguments)}
+    scales = sorted(profiles)
+    header = " | ".join(f"SF {scale:g} CPU s" for scale in scales)
+    print(f"| statement | {header} | exponent |")
+    print("|---|" + "---:|" * (len(scales) + 1))
+    for (sql, nth), times, exponent in growth(profiles):
+        shown = " | ".join(f"{value:.2f}" for value in times)
+        slope = "–" if exponent is None else f"{exponent:.2f}"
+        label = sql[:90] + (f" (#{nth})" if nth > 1 else "")
+        print(f"| `{label}` | {shown} | {slope} |")
+
+
 def main() -> None:
+    if sys.argv[1] == "growth":
+        print_growth(sys.argv[2:])
+        return
     out = Path(sys.argv[1])
     log = out.open("w")
 

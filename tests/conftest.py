@@ -18,22 +18,20 @@ def run_cli(*args: str) -> CliRunner:
     return result
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With `make test` (pytest-xdist, `--dist loadgroup`) a module's tests run in one
+    """With `make test` (pytest-xdist, `--dist loadfile`) a module's tests run in one
     worker, so its module-scoped fixtures (a generated world, a PostgreSQL database, the
-    Spark session) are built once. The heaviest modules are handed out first (the Spark
-    parity module, the longest, then those with slow tests), so the longest work starts
-    at once and the short modules fill the gaps."""
+    Spark session) are built once. The heaviest modules come first (the Spark parity
+    module, the longest, then those with slow tests), and `--no-loadscope-reorder` hands
+    the modules out in this order, so the longest work starts at once and the short
+    modules fill the gaps. (`--dist loadgroup` no longer groups under pytest 9.2: xdist
+    3.8 renames a test's old `_nodeid` field, which pytest stopped reading.)"""
 
     def module(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]
 
     spark = {module(item) for item in items if item.get_closest_marker("spark")}
     slow = {module(item) for item in items if item.get_closest_marker("slow")}
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(module(item)))
     # A stable sort keeps the order within each kind.
     items.sort(key=lambda item: (module(item) not in spark, module(item) not in slow))
 

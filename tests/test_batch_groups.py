@@ -543,3 +543,42 @@ def test_more_rules_give_every_table_row_for_row(more: tuple[Path, Path]) -> Non
         "order by item_id"
     ).fetchall() == [("I-20", 25), ("I-21", 50), ("I-22", 23)]
     con.close()
+
+
+def test_a_production_pass_run_again_queues_its_items_once(tmp_path: Path) -> None:
+    """Production run twice for day 1 before the warehouse (a re-run of the step) queues
+    each item once, not twice: the warehouse then counts each sale once in every
+    aggregate, as an uninterrupted run does (before, agg_product_performance and
+    agg_customer_metrics counted the items twice: 2 x 140.00 spent)."""
+    folder = write_batch(tmp_path / "input", "2024-03-01", DAYS["2024-03-01"])
+    data = str(tmp_path / "data")
+    run_cli("ingest", "--input", str(folder), "--data-dir", data)
+    run_cli("quality", "--data-dir", data)
+    for _ in range(2):
+        run_cli("production", "--data-dir", data)
+    con = duckdb.connect(str(tmp_path / "data" / "cartwheel.duckdb"), read_only=True)
+    assert con.execute(
+        "select batch_id, item_id from ops.warehouse_backlog order by item_id"
+    ).fetchall() == [("2024-03-01", "I-1"), ("2024-03-01", "I-2")]
+    con.close()
+    run_cli("warehouse", "--data-dir", data)
+    # Two items (I-3 is quarantined): 80.00 + 60.00 everywhere, queue emptied.
+    assert fact_state(tmp_path / "data") == (2, 140, 2, 140, 54, 140, 54, 3, 140, 0)
+
+
+def test_a_backlog_queued_twice_by_one_batch_still_gives_one_fact_per_item(
+    tmp_path: Path,
+) -> None:
+    """A backlog left with every day-1 item queued twice by day 1 (as production queued
+    a re-run before it replaced a batch's entries) takes the search for first entries:
+    one fact per item and every aggregate counted once."""
+    folder = write_batch(tmp_path / "input", "2024-03-01", DAYS["2024-03-01"])
+    data = str(tmp_path / "data")
+    for step in (("ingest", "--input", str(folder)), ("quality",), ("production",)):
+        run_cli(*step, "--data-dir", data)
+    con = duckdb.connect(str(tmp_path / "data" / "cartwheel.duckdb"))
+    con.execute("insert into ops.warehouse_backlog select * from ops.warehouse_backlog")
+    assert con.execute("select count(*) from ops.warehouse_backlog").fetchone()[0] == 4
+    con.close()
+    run_cli("warehouse", "--data-dir", data)
+    assert fact_state(tmp_path / "data") == (2, 140, 2, 140, 54, 140, 54, 3, 140, 0)

@@ -24,7 +24,7 @@ from cartwheel.engines.translation import TranslationError
 from cartwheel.errors import SourceError
 from cartwheel.generate import generate
 from cartwheel.ingest.quarantine_table import ensure_quarantine
-from cartwheel.orchestration import Pipeline
+from cartwheel.orchestration import Pipeline, PipelineError
 from cartwheel.orchestration.retry import is_transient
 from tests.pg_server import PostgresServer, binaries_available, new_database, shared_server
 
@@ -492,3 +492,102 @@ def test_the_session_uses_duckdbs_time_zone_so_today_is_the_same_day(engine) -> 
     assert (
         engine.scalar("select current_date") == duckdb.sql("select current_date").fetchall()[0][0]
     )
+
+
+# A first load inserts the models' rows straight into the empty append-only tables; the
+# keys and references are still checked there.
+
+
+def _first_load_with(
+    server: PostgresServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    table: str,
+    extra_rows: str,
+) -> tuple[str, Settings]:
+    """A run into a fresh database whose `table` model also yields `extra_rows` (a
+    SELECT over the model's own rows, called `promoted_rows`)."""
+    from cartwheel.production import merge
+
+    url = new_database(server)
+    raw = tmp_path / "raw"
+    generate(raw, scale=0.05, seed=4)
+    settings = Settings(
+        engine="postgres", database_url=url, data_dir=tmp_path / "data", input_dir=raw
+    )
+    render = merge.render
+
+    def with_defect(model, engine) -> str:  # noqa: ANN001 - the model and engine render takes
+        sql = render(model, engine)
+        if model.name != table:
+            return sql
+        return (
+            f"with promoted_rows as (select * from ({sql}) as model_rows) "
+            f"select * from promoted_rows union all {extra_rows}"
+        )
+
+    monkeypatch.setattr(merge, "render", with_defect)
+    return url, settings
+
+
+def _production_counts(url: str) -> list[int]:
+    with psycopg.connect(url) as con:
+        return [
+            con.execute(f"select count(*) from production.{table}").fetchone()[0]
+            for table in ("customers", "products", "transactions", "transaction_items")
+        ]
+
+
+def test_a_duplicate_item_id_in_a_first_load_is_rejected(
+    server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, settings = _first_load_with(
+        server, tmp_path, monkeypatch, "transaction_items",
+        "select * from promoted_rows where item_id = (select min(item_id) from promoted_rows)",
+    )  # fmt: skip
+    with pytest.raises(PipelineError) as failed:
+        Pipeline(settings).run()
+    assert "transaction_items_pkey" in str(failed.value)
+    assert _production_counts(url) == [0, 0, 0, 0]  # the whole step rolled back
+
+
+def test_an_orphan_product_in_a_first_load_is_rejected(
+    server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, settings = _first_load_with(
+        server, tmp_path, monkeypatch, "transaction_items",
+        "select 'ITEM-ODONNELL-1', transaction_id, 'PROD-NOT-IN-CATALOGUE', quantity, "
+        "unit_price, discount_percentage, line_total from promoted_rows "
+        "where item_id = (select min(item_id) from promoted_rows)",
+    )  # fmt: skip
+    with pytest.raises(PipelineError) as failed:
+        Pipeline(settings).run()
+    assert "transaction_items_product_id_fkey" in str(failed.value)
+    assert _production_counts(url) == [0, 0, 0, 0]
+
+
+def test_a_first_load_appends_every_promoted_row_and_a_reload_adds_none(
+    server: PostgresServer, tmp_path: Path
+) -> None:
+    url = new_database(server)
+    raw = tmp_path / "raw"
+    generate(raw, scale=0.05, seed=4)
+    settings = Settings(
+        engine="postgres", database_url=url, data_dir=tmp_path / "data", input_dir=raw
+    )
+    Pipeline(settings).run(steps=["ingest", "quality", "production"])
+    summary = tmp_path / "data" / "transformation_summary.json"
+    first = json.loads(summary.read_text())["records_processed"]
+    counts = _production_counts(url)
+    with psycopg.connect(url) as con:
+        promoted = con.execute(
+            "select count(*) from staging.transaction_items_validated "
+            "where reject_reason is null and version_rank = 1"
+        ).fetchone()[0]
+    items = first["transaction_items"]
+    assert counts[3] == promoted == items["inserted"] == items["table_rows"] > 0
+    assert items["merged_into_production"] == promoted
+    Pipeline(settings).run(steps=["ingest", "quality", "production"])
+    again = json.loads(summary.read_text())["records_processed"]["transaction_items"]
+    assert again["inserted"] == 0 and again["table_rows"] == promoted
+    assert _production_counts(url) == counts

@@ -4,6 +4,7 @@ the garbage collector paused."""
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 
@@ -43,6 +44,9 @@ def main() -> None:
     the collector would scan them again and again while they load (0.12 s of CPU of a
     scale-factor-1 run, 5%). `gc.freeze` then keeps them out of every later collection.
     """
+    # numpy's OpenBLAS starts a thread per core on import, and they spin (0.12 CPU s of
+    # every run); cartwheel's only BLAS work, the forecast's tiny fits, uses one thread.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     gc.disable()
     try:
         arrow_without_pandas()

@@ -25,6 +25,8 @@ from cartwheel.sqlfiles import sql_statements, sql_text
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
 LATEST_VERSION = {"customers": "customer_history", "products": "product_history"}
+# Columns of every production table that the merge sets, not the model.
+AUDIT_COLUMNS = ("created_at", "updated_at")
 
 
 @dataclass
@@ -100,6 +102,20 @@ def _record_history(engine: Engine, table: str, columns: list[str], day: date) -
     return latest
 
 
+def _append_to_empty(engine: Engine, table: str, model_sql: str) -> int:
+    """An append-only table that is still empty, on an engine that declares its keys:
+    the model's rows go straight in. Nothing exists to anti-join against, so no temporary
+    copy of the rows is needed, and the keys are checked by the server (keys.sql, or per
+    row once declared) like those of any other load. Returns the rows appended."""
+    columns = [c for c in engine.columns(f"production.{table}") if c not in AUDIT_COLUMNS]
+    names = ", ".join(columns)
+    engine.execute(
+        f"insert into production.{table} ({names}, created_at, updated_at) "
+        f"select {names}, current_timestamp, current_timestamp from ({model_sql}) as promoted"
+    )
+    return engine.count(f"production.{table}")
+
+
 def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMerge]:
     """Build the incoming rows of each table from its model and merge them in; the
     promoted items are queued for the warehouse (ops.warehouse_backlog).
@@ -118,6 +134,10 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
         for table in ENTITIES:
             began = time.perf_counter()
             incoming = f"incoming_{table}"
+            if declared and before[f"production.{table}"] == 0 and table not in LATEST_VERSION:
+                inputs[table] = _append_to_empty(engine, table, render(models[table], engine))
+                progress.report("production", table, inputs[table], time.perf_counter() - began)
+                continue
             engine.execute(f"drop table if exists {incoming}")
             engine.execute(f"create temporary table {incoming} as {render(models[table], engine)}")
             columns = engine.columns(incoming)
@@ -136,6 +156,12 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
         after = engine.counts(targets)
+        # A pass run again for its batch (before a warehouse pass) queues its items anew,
+        # not twice: a batch queues each item once, which the warehouse relies on.
+        engine.execute(
+            "delete from ops.warehouse_backlog "
+            "where batch_id = (select max(batch_id) from ops.run_batches)"
+        )
         engine.execute(sql_text("production/backlog.sql"))
         if declared:
             engine.declare_production_keys()

@@ -66,8 +66,8 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
             repoint_facts(engine, dim, date_key)
             _report(engine, dim.table, began)
         began, facts_before = time.perf_counter(), engine.count("warehouse.fact_sales")
-        queue_missing_items(engine, facts_before)
-        insert_new_facts(engine)
+        queued_once = queue_missing_items(engine, facts_before)
+        insert_new_facts(engine, queued_once)
         new_facts = _report(engine, "warehouse.fact_sales", began) - facts_before
         began = time.perf_counter()
         update_aggregates(engine, first_sales_key)
@@ -77,12 +77,14 @@ def build_warehouse(engine: Engine) -> dict[str, int]:
     return table_rows(engine)
 
 
-def queue_missing_items(engine: Engine, facts: int) -> None:
+def queue_missing_items(engine: Engine, facts: int) -> bool:
     """Queue the production items that are neither facts nor queued, if there are any:
     fact rows must equal promoted items whatever happened to the queue. Two counts decide
-    (the anti-join runs only when more items lack a fact than the queue holds)."""
-    items, queued = engine.query(
+    (the anti-join runs only when more items lack a fact than the queue holds). Whether
+    every queued item is queued once (the items queued here are too)."""
+    items, entries, queued = engine.query(
         "select (select count(*) from production.transaction_items), "
+        "(select count(*) from ops.warehouse_backlog), "
         "(select count(distinct item_id) from ops.warehouse_backlog)"
     )[0]
     if items - facts > queued:
@@ -92,6 +94,7 @@ def queue_missing_items(engine: Engine, facts: int) -> None:
             "warehouse: queued %d production items that had neither a fact nor a queue entry",
             engine.count("ops.warehouse_backlog") - before,
         )
+    return entries == queued
 
 
 def _report(engine: Engine, table: str, began: float) -> int:

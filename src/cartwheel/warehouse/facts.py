@@ -69,9 +69,27 @@ def repoint_facts(engine: Engine, dim: Dimension, date_key: int) -> None:
         """)
 
 
-def insert_new_facts(engine: Engine) -> None:
+def number_queued_items(engine: Engine, queued_once: bool) -> None:
+    """wh_queued_items: the queued items that are not facts yet, with their sales keys.
+    `queued_once`: no item id is queued twice, so each entry is the item's first and the
+    search for first entries (a group-by over the backlog) is skipped."""
+    engine.execute("drop view if exists wh_first_queued")
+    if queued_once:
+        engine.execute(
+            "create temporary view wh_first_queued as "
+            "select item_id, batch_id, discount_percentage from ops.warehouse_backlog"
+        )
+    else:
+        engine.execute(sql_text("warehouse/sql/first_queued.sql"))
+    engine.execute("drop table if exists wh_queued_items")
+    engine.execute(sql_text("warehouse/sql/queued_items.sql"))
+    engine.execute("drop view wh_first_queued")
+
+
+def insert_new_facts(engine: Engine, queued_once: bool) -> None:
     """Append this batch's new items as facts (after stretching first versions back to
-    cover any sale that precedes them)."""
+    cover any sale that precedes them); their keys and discounts stay in wh_queued_items
+    for the aggregates. `queued_once`: as for `number_queued_items`."""
     engine.execute("drop table if exists wh_batch_sales")
     engine.execute(sql_text("warehouse/sql/batch_sales.sql"))
     for dim, date_column in ((CUSTOMERS, "customer_id"), (PRODUCTS, "product_id")):
@@ -83,6 +101,7 @@ def insert_new_facts(engine: Engine) -> None:
             f"from wh_batch_sales group by {date_column}"
         )
         backdate_first_versions(engine, dim, first_sales)
+    number_queued_items(engine, queued_once)
     engine.execute("drop view if exists wh_new_items")
     engine.execute(sql_text("warehouse/sql/new_items.sql"))
     engine.execute(sql_text("warehouse/sql/insert_facts.sql"))

@@ -32,15 +32,8 @@ inner join warehouse.dim_customers as customers
     on facts.customer_key = customers.customer_key
 inner join warehouse.dim_products as products on facts.product_key = products.product_key
 inner join warehouse.dim_date as dates on facts.date_key = dates.date_key
-inner join (
-    -- An item id queued twice (sent again by a later batch) is the fact of its first.
-    select queued.item_id, queued.discount_percentage
-    from ops.warehouse_backlog as queued
-    inner join (
-        select item_id, min(batch_id) as batch_id from ops.warehouse_backlog group by item_id
-    ) as first_queued
-        on queued.item_id = first_queued.item_id and queued.batch_id = first_queued.batch_id
-) as items on facts.item_id = items.item_id
+-- The discount of the item's first queue entry, found by the sales key it was given.
+inner join wh_queued_items as items on facts.sales_key = items.sales_key
 left join warehouse.dim_payment_method as payment_methods
     on facts.payment_method_key = payment_methods.payment_method_key
 where facts.sales_key >= {{ first_sales_key }};

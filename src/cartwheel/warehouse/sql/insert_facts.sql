@@ -1,13 +1,12 @@
 -- The new items as facts, each pointing at the customer and product versions valid on
--- its transaction date, numbered batch by batch (as if each batch had its own pass).
+-- its transaction date, with the sales key wh_queued_items gave it.
 insert into warehouse.fact_sales (
     sales_key, date_key, customer_key, product_key, payment_method_key, transaction_id,
     item_id, quantity, unit_price, discount_amount, line_total, profit, shipping_city,
     shipping_state, shipping_postal_code, shipping_country, created_at
 )
 select
-    (select first_sales_key from wh_batch) - 1
-        + row_number() over (order by new_items.loaded_in, new_items.item_id) as sales_key,
+    new_items.sales_key,
     dates.date_key,
     customers.customer_key,
     products.product_key,

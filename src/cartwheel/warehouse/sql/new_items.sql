@@ -1,9 +1,9 @@
--- The items promoted since the last warehouse pass (ops.warehouse_backlog) that are not
--- facts yet (a re-run finds none), with the first batch that promoted each.
+-- The new items (wh_queued_items) with their production rows and transactions: the
+-- columns of their facts.
 create temporary view wh_new_items as
 select
+    queued.sales_key,
     items.item_id,
-    backlog.loaded_in,
     items.transaction_id,
     items.product_id,
     items.quantity,
@@ -20,9 +20,4 @@ select
 from production.transaction_items as items
 inner join production.transactions as transactions
     on items.transaction_id = transactions.transaction_id
-inner join (
-    select item_id, min(batch_id) as loaded_in from ops.warehouse_backlog group by item_id
-) as backlog on items.item_id = backlog.item_id
-where not exists (
-        select 1 from warehouse.fact_sales as facts where facts.item_id = items.item_id
-    )
+inner join wh_queued_items as queued on items.item_id = queued.item_id
