@@ -125,6 +125,38 @@ RECOMPUTED = {
         CATEGORY, "coalesce(products.sub_category, 'Unknown') as sub_category"
     ),
     "ops.dashboard_product_months": month_sums("products.product_id", CATEGORY),
+    "ops.product_version_sales": """
+        select
+            facts.product_key,
+            products.product_id,
+            count(*) as order_lines,
+            count(facts.profit) as costed_lines,
+            sum(facts.unit_price) as unit_price_sum,
+            sum(facts.quantity) as units,
+            sum(facts.line_total) as revenue,
+            sum(facts.profit) as profit
+        from warehouse.fact_sales as facts
+        inner join warehouse.dim_products as products on facts.product_key = products.product_key
+        group by facts.product_key, products.product_id""",
+    "ops.customer_state_sales": """
+        select
+            facts.customer_key,
+            versions.customer_id,
+            facts.shipping_state,
+            sum(facts.line_total) as revenue
+        from warehouse.fact_sales as facts
+        inner join warehouse.dim_customers as versions
+            on facts.customer_key = versions.customer_key
+        group by facts.customer_key, versions.customer_id, facts.shipping_state""",
+    "ops.discount_sales": """
+        select
+            items.discount_percentage,
+            count(*) as order_lines,
+            sum(facts.quantity) as units,
+            sum(facts.line_total) as revenue
+        from warehouse.fact_sales as facts
+        inner join production.transaction_items as items on facts.item_id = items.item_id
+        group by items.discount_percentage""",
 }
 
 
@@ -329,6 +361,16 @@ DRIFTS = {
         where product_id = 'PROD0002' and month_key = 202402""",
     "sub-category profit": """update ops.dashboard_sub_category_months set profit = profit - 0.01
         where sub_category = 'Phones'""",
+    "product version's costed lines": """update ops.product_version_sales
+        set costed_lines = costed_lines - 1
+        where product_key = (select min(product_key) from ops.product_version_sales)""",
+    "product version's unit prices": """update ops.product_version_sales
+        set unit_price_sum = unit_price_sum + 0.0001
+        where product_key = (select max(product_key) from ops.product_version_sales)""",
+    "customer's ship-to state": """update ops.customer_state_sales set shipping_state = 'CA'
+        where customer_id = 'CUST0001'""",
+    "discount's lines": """update ops.discount_sales set order_lines = order_lines + 1
+        where discount_percentage = 0""",
 }
 
 

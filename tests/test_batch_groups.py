@@ -405,11 +405,17 @@ def lose_the_queue_of_sales_on(day: str, monkeypatch: pytest.MonkeyPatch) -> Non
     """Production commits the items sold on `day` without queueing them for the warehouse."""
     from cartwheel.production import merge
 
-    text = merge.sql_text
+    statements = merge.sql_statements
     lost = f" and transactions.transaction_date <> date '{day}'"
-    monkeypatch.setattr(
-        merge, "sql_text", lambda name: text(name) + (lost if name.endswith("backlog.sql") else "")
-    )
+
+    def without_the_day(name: str) -> list[str]:
+        found = statements(name)
+        if not name.endswith("backlog.sql"):
+            return found
+        *clear, insert = found  # the queue's insert is the file's last statement
+        return [*clear, insert + lost]
+
+    monkeypatch.setattr(merge, "sql_statements", without_the_day)
 
 
 @pytest.mark.parametrize("grouped", [True, False])

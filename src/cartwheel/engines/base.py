@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-import pyarrow as pa
-
 from cartwheel.sqltext import check_identifier
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from cartwheel.config import Settings
 
 SCHEMAS = ("staging", "production", "warehouse", "ops")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from cartwheel.engines.base import Capabilities, Engine
 from cartwheel.engines.duckdb_publish import (
@@ -29,6 +28,8 @@ from cartwheel.files import fsync_path
 from cartwheel.sqltext import check_identifier
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from cartwheel.config import Settings
 
 # Nothing of a run's private file matters until seal() fsyncs it whole (a run that dies

@@ -21,7 +21,7 @@ from cartwheel.ingest.batches import business_date
 from cartwheel.models import load_models, render
 from cartwheel.production.integrity import touched, verify
 from cartwheel.schema_upgrade import drop_stale_not_null
-from cartwheel.sqlfiles import sql_statements, sql_text
+from cartwheel.sqlfiles import sql_statements
 
 # Tables whose rows are replaced by their latest version; the others are append-only.
 LATEST_VERSION = {"customers": "customer_history", "products": "product_history"}
@@ -156,13 +156,8 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
         after = engine.counts(targets)
-        # A pass run again for its batch (before a warehouse pass) queues its items anew,
-        # not twice: a batch queues each item once, which the warehouse relies on.
-        engine.execute(
-            "delete from ops.warehouse_backlog "
-            "where batch_id = (select max(batch_id) from ops.run_batches)"
-        )
-        engine.execute(sql_text("production/backlog.sql"))
+        for statement in sql_statements("production/backlog.sql"):
+            engine.execute(statement)
         if declared:
             engine.declare_production_keys()
         else:

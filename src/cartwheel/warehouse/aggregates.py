@@ -12,6 +12,10 @@
   per segment of the other months move with the customers whose segment changed.
 - customer_segment on dim_customers (type 1, every version of the customer), by
   lifetime purchases: `VIP` from 5,000 spent, `Regular` from 2 transactions, else `New`.
+- the analytics' sums per product version, customer version (and ship-to state) and
+  discount (ops.product_version_sales, ops.customer_state_sales, ops.discount_sales): a
+  key gains its new facts' sums; a product or customer whose facts moved to another
+  version is recomputed from its facts.
 """
 
 from __future__ import annotations
@@ -40,6 +44,13 @@ TEMPORARY = (
     "wh_product_batch",
     "wh_product_totals",
     "wh_product_keys",
+    "wh_recounted_products",
+    "wh_product_version_lines",
+    "wh_product_version_sales",
+    "wh_recounted_customers",
+    "wh_customer_state_lines",
+    "wh_customer_state_sales",
+    "wh_discount_sales",
 )
 
 

@@ -167,5 +167,40 @@ create table if not exists ops.monthly_sales (
     unique_customers bigint not null
 );
 
+-- The analytics' running sums, so that their queries read a table the size of a
+-- dimension instead of every sale (warehouse/aggregates.sql keeps them). Per version key:
+-- the queries join the version's attributes (category, state) when they read, so only
+-- facts moving to another version (a late batch) change these sums. Counts are kept
+-- beside the sums: averages and the "profit only when every cost is known" rule are
+-- derived when the queries read, with the same rounding as over the sales.
+create table if not exists ops.product_version_sales (
+    product_key bigint not null,
+    product_id varchar not null,
+    order_lines bigint not null,
+    -- Lines whose profit is known (the product version has a cost).
+    costed_lines bigint not null,
+    unit_price_sum decimal(18, 4) not null,
+    units bigint not null,
+    revenue decimal(18, 4) not null,
+    profit decimal(18, 4)
+);
+
+-- Per customer version and ship-to state (NULL where the order has none: the query then
+-- takes the version's state).
+create table if not exists ops.customer_state_sales (
+    customer_key bigint not null,
+    customer_id varchar not null,
+    shipping_state varchar,
+    revenue decimal(18, 4) not null
+);
+
+-- Per discount percentage of the lines (the query bands them with the configured bands).
+create table if not exists ops.discount_sales (
+    discount_percentage decimal(5, 2) not null,
+    order_lines bigint not null,
+    units bigint not null,
+    revenue decimal(18, 4) not null
+);
+
 create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);
 create index if not exists idx_dim_products_product_id on warehouse.dim_products (product_id)

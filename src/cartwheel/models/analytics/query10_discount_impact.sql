@@ -1,31 +1,31 @@
 -- Quantity and revenue per discount band.
-with sales as (
-    select * from warehouse.fact_sales
-),
-
-items as (
-    select item_id, discount_percentage from production.transaction_items
+-- Per discount percentage from ops.discount_sales (the warehouse step keeps it), not
+-- every sale again; the averages are per order line.
+with discounts as (
+    select * from ops.discount_sales
 ),
 
 banded as (
     -- The configured discount bands (ops.bands), in their order.
     select
-        sales.quantity,
-        sales.line_total,
-        items.discount_percentage,
+        discounts.discount_percentage,
+        discounts.order_lines,
+        discounts.units,
+        discounts.revenue,
         bands.position as band,
         bands.name as band_name
-    from sales
-    inner join items on sales.item_id = items.item_id
-    {{ include band_of band_set=discount_range value=items.discount_percentage }}
+    from discounts
+    {{ include band_of band_set=discount_range value=discounts.discount_percentage }}
 )
 
 select
     band_name as discount_range,
-    cast(round(avg(discount_percentage), 2) as decimal(18, 2)) as avg_discount_pct,
-    sum(quantity) as total_quantity_sold,
-    cast(round(sum(line_total), 2) as decimal(18, 2)) as total_revenue,
-    cast(round(avg(line_total), 2) as decimal(18, 2)) as avg_line_total
+    cast(round(sum(discount_percentage * order_lines) / sum(order_lines), 2) as decimal(18, 2))
+        as avg_discount_pct,
+    cast(sum(units) as bigint) as total_quantity_sold,
+    cast(round(sum(revenue), 2) as decimal(18, 2)) as total_revenue,
+    cast(round(sum(revenue) / sum(order_lines), 2) as decimal(18, 2))
+        as avg_line_total
 from banded
 group by band, band_name
 order by band

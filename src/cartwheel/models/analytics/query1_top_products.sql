@@ -1,6 +1,8 @@
 -- Top 10 products by revenue (all versions of a product count under its current name).
-with sales as (
-    select * from warehouse.fact_sales
+-- Per product version from ops.product_version_sales (the warehouse step keeps it), not
+-- every sale again.
+with versions as (
+    select * from ops.product_version_sales
 ),
 
 products as (
@@ -11,15 +13,16 @@ current_products as (
     select product_id, product_name, category from products where is_current
 ),
 
+-- Summed as the sales' amounts (decimal(14, 4)) would be, so that every engine divides
+-- and rounds the same type as over the sales; the average price is per order line.
 per_product as (
     select
-        products.product_id,
-        sum(sales.line_total) as total_revenue,
-        sum(sales.quantity) as units_sold,
-        avg(sales.unit_price) as avg_price
-    from sales
-    inner join products on sales.product_key = products.product_key
-    group by products.product_id
+        product_id,
+        sum(cast(revenue as decimal(14, 4))) as total_revenue,
+        cast(sum(units) as bigint) as units_sold,
+        sum(unit_price_sum) / sum(order_lines) as avg_price
+    from versions
+    group by product_id
 )
 
 select

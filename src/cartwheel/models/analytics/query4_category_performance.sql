@@ -1,21 +1,28 @@
--- Revenue, profit and margin per category.
-with sales as (
-    select * from warehouse.fact_sales
+-- Revenue, profit and margin per category (the category of the product version sold).
+-- Per product version from ops.product_version_sales (the warehouse step keeps it), not
+-- every sale again.
+with versions as (
+    select * from ops.product_version_sales
 ),
 
 products as (
     select product_key, category from warehouse.dim_products
 ),
 
+-- Summed as the sales' amounts (decimal(14, 4) and (16, 4)) would be, so that every
+-- engine divides and rounds the same type as over the sales.
 per_category as (
     select
         products.category,
-        sum(sales.line_total) as total_revenue,
+        sum(cast(versions.revenue as decimal(14, 4))) as total_revenue,
         -- NULL unless every line's cost is known: no profit from an invented cost.
-        case when count(sales.profit) = count(*) then sum(sales.profit) end as total_profit,
-        sum(sales.quantity) as units_sold
-    from sales
-    inner join products on sales.product_key = products.product_key
+        case
+            when sum(versions.costed_lines) = sum(versions.order_lines)
+                then sum(cast(versions.profit as decimal(16, 4)))
+        end as total_profit,
+        cast(sum(versions.units) as bigint) as units_sold
+    from versions
+    inner join products on versions.product_key = products.product_key
     group by products.category
 )
 

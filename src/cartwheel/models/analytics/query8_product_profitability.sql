@@ -1,6 +1,8 @@
 -- Profit and margin of every product sold, most profitable first.
-with sales as (
-    select * from warehouse.fact_sales
+-- Per product version from ops.product_version_sales (the warehouse step keeps it), not
+-- every sale again.
+with versions as (
+    select * from ops.product_version_sales
 ),
 
 products as (
@@ -11,16 +13,20 @@ current_products as (
     select product_id, product_name, category from products where is_current
 ),
 
+-- Summed as the sales' amounts (decimal(14, 4) and (16, 4)) would be, so that every
+-- engine divides and rounds the same type as over the sales.
 per_product as (
     select
-        products.product_id,
+        product_id,
         -- NULL unless every line's cost is known: no profit from an invented cost.
-        case when count(sales.profit) = count(*) then sum(sales.profit) end as total_profit,
-        sum(sales.line_total) as revenue,
-        sum(sales.quantity) as units_sold
-    from sales
-    inner join products on sales.product_key = products.product_key
-    group by products.product_id
+        case
+            when sum(costed_lines) = sum(order_lines)
+                then sum(cast(profit as decimal(16, 4)))
+        end as total_profit,
+        sum(cast(revenue as decimal(14, 4))) as revenue,
+        cast(sum(units) as bigint) as units_sold
+    from versions
+    group by product_id
 )
 
 select

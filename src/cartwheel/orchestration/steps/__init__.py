@@ -2,7 +2,8 @@
 
 Adding a step = its module (a `run(context) -> StepOutput`) and one entry below; the
 runner (orchestration.step_runner) gives every step retries, attempt history, batches and its
-line in the reports.
+line in the reports. A step module imports its work inside `run`, so that this table (and
+`cartwheel --help`) loads no duckdb, pyarrow or numpy.
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cartwheel.config import Settings
 from cartwheel.engines import Engine
-from cartwheel.ingest.batches import Batch
 from cartwheel.reports import write_report
+
+if TYPE_CHECKING:
+    from cartwheel.ingest.batches import Batch
 
 
 class PipelineError(Exception):

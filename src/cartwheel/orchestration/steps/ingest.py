@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 
-from cartwheel.ingest import ingest
-from cartwheel.ingest.batches import Batch, register_batch
-from cartwheel.ingest.raw_files import InputError
 from cartwheel.orchestration.steps.context import PipelineError, StepContext, StepOutput
 from cartwheel.reports import now_iso
 
 
 def run(context: StepContext) -> StepOutput:
+    from cartwheel.ingest import ingest
+    from cartwheel.ingest.batches import Batch, register_batch
+    from cartwheel.ingest.raw_files import InputError
+
     began = time.perf_counter()
     try:
         batch = context.batch or Batch(context.input_dir.name, context.input_dir, None)
