@@ -1,6 +1,7 @@
 """`cartwheel run` imports the runner, every step's work and its engine in one go with the
-garbage collector paused (orchestration.steps.load_step_work); STEP_WORK must name exactly what the step modules
-import inside `run`, or a step would load its work later, collecting as it goes."""
+garbage collector paused (orchestration.steps.load_step_work); STEP_WORK must name exactly
+what the step modules import inside `run`, or a step would load its work later, collecting
+as it goes."""
 
 from __future__ import annotations
 
