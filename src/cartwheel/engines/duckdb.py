@@ -160,6 +160,10 @@ class DuckDBEngine(Engine):
     _segments_in_use: frozenset[str] = frozenset()
     #: One thread (see `fit_threads`), kept across reconnects.
     serial: bool = False
+    #: cartwheel's schemas exist on this connection: `create_schemas` (called by every
+    #: step, some per batch) sends nothing. Forgotten when they may be gone: a rollback,
+    #: a reconnect, `drop_all`.
+    _schemas_ready: bool = False
 
     def _configure(self) -> None:
         """This engine's own settings, on top of every connection's (`_connect`)."""
@@ -289,6 +293,7 @@ class DuckDBEngine(Engine):
     def reconnect(self) -> None:
         self.close()
         self.con = _connect(self.path)
+        self._schemas_ready = False
         self._configure()
 
     def discard(self) -> None:
@@ -315,9 +320,19 @@ class DuckDBEngine(Engine):
         try:
             yield
         except BaseException:
+            self._schemas_ready = False  # created inside this transaction, they are gone
             self.con.execute("rollback")
             raise
         self.con.execute("commit")
+
+    def create_schemas(self) -> None:
+        if not self._schemas_ready:
+            super().create_schemas()
+            self._schemas_ready = True
+
+    def drop_all(self) -> None:
+        self._schemas_ready = False
+        super().drop_all()
 
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         # The reading itself (header matching, rejects, physical lines) is in its own module.
