@@ -436,6 +436,9 @@ def run(
         or None,
     )
     _require_engine_driver(settings)
+    from cartwheel.orchestration.steps import load_step_work
+
+    load_step_work(settings)
     from cartwheel.orchestration import Pipeline, PipelineError
 
     pipeline = Pipeline(settings)

@@ -168,6 +168,14 @@ class Engine(ABC):
         check_identifier(qualified_name)
         return int(self.scalar(f"select count(*) from {qualified_name}"))
 
+    def counts(self, qualified_names: Sequence[str]) -> dict[str, int]:
+        """The rows of several tables, in one statement."""
+        parts = ", ".join(
+            f"(select count(*) from {check_identifier(name)})" for name in qualified_names
+        )
+        (row,) = self.query(f"select {parts}")
+        return {name: int(rows) for name, rows in zip(qualified_names, row, strict=True)}
+
     def declare_production_keys(self) -> None:
         """Declare production's keys and references that are still missing (engines with
         `capabilities.constraints` only)."""

@@ -71,9 +71,9 @@ class StepContext:
     #: The conservation rows the quality step found for the batch being loaded (production
     #: reads staging only, so its counts are the same); None before quality has run.
     conservation: list[dict] | None = None
-    #: The schemas, production tables and ops.quarantine exist: the quality or production
-    #: step of an earlier batch of this run created them (committed, outside any
-    #: transaction), so later batches skip that DDL.
+    #: The schemas, production tables, ops.quarantine, ops.processed_batches and the
+    #: vocabulary tables exist: the steps of an earlier batch of this run created them
+    #: (committed, outside any transaction), so later batches skip that DDL.
     tables_ready: bool = False
 
     def write_report(self, name: str, content: dict) -> None:

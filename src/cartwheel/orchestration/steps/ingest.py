@@ -22,8 +22,9 @@ def run(context: StepContext) -> StepOutput:
             batch_id=batch.batch_id,
             run_id=context.run_id,
             vocabulary=context.settings.vocabulary,
+            tables_ready=context.tables_ready,
         )
-        register_batch(context.engine, batch, context.run_id)
+        register_batch(context.engine, batch, context.run_id, context.tables_ready)
     except InputError as error:
         raise PipelineError(str(error)) from error
     context.write_report(
