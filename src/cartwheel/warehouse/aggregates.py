@@ -20,8 +20,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from cartwheel.engines import Engine
 from cartwheel.sqlfiles import fill, sql_statements
 
@@ -101,29 +99,3 @@ def update_kept_sums(engine: Engine, values: dict[str, int]) -> None:
     `values["first_sales_key"]` on, after aggregates.sql in the same pass."""
     for sql in sql_statements("warehouse/sql/kept_sums.sql"):
         engine.execute(fill(sql, values))
-
-
-def fill_missing_kept_sums(engine: Engine) -> bool:
-    """Fill the analytics' kept sums from every fact where a warehouse has facts but not
-    them (an older cartwheel built it and no batch came since, or the pass that made the
-    tables failed): the queries would read nothing or fail. Whether it filled them."""
-    if not engine.table_exists("warehouse.fact_sales"):
-        return False
-    present = all(engine.table_exists(table) for table in KEPT_SUMS)
-    if present and not engine.scalar(
-        "select exists (select 1 from warehouse.fact_sales) and ("
-        + " or ".join(f"not exists (select 1 from {table})" for table in KEPT_SUMS)
-        + ")"
-    ):
-        return False
-    for statement in sql_statements("warehouse/ddl.sql"):
-        engine.execute(statement)
-    with engine.transaction():
-        for name in TEMPORARY + MOVED:
-            engine.execute(f"drop table if exists {name}")
-        for statement in sql_statements("warehouse/sql/no_new_facts.sql"):
-            engine.execute(statement)
-        next_key = engine.scalar("select coalesce(max(sales_key), 0) + 1 from warehouse.fact_sales")
-        update_kept_sums(engine, {"first_sales_key": int(next_key)})
-    logging.getLogger("cartwheel").info("analytics: kept sums filled from every sale")
-    return True
