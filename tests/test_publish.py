@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from cartwheel.config import Settings
+from cartwheel.engines.duckdb import DuckDBEngine
 from cartwheel.engines.duckdb_publish import (
     SEGMENTS_DIR,
     WORK_NAME,
@@ -389,6 +390,37 @@ def test_a_failed_run_publishes_no_data_and_the_next_run_starts_from_the_catalog
         assert_catalog_equals_work(data_dir)["warehouse.fact_sales"]
         != before["warehouse.fact_sales"]
     )
+
+
+def test_without_a_catalog_the_run_starts_from_an_empty_working_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No catalog to copy: the working database is opened once, by the run's own
+    connection, and a stale one (its catalog deleted by hand) is not trusted."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    stale = duckdb.connect(str(data_dir / WORK_NAME))
+    stale.execute("create table main.left_behind as select 42 as answer")
+    stale.close()
+    opened: list[str] = []
+    connect = duckdb.connect
+    monkeypatch.setattr(
+        duckdb, "connect", lambda path, **options: opened.append(path) or connect(path, **options)
+    )
+    engine = DuckDBEngine.open_for_run(settings_for(data_dir, tmp_path / "input"))
+    monkeypatch.undo()
+    assert opened == [str(data_dir / WORK_NAME)]
+    try:
+        assert not engine.table_exists("main.left_behind")
+        assert not in_sync(data_dir / "cartwheel.duckdb")  # in use until the seal
+        engine.create_schemas()
+        engine.execute("create table ops.note as select 'Lisbon' as city")
+        engine.seal()
+        engine.publish()
+    finally:
+        engine.con.close()
+    assert in_sync(data_dir / "cartwheel.duckdb")
+    assert query(data_dir, "select city from ops.note") == [("Lisbon",)]
 
 
 READER = textwrap.dedent(

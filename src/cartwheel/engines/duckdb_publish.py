@@ -201,16 +201,20 @@ def apply_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str]) 
 
 
 def rebuild_work(published: Path, resources: Mapping[str, str]) -> None:
-    """A fresh working database holding what the published catalog shows (or nothing)."""
+    """A fresh working database holding what the published catalog shows; without a
+    catalog, no working database at all (the caller marks it in use, then creates it)."""
     work = work_path(published)
     for leftover in (work, work.with_name(work.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    if not published.exists():
+        # Nothing to copy: the run's own connection creates the empty file. Creating,
+        # checkpointing and fsyncing it here first cost a fresh folder ~35 ms of CPU.
+        return
     con = duckdb.connect(str(work))
     try:
         con.execute("set fsync_mode = 'none'")
         apply_settings(con, resources)
-        if published.exists():
-            _copy_published(con, published)
+        _copy_published(con, published)
         con.execute("checkpoint")
     finally:
         con.close()
