@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from cartwheel.analytics.forecast import FORECAST_FILE, revenue_forecast
 from cartwheel.engines import Engine
+from cartwheel.local_duckdb import local_connection
 from cartwheel.models import load_models, render
 from cartwheel.sqltext import string_literal
 
@@ -57,7 +58,7 @@ def run_analytics(engine: Engine, out_dir: Path, forecast_days: int = 90) -> dic
     began = time.perf_counter()
     models = {model.name: model for model in load_models("analytics")}
     results = {}
-    writer = duckdb.connect()
+    writer = local_connection()
     for name in QUERIES:
         started = time.perf_counter()
         table = engine.query_arrow(render(models[name], engine))

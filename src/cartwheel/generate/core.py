@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -34,6 +33,7 @@ from cartwheel.generate.defects import LEDGER_COLUMNS, Context, inject
 from cartwheel.generate.profile import Profile
 from cartwheel.generate.world import DAY_DEFECTS, World
 from cartwheel.generate.writer import FileSink, arrow_orders, format_sql, remove_scratch
+from cartwheel.local_duckdb import local_connection
 from cartwheel.parquet import pyarrow_parquet
 from cartwheel.sqltext import string_literal
 
@@ -71,7 +71,7 @@ class _Writer:
         self.world = world
         self.file_format = file_format
         self.defect_rate = defect_rate
-        self.con = duckdb.connect()
+        self.con = local_connection()
         self.con.execute("set preserve_insertion_order = true")
         self.con.execute("set enable_progress_bar = false")
         self.ledger: dict[Path, list[pa.Table]] = {}  # per folder
