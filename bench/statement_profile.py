@@ -61,6 +61,10 @@ class TimedConnection:
     def sql(self, sql: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
         return self._timed("sql", sql, *args, **kwargs)
 
+    def cursor(self) -> TimedConnection:
+        """A cursor (cartwheel.local_duckdb hands them out), timed to the same log."""
+        return TimedConnection(self._con.cursor(), self._log)
+
     def __getattr__(self, name: str):  # noqa: ANN204
         return getattr(self._con, name)
 

@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "statement_profile.py"
@@ -112,3 +113,17 @@ def test_a_superlinear_statement_is_flagged(profile, tmp_path: Path) -> None:
     }
     [(_, _, exponent)] = profile.growth(quadratic)
     assert exponent == pytest.approx(2.0, abs=0.01)
+
+
+def test_a_cursor_of_a_timed_connection_is_timed_too(profile, tmp_path: Path) -> None:  # noqa: ANN001
+    """cartwheel.local_duckdb hands out cursors: their statements belong in the profile."""
+    log_path = tmp_path / "profile.jsonl"
+    with log_path.open("w") as log:
+        timed = profile.TimedConnection(duckdb.connect(), log)
+        cursor = timed.cursor()
+        assert cursor.execute("select 'Coimbra' as city").fetchall() == [("Coimbra",)]
+        timed.execute("select 2")
+    assert [row["sql"] for row in map(json.loads, log_path.read_text().splitlines())] == [
+        "select 'Coimbra' as city",
+        "select 2",
+    ]
