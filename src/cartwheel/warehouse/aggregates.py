@@ -1,7 +1,8 @@
 """The three aggregates, maintained from the facts a batch added or moved.
 
 - agg_daily_sales: the days the batch touched are recomputed from their facts
-  (distinct customers per day cannot be added up).
+  (distinct customers per day cannot be added up), and so is the forecast's revenue per
+  day and category (ops.daily_category_sales).
 - agg_customer_metrics and agg_product_performance: per business key, the previous
   totals plus the batch's; keyed by the key's current version, so a new version moves
   the row to its new surrogate key. Product totals live in ops.product_sales_totals,
@@ -26,6 +27,7 @@ from cartwheel.sqlfiles import fill, sql_statements
 TEMPORARY = (
     "wh_new_facts",
     "wh_days",
+    "wh_series_days",
     "wh_months",
     "wh_added_months",
     "wh_touched_months",
@@ -58,6 +60,11 @@ TEMPORARY = (
 #: or months span), and the query that reads them.
 SPANS = (
     ("first_day", "last_day", "select min(date_key), max(date_key) from wh_days"),
+    (
+        "first_series_day",
+        "last_series_day",
+        "select min(date_key), max(date_key) from wh_series_days",
+    ),
     (
         "first_month_day",
         "last_month_day",
