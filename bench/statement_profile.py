@@ -3,8 +3,8 @@
     .venv/bin/python bench/statement_profile.py OUT.jsonl run --scale 10 --data-dir /tmp/d
 
 Each statement a DuckDB connection of the pipeline executes is written to OUT.jsonl
-(wall and CPU seconds -- the process's, so DuckDB's threads count --, the first 160
-characters of its SQL); at the end the count, the totals and the statement shapes that
+(when it ended, wall and CPU seconds -- the process's, so DuckDB's threads count --,
+the first 160 characters of its SQL); at the end the count, the totals and the statement shapes that
 cost the most CPU are printed (`summarise(OUT.jsonl)`). The engine itself is not changed:
 the connection is wrapped from outside, in this process only.
 
@@ -45,6 +45,7 @@ class TimedConnection:
         self._log.write(
             json.dumps(
                 {
+                    "at": time.time(),  # when it ended: attributable to a step by the run log
                     "seconds": time.perf_counter() - began,
                     "cpu_seconds": time.process_time() - cpu,
                     "sql": " ".join(str(sql).split())[:160],

@@ -50,3 +50,21 @@ def test_generating_imports_no_pandas(tmp_path: Path) -> None:
     )
     assert printed.splitlines()[-1] == "0 False"
     assert (tmp_path / "transaction_items.csv").stat().st_size > 0
+
+
+def test_pyarrow_imported_after_the_command_started_converts_without_pandas() -> None:
+    # `--version` imports no pyarrow; the check then runs when pyarrow is first imported.
+    printed = python(
+        "import sys\n"
+        "sys.argv = ['cartwheel', '--version']\n"
+        "from cartwheel.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    print(done.code, 'pyarrow' in sys.modules)\n"
+        "import pyarrow\n"
+        "table = pyarrow.table({'product_id': ['PROD0007'], 'unit_price': [12.5]})\n"
+        "print('pandas' in sys.modules, table.num_rows)\n"
+        "print(type(table.to_pandas()).__name__)"
+    )
+    assert printed.splitlines()[-3:] == ["0 False", "False 1", "DataFrame"]

@@ -4,8 +4,11 @@ the garbage collector paused."""
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
 import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 
 def arrow_without_pandas() -> None:
@@ -28,6 +31,30 @@ def arrow_without_pandas() -> None:
         sys.meta_path.remove(_RefusePandas)
 
 
+class _ArrowWithoutPandasOnImport:
+    """An import finder that runs `arrow_without_pandas` as soon as pyarrow is imported.
+
+    A command that never uses pyarrow (`--help`, `--version`, `status`) never imports it.
+    """
+
+    @classmethod
+    def find_spec(cls, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if name != "pyarrow":
+            return None
+        sys.meta_path.remove(cls)  # once: pyarrow's own import goes the usual way
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            load(module)
+            arrow_without_pandas()
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
 class _RefusePandas:
     """An import finder that says pandas is not installed."""
 
@@ -47,9 +74,12 @@ def main() -> None:
     # numpy's OpenBLAS starts a thread per core on import, and they spin (0.12 CPU s of
     # every run); cartwheel's only BLAS work, the forecast's tiny fits, uses one thread.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if "pyarrow" in sys.modules:
+        arrow_without_pandas()
+    else:
+        sys.meta_path.insert(0, _ArrowWithoutPandasOnImport)
     gc.disable()
     try:
-        arrow_without_pandas()
         from cartwheel.cli import main as cli_main
     finally:
         gc.freeze()

@@ -14,7 +14,6 @@ from rich.table import Table
 
 from cartwheel import __version__
 from cartwheel.config import ConfigError, Settings, load_settings
-from cartwheel.orchestration import Pipeline, PipelineError, StepResult
 from cartwheel.orchestration.lock import LockBusy
 from cartwheel.orchestration.logs import console_logging
 from cartwheel.terminal import markup_safe, plain
@@ -27,8 +26,10 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # one-line errors, never wrapped
 
-if TYPE_CHECKING:  # the generator (numpy) is imported only by the commands that generate
+if TYPE_CHECKING:  # the pipeline and the generator (duckdb, pyarrow, numpy) are imported
+    # only by the commands that run them: `--help` and light commands load none of them
     from cartwheel.generate import GenerationResult
+    from cartwheel.orchestration import StepResult
 
 DataDir = Annotated[
     Path | None,
@@ -115,6 +116,8 @@ EXIT_LOCKED = 3  # another run holds the lock (see docs/operations.md)
 
 def _run_selected_steps(settings: Settings, steps: list[str]) -> None:
     """Run some steps under the lock, published like a whole run."""
+    from cartwheel.orchestration import Pipeline, PipelineError
+
     pipeline = Pipeline(settings)
     console_logging(logging.WARNING)
     try:
@@ -433,6 +436,11 @@ def run(
         or None,
     )
     _require_engine_driver(settings)
+    from cartwheel.orchestration.steps import load_step_work
+
+    load_step_work(settings)
+    from cartwheel.orchestration import Pipeline, PipelineError
+
     pipeline = Pipeline(settings)
     console_logging(logging.WARNING)
     try:

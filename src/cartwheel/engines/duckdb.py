@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from cartwheel.engines.base import Capabilities, Engine
 from cartwheel.engines.duckdb_publish import (
@@ -29,6 +28,8 @@ from cartwheel.files import fsync_path
 from cartwheel.sqltext import check_identifier
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from cartwheel.config import Settings
 
 # Nothing of a run's private file matters until seal() fsyncs it whole (a run that dies
@@ -159,6 +160,10 @@ class DuckDBEngine(Engine):
     _segments_in_use: frozenset[str] = frozenset()
     #: One thread (see `fit_threads`), kept across reconnects.
     serial: bool = False
+    #: cartwheel's schemas exist on this connection: `create_schemas` (called by every
+    #: step, some per batch) sends nothing. Forgotten when they may be gone: a rollback,
+    #: a reconnect, `drop_all`.
+    _schemas_ready: bool = False
 
     def _configure(self) -> None:
         """This engine's own settings, on top of every connection's (`_connect`)."""
@@ -288,6 +293,7 @@ class DuckDBEngine(Engine):
     def reconnect(self) -> None:
         self.close()
         self.con = _connect(self.path)
+        self._schemas_ready = False
         self._configure()
 
     def discard(self) -> None:
@@ -314,29 +320,35 @@ class DuckDBEngine(Engine):
         try:
             yield
         except BaseException:
+            self._schemas_ready = False  # created inside this transaction, they are gone
             self.con.execute("rollback")
             raise
         self.con.execute("commit")
+
+    def create_schemas(self) -> None:
+        if not self._schemas_ready:
+            super().create_schemas()
+            self._schemas_ready = True
+
+    def drop_all(self) -> None:
+        self._schemas_ready = False
+        super().drop_all()
 
     def load_staging(self, table: str, columns: Sequence[str], source: Path, batch_id: str) -> int:
         # The reading itself (header matching, rejects, physical lines) is in its own module.
         from cartwheel.engines.duckdb_staging import INGEST_REJECTS, stage_file
 
-        if self.changes is not None:  # the batch's rows are replaced: new ones, or changed
-            replaced = self.table_exists(f"staging.{table}") and self.scalar(
-                f"select count(*) from staging.{check_identifier(table)} where batch_id = ?",
-                [batch_id],
-            )
-            self.changes.mark(f"staging.{table}", "modified" if replaced else "appended")
         with self.transaction():
-            rows = stage_file(self.con, table, columns, source, batch_id)
+            staged = stage_file(self.con, table, columns, source, batch_id)
             self.execute(
                 "delete from ops.quarantine where entity = ? and stage = 'ingest' and batch_id = ?",
                 [table, batch_id],
             )
             self.execute(f"insert into ops.quarantine by name select * from {INGEST_REJECTS}")
             self.execute(f"drop table {INGEST_REJECTS}")
-        return rows
+        if self.changes is not None:  # the batch's rows are replaced: new ones, or changed
+            self.changes.mark(f"staging.{table}", "modified" if staged.replaced else "appended")
+        return staged.rows
 
     def build_table(self, qualified_name: str, select_sql: str) -> int:
         check_identifier(qualified_name)

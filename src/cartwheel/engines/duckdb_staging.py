@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -29,6 +30,7 @@ from cartwheel.csv_layout import (
     with_uniform_line_breaks,
 )
 from cartwheel.errors import SourceError
+from cartwheel.parquet import pyarrow_parquet
 from cartwheel.sqltext import check_identifier, string_literal
 
 # Encodings DuckDB's CSV reader does not know: such a file is read from a UTF-8 copy.
@@ -382,7 +384,6 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> tuple[list[st
     c0, c1, ...; read where it is used, never copied); returns the file's column names
     (lower case) and the positions of its text columns (the only ones a NUL byte can be
     in)."""
-    con.execute(f"drop view if exists {PARQUET_READ}").fetchall()
     con.execute(
         f"create or replace temporary table {READ}_bad (source_line bigint, "
         "raw_content varchar, error_type varchar)"
@@ -391,16 +392,14 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Path) -> tuple[list[st
         "select column_name, column_type from (describe select * from read_parquet(?))",
         [str(source)],
     ).fetchall()
-    import pyarrow.parquet as pq  # Parquet input only: pyarrow.fs costs 0.05 s
-
     # The names as the file writes them (DuckDB renames a second `email` to `email_1`).
-    header = [name.strip().lower() for name in pq.read_schema(source).names]
+    header = [name.strip().lower() for name in pyarrow_parquet().read_schema(source).names]
     fields = ", ".join(
         f"{_parquet_text(name, kind)} as c{i}" for i, (name, kind) in enumerate(columns)
     )
     # A record's line is its position in the file after a header line, as in a CSV.
     con.execute(
-        f"create temporary view {PARQUET_READ} as select {fields}, "
+        f"create or replace temporary view {PARQUET_READ} as select {fields}, "
         f"file_row_number + 2 as source_line from read_parquet({string_literal(source)}, "
         "file_row_number = true)"
     ).fetchall()
@@ -437,16 +436,23 @@ def _check_header(
         )
 
 
+class StagedFile(NamedTuple):
+    """What `stage_file` did: rows staged, and whether they replaced rows of the batch."""
+
+    rows: int
+    replaced: bool
+
+
 def stage_file(
     con: duckdb.DuckDBPyConnection,
     table: str,
     columns: Sequence[str],
     source: Path,
     batch_id: str,
-) -> int:
+) -> StagedFile:
     """Stage one raw file as `Engine.load_staging` describes; its rejected records are
     left in the temporary table INGEST_REJECTS for the engine to quarantine. Runs inside
-    the caller's transaction; returns rows staged."""
+    the caller's transaction."""
     read_file(con, table, columns, source, batch_id)
     target = f"staging.{table}"
     existing = {
@@ -463,14 +469,15 @@ def stage_file(
     for column in columns:
         if existing and column not in existing:
             con.execute(f"alter table {target} add column {column} varchar").fetchall()
-    con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()
+    # The statement returns the rows it deleted: whether the batch was staged before.
+    (deleted,) = con.execute(f"delete from {target} where batch_id = ?", [batch_id]).fetchall()[0]
     with read_errors(source):
         # The batch's rows were deleted: the rows inserted are the batch's rows.
         (inserted,) = con.execute(
             f"insert into {target} by name select * from {STAGED_ROWS}"
         ).fetchall()[0]
-    release_read(con)
-    return int(inserted)
+    release_read(con, parquet=source.suffix == ".parquet")
+    return StagedFile(int(inserted), replaced=int(deleted) > 0)
 
 
 @contextmanager
@@ -568,10 +575,10 @@ def read_file(
         f"when {string_literal(kind)} then {string_literal(reason)}"
         for kind, reason in REJECT_REASONS.items()
     )
-    con.execute(f"drop table if exists {INGEST_REJECTS}").fetchall()
     con.execute(
-        f"create temporary table {INGEST_REJECTS} as select cast(? as varchar) as entity, "
-        "cast(? as varchar) as batch_id, cast(? as varchar) as source_file, source_line, "
+        f"create or replace temporary table {INGEST_REJECTS} as select "
+        "cast(? as varchar) as entity, cast(? as varchar) as batch_id, "
+        "cast(? as varchar) as source_file, source_line, "
         # The key as written, best effort: the field at the key's header position.
         f"nullif(trim(split_part(raw_content, ',', {header.index(columns[0]) + 1}), '\" '), '') "
         f"as record_key, raw_content, "
@@ -582,9 +589,11 @@ def read_file(
     ).fetchall()
 
 
-def release_read(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop STAGED_ROWS and the temporary tables it reads."""
+def release_read(con: duckdb.DuckDBPyConnection, parquet: bool) -> None:
+    """Drop STAGED_ROWS and the temporary tables it reads (a Parquet file's read made
+    only its view and the table of records with a NUL byte)."""
     for view in (STAGED_ROWS, PARQUET_READ):
         con.execute(f"drop view if exists {view}").fetchall()
-    for name in (READ, f"{READ}_bad", REJECTS, REJECT_SCANS):
+    tables = (f"{READ}_bad",) if parquet else (READ, f"{READ}_bad", REJECTS, REJECT_SCANS)
+    for name in tables:
         con.execute(f"drop table if exists {name}").fetchall()

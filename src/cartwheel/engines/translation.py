@@ -58,10 +58,15 @@ from sqlglot.schema import MappingSchema
 from cartwheel.contract import WAREHOUSE_KEYS
 from cartwheel.sqltext import SPACE_SEPARATORS
 
-HELPERS_VERSION = 8
+HELPERS_VERSION = 9
 
 # What DuckDB's casts from text accept (leading and trailing whitespace allowed).
 _NUMBER = r"^[ \t\n\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,4})?[ \t\n\r]*$"
+# The usual case (`12`, `12.50`), a part of what _NUMBER accepts, matched first: PostgreSQL
+# matches it in about a third of _NUMBER's time (~0.5 against ~1.5 µs a value), and only
+# a value it does not match (signed, padded, with an exponent, or no number) tries _NUMBER.
+_PLAIN_NUMBER = r"^[0-9]+[.]?[0-9]*$"
+_IS_NUMBER = f"(value ~ '{_PLAIN_NUMBER}' or value ~ '{_NUMBER}')"
 # The same separator twice; no capture groups and no back-reference: PostgreSQL matches
 # such a pattern with `~` in about a microsecond, while `regexp_match` with captures took
 # 55-66 microseconds a value (6.6 s for the 100,000 order dates of scale factor 10).
@@ -79,17 +84,18 @@ language sql immutable as $$ select {HELPERS_VERSION} $$;
 -- parses a column as a step of its own, instead of copying the parsing into every later
 -- reference (a validation model reads a parsed date five times). The SQL ones are still
 -- inlined within that step. A number's pattern is matched once a value, and the cast made
--- only after the match (a nested CASE); the match costs more than the cast.
+-- only after the match (a nested CASE); the match costs more than the cast, so a plain
+-- number is matched by a cheaper pattern first.
 create or replace function ops.cw_try_integer(value text, low numeric, high numeric)
 returns numeric language sql volatile as $$
-    select case when value ~ '{_NUMBER}' then case
+    select case when {_IS_NUMBER} then case
         when round(value::numeric) between low and high then round(value::numeric)
     end end
 $$;
 
 create or replace function ops.cw_try_decimal(value text, width integer, places integer)
 returns numeric language sql volatile as $$
-    select case when value ~ '{_NUMBER}' then case
+    select case when {_IS_NUMBER} then case
         when abs(round(value::numeric, places)) < 10::numeric ^ (width - places)
             then round(value::numeric, places)
     end end
@@ -98,7 +104,7 @@ $$;
 create or replace function ops.cw_try_double(value text) returns double precision
 language sql volatile as $$
     select case
-        when value ~ '{_NUMBER}' then case
+        when {_IS_NUMBER} then case
             when abs(value::numeric) < 1e308 then value::numeric::double precision
         end
         when value ~* '^[ \t\n\r]*[+-]?(inf|infinity|nan)[ \t\n\r]*$'

@@ -112,9 +112,13 @@ def pending_batches(engine: Engine, input_dir: Path) -> list[Batch]:
     return [b for b in discover_batches(input_dir) if not b.is_daily or b.batch_id not in done]
 
 
-def register_batch(engine: Engine, batch: Batch, run_id: str | None = None) -> None:
-    """Record that `batch` is being processed (its date, where it came from)."""
-    create_batch_table(engine)
+def register_batch(
+    engine: Engine, batch: Batch, run_id: str | None = None, tables_ready: bool = False
+) -> None:
+    """Record that `batch` is being processed (its date, where it came from).
+    `tables_ready`: an earlier batch of this run created ops.processed_batches."""
+    if not tables_ready:
+        create_batch_table(engine)
     engine.execute("delete from ops.processed_batches where batch_id = ?", [batch.batch_id])
     engine.execute(
         "insert into ops.processed_batches "
@@ -132,13 +136,15 @@ def mark_processed(engine: Engine, batch_id: str) -> None:
     )
 
 
-def business_date(engine: Engine) -> date:
+def business_date(engine: Engine, tables_ready: bool = False) -> date:
     """The business date of the batch this run processes (the one in `ops.run_batches`).
 
     A daily batch is dated by its folder. A snapshot is dated by the last date in its
     valid data (or today, if it holds no dates); the date is stored once resolved.
+    `tables_ready`: an earlier step of this run created ops.processed_batches.
     """
-    create_batch_table(engine)
+    if not tables_ready:
+        create_batch_table(engine)
     rows = engine.query(
         "select max(business_date) from ops.processed_batches "
         "where batch_id in (select batch_id from ops.run_batches)"

@@ -85,27 +85,25 @@ def header_warnings(path: Path, entity: str) -> list[str]:
     return notes
 
 
-def rejected_at_ingest(engine: Engine, entity: str, batch_id: str) -> int:
-    return int(
-        engine.scalar(
-            "select count(*) from ops.quarantine "
-            "where entity = ? and batch_id = ? and stage = 'ingest'",
-            [entity, batch_id],
-        )
+def rejected_at_ingest(engine: Engine, batch_id: str) -> dict[str, int]:
+    """Records of the batch the reader rejected, per entity (one query for the batch)."""
+    rows = engine.query(
+        "select entity, count(*) from ops.quarantine "
+        "where batch_id = ? and stage = 'ingest' group by entity",
+        [batch_id],
     )
+    return {entity: int(count) for entity, count in rows}
 
 
 def load_entity(engine: Engine, entity: str, path: Path, batch_id: str) -> TableLoad:
-    """Load one raw file; a file that cannot be read raises InputError (one line)."""
+    """Load one raw file; a file that cannot be read raises InputError (one line). Its
+    rejected records are noted afterwards (`note_rejects`)."""
     began = time.perf_counter()
     try:
         notes = header_warnings(path, entity)
         rows = engine.load_staging(entity, RAW_COLUMNS[entity], path, batch_id)
     except SourceError as error:
         raise InputError(str(error)) from error
-    rejected = rejected_at_ingest(engine, entity, batch_id)
-    if rejected:
-        notes.append(f"{path.name}: {rejected} unparseable record(s) quarantined")
     return TableLoad(
         entity,
         rows,
@@ -113,9 +111,17 @@ def load_entity(engine: Engine, entity: str, path: Path, batch_id: str) -> Table
         "; ".join(notes) or None,
         time.perf_counter() - began,
         str(path),
-        rows_rejected=rejected,
         warnings=notes,
     )
+
+
+def note_rejects(load: TableLoad, rejected: int) -> None:
+    """Add the file's rejected records to its load: a count and a warning."""
+    if not rejected:
+        return
+    load.rows_rejected = rejected
+    load.warnings.append(f"{Path(load.source).name}: {rejected} unparseable record(s) quarantined")
+    load.status, load.error_message = "warning", "; ".join(load.warnings)
 
 
 #: Parquet is compressed: at scale factor 1 a Parquet file holds the rows of three times
@@ -137,14 +143,18 @@ def ingest(
     batch_id: str,
     run_id: str | None = None,
     vocabulary: VocabularySettings | None = None,
+    tables_ready: bool = False,
 ) -> list[TableLoad]:
     """Load every entity of one batch; reloading the same batch replaces it. The
-    configured vocabulary (canonical spellings, bands) is written for the later steps."""
+    configured vocabulary (canonical spellings, bands) is written for the later steps.
+    `tables_ready`: an earlier batch of this run created the schemas and ops.quarantine
+    and wrote the vocabulary (16 statements skipped)."""
     files = find_raw_files(folder)
     engine.fit_threads(csv_equivalent_bytes(files.values()))
-    engine.create_schemas()
-    ensure_quarantine(engine)
-    write_vocabulary(engine, vocabulary or VocabularySettings())
+    if not tables_ready:
+        engine.create_schemas()
+        ensure_quarantine(engine)
+        write_vocabulary(engine, vocabulary or VocabularySettings())
     loads = []
     for entity, following in zip(ENTITIES, [*ENTITIES[1:], None], strict=True):
         if following is not None:
@@ -152,6 +162,9 @@ def ingest(
         load = load_entity(engine, entity, files[entity], batch_id)
         progress.report("ingest", entity, load.rows_loaded, load.seconds)
         loads.append(load)
+    rejected = rejected_at_ingest(engine, batch_id)
+    for load in loads:
+        note_rejects(load, rejected.get(load.table, 0))
     if run_id is not None:
         engine.execute(
             "update ops.quarantine set run_id = ? "

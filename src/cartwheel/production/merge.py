@@ -102,19 +102,18 @@ def _record_history(engine: Engine, table: str, columns: list[str], day: date) -
     return latest
 
 
-def _append_to_empty(engine: Engine, table: str, model_sql: str) -> TableMerge:
+def _append_to_empty(engine: Engine, table: str, model_sql: str) -> int:
     """An append-only table that is still empty, on an engine that declares its keys:
     the model's rows go straight in. Nothing exists to anti-join against, so no temporary
     copy of the rows is needed, and the keys are checked by the server (keys.sql, or per
-    row once declared) like those of any other load."""
+    row once declared) like those of any other load. Returns the rows appended."""
     columns = [c for c in engine.columns(f"production.{table}") if c not in AUDIT_COLUMNS]
     names = ", ".join(columns)
     engine.execute(
         f"insert into production.{table} ({names}, created_at, updated_at) "
         f"select {names}, current_timestamp, current_timestamp from ({model_sql}) as promoted"
     )
-    rows = engine.count(f"production.{table}")
-    return TableMerge(table, rows, rows, rows)
+    return engine.count(f"production.{table}")
 
 
 def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMerge]:
@@ -125,18 +124,19 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
         engine.create_schemas()
         create_production_tables(engine)
     models = {model.name: model for model in load_models("production")}
-    day = business_date(engine)
-    merges = []
+    day = business_date(engine, tables_ready)
+    inputs: dict[str, int] = {}
     declared = engine.capabilities.constraints  # keys declared (PostgreSQL), not proven
+    targets = [f"production.{table}" for table in ENTITIES]
     with engine.transaction():
+        before = engine.counts(targets)
         # Parents before children, so every foreign key finds its row.
         for table in ENTITIES:
             began = time.perf_counter()
             incoming = f"incoming_{table}"
-            before = engine.count(f"production.{table}")
-            if declared and before == 0 and table not in LATEST_VERSION:
-                merges.append(_append_to_empty(engine, table, render(models[table], engine)))
-                progress.report("production", table, merges[-1].input, time.perf_counter() - began)
+            if declared and before[f"production.{table}"] == 0 and table not in LATEST_VERSION:
+                inputs[table] = _append_to_empty(engine, table, render(models[table], engine))
+                progress.report("production", table, inputs[table], time.perf_counter() - began)
                 continue
             engine.execute(f"drop table if exists {incoming}")
             engine.execute(f"create temporary table {incoming} as {render(models[table], engine)}")
@@ -151,11 +151,11 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
             if table in LATEST_VERSION:
                 source = _record_history(engine, table, columns, day)
             engine.execute(_merge_sql(table, source, columns))
-            after = engine.count(f"production.{table}")
-            merges.append(TableMerge(table, engine.count(incoming), after - before, after))
-            progress.report("production", table, merges[-1].input, time.perf_counter() - began)
+            inputs[table] = engine.count(incoming)
+            progress.report("production", table, inputs[table], time.perf_counter() - began)
             for name in {incoming, source}:
                 engine.execute(f"drop table {name}")
+        after = engine.counts(targets)
         for statement in sql_statements("production/backlog.sql"):
             engine.execute(statement)
         if declared:
@@ -166,4 +166,7 @@ def load_production(engine: Engine, tables_ready: bool = False) -> list[TableMer
             engine.state_proven = True
             for table in ENTITIES:
                 engine.execute(f"drop table {touched(table)}")
-    return merges
+    return [
+        TableMerge(table, inputs[table], after[name] - before[name], after[name])
+        for table, name in zip(ENTITIES, targets, strict=True)
+    ]

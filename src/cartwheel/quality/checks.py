@@ -147,9 +147,13 @@ def quality_grade(score: float) -> str:
     return "F"
 
 
-def record_results(engine: Engine, run_id: str, results: list[CheckResult]) -> datetime:
-    """Append this run's results to ops.quality_results (history is never overwritten)."""
-    engine.execute(table_ddl("ops/ddl.sql", "ops.quality_results"))
+def record_results(
+    engine: Engine, run_id: str, results: list[CheckResult], tables_ready: bool = False
+) -> datetime:
+    """Append this run's results to ops.quality_results (history is never overwritten).
+    `tables_ready`: an earlier batch of this run created the table."""
+    if not tables_ready:
+        engine.execute(table_ddl("ops/ddl.sql", "ops.quality_results"))
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for r in results:

@@ -113,9 +113,13 @@ def reprocessed(engine: Engine) -> dict[str, dict[str, int]]:
     return result
 
 
-def record_conservation(engine: Engine, run_id: str, rows: list[dict]) -> None:
-    """Keep the equation of every batch and entity in the run history."""
-    engine.execute(table_ddl("ops/ddl.sql", "ops.batch_conservation"))
+def record_conservation(
+    engine: Engine, run_id: str, rows: list[dict], tables_ready: bool = False
+) -> None:
+    """Keep the equation of every batch and entity in the run history.
+    `tables_ready`: an earlier batch of this run created the table."""
+    if not tables_ready:
+        engine.execute(table_ddl("ops/ddl.sql", "ops.batch_conservation"))
     if not rows:
         return
     # One statement for every batch and entity.

@@ -169,9 +169,9 @@ def run_quality(
     with engine.transaction():
         record_rejects(engine, run_id)
         results = run_checks(engine, checks)
-        checked_at = record_results(engine, run_id, results)
+        checked_at = record_results(engine, run_id, results, tables_ready)
         balance = conservation(engine)
-        record_conservation(engine, run_id, balance)
+        record_conservation(engine, run_id, balance, tables_ready)
     check_score = quality_score(results)
     # The loss checks' floor: a few held rows of a small batch are no loss.
     floor = min((c.min_failed for c in checks if c.id.startswith(LOSS_CHECK_PREFIX)), default=1)

@@ -56,6 +56,11 @@ TEMPORARY = (
 )
 
 
+#: The analytics' kept sums (kept_sums.sql), which queries 1, 4, 6, 8 and 10 read.
+KEPT_SUMS = ("ops.product_version_sales", "ops.customer_state_sales", "ops.discount_sales")
+#: The dimensions' moved facts of a warehouse pass (facts.py), which kept_sums.sql reads.
+MOVED = ("wh_dim_products_moved", "wh_dim_customers_moved")
+
 #: Placeholders known once a temporary table exists (the first and last date key its days
 #: or months span), and the query that reads them.
 SPANS = (
@@ -92,4 +97,12 @@ def update_aggregates(engine: Engine, first_sales_key: int) -> None:
                 # An empty table: a range that holds no day.
                 values[first_name] = int(first) if first is not None else 0
                 values[last_name] = int(last) if last is not None else -1
+        engine.execute(fill(sql, values))
+    update_kept_sums(engine, values)
+
+
+def update_kept_sums(engine: Engine, values: dict[str, int]) -> None:
+    """The analytics' kept sums (ops.*_sales) brought up to date with the facts from
+    `values["first_sales_key"]` on, after aggregates.sql in the same pass."""
+    for sql in sql_statements("warehouse/sql/kept_sums.sql"):
         engine.execute(fill(sql, values))

@@ -8,7 +8,10 @@ their profit recomputed with the cost of their new product version.
 
 from __future__ import annotations
 
+import logging
+
 from cartwheel.engines import Engine
+from cartwheel.errors import FatalError
 from cartwheel.sqlfiles import sql_text
 from cartwheel.warehouse.dimensions import (
     CUSTOMERS,
@@ -74,13 +77,8 @@ def number_queued_items(engine: Engine, queued_once: bool) -> None:
     `queued_once`: no item id is queued twice, so each entry is the item's first and the
     search for first entries (a group-by over the backlog) is skipped."""
     engine.execute("drop view if exists wh_first_queued")
-    if queued_once:
-        engine.execute(
-            "create temporary view wh_first_queued as "
-            "select item_id, batch_id, discount_percentage from ops.warehouse_backlog"
-        )
-    else:
-        engine.execute(sql_text("warehouse/sql/first_queued.sql"))
+    first_entries = "queued_once" if queued_once else "first_queued"
+    engine.execute(sql_text(f"warehouse/sql/{first_entries}.sql"))
     engine.execute("drop table if exists wh_queued_items")
     engine.execute(sql_text("warehouse/sql/queued_items.sql"))
     engine.execute("drop view wh_first_queued")
@@ -106,3 +104,39 @@ def insert_new_facts(engine: Engine, queued_once: bool) -> None:
     engine.execute(sql_text("warehouse/sql/new_items.sql"))
     engine.execute(sql_text("warehouse/sql/insert_facts.sql"))
     engine.execute("drop view wh_new_items")
+
+
+def check_every_item_made_a_fact(engine: Engine, new_facts: int) -> None:
+    """Every queued item that production holds became one of the pass's `new_facts`.
+
+    Sales keys are numbered before the fact insert's joins (queued_items.sql), and a
+    surrogate key may have gaps but no fact may be lost: an entry whose item production
+    does not hold makes no fact (its key stays unused; a warning), a promoted item that
+    found no transaction, date or dimension version stops the run (the pass rolls back).
+    Two counts decide; the search runs only when they differ."""
+    if new_facts == engine.count("wh_queued_items"):
+        return
+    unloaded = engine.query(sql_text("warehouse/sql/unloaded_items.sql"))
+    lost = [item for item, promoted in unloaded if promoted]
+    if lost:
+        raise FatalError(
+            f"warehouse: {_items(lost, 'promoted item')} would have no fact (no transaction, "
+            f"date, or customer or product version valid on its date): {_listed(lost)}"
+        )
+    absent = [item for item, _ in unloaded]
+    logging.getLogger("cartwheel").warning(
+        "warehouse: %s not in production.transaction_items and makes no fact "
+        "(its sales key stays unused): %s",
+        _items(absent, "queued item") + (" is" if len(absent) == 1 else " are"),
+        _listed(absent),
+    )
+
+
+def _items(items: list[str], noun: str) -> str:
+    return f"{len(items):,} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _listed(items: list[str], shown: int = 5) -> str:
+    """The first `shown` item ids (the search sorts them), and how many more."""
+    more = f" and {len(items) - shown:,} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more

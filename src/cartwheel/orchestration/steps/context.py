@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cartwheel.config import Settings
 from cartwheel.engines import Engine
-from cartwheel.ingest.batches import Batch
 from cartwheel.reports import write_report
+
+if TYPE_CHECKING:
+    from cartwheel.ingest.batches import Batch
 
 
 class PipelineError(Exception):
@@ -68,9 +71,9 @@ class StepContext:
     #: The conservation rows the quality step found for the batch being loaded (production
     #: reads staging only, so its counts are the same); None before quality has run.
     conservation: list[dict] | None = None
-    #: The schemas, production tables and ops.quarantine exist: the quality or production
-    #: step of an earlier batch of this run created them (committed, outside any
-    #: transaction), so later batches skip that DDL.
+    #: The schemas, production tables, ops.quarantine, ops.processed_batches and the
+    #: vocabulary tables exist: the steps of an earlier batch of this run created them
+    #: (committed, outside any transaction), so later batches skip that DDL.
     tables_ready: bool = False
 
     def write_report(self, name: str, content: dict) -> None:

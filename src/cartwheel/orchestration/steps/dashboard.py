@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from cartwheel.dashboard import build_dashboard
 from cartwheel.orchestration.steps.context import StepContext, StepOutput
 from cartwheel.reports import iso
 
 
 def run(context: StepContext) -> StepOutput:
+    from cartwheel.dashboard import build_dashboard
+
     engine = context.engine
     this_run = {
         "run_id": context.run_id,

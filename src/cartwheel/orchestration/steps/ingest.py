@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 
-from cartwheel.ingest import ingest
-from cartwheel.ingest.batches import Batch, register_batch
-from cartwheel.ingest.raw_files import InputError
 from cartwheel.orchestration.steps.context import PipelineError, StepContext, StepOutput
 from cartwheel.reports import now_iso
 
 
 def run(context: StepContext) -> StepOutput:
+    from cartwheel.ingest import ingest
+    from cartwheel.ingest.batches import Batch, register_batch
+    from cartwheel.ingest.raw_files import InputError
+
     began = time.perf_counter()
     try:
         batch = context.batch or Batch(context.input_dir.name, context.input_dir, None)
@@ -21,8 +22,9 @@ def run(context: StepContext) -> StepOutput:
             batch_id=batch.batch_id,
             run_id=context.run_id,
             vocabulary=context.settings.vocabulary,
+            tables_ready=context.tables_ready,
         )
-        register_batch(context.engine, batch, context.run_id)
+        register_batch(context.engine, batch, context.run_id, context.tables_ready)
     except InputError as error:
         raise PipelineError(str(error)) from error
     context.write_report(

@@ -4,10 +4,6 @@ summary (counts, conservation, repairs)."""
 from __future__ import annotations
 
 from cartwheel.orchestration.steps.context import StepContext, StepOutput
-from cartwheel.production import load_production
-from cartwheel.quality.conservation import conservation, equation, records_processed
-from cartwheel.quality.repairs import repair_summary
-from cartwheel.quality.report import transformation_with_earlier_batches
 from cartwheel.reports import now_iso
 
 TRANSFORMATIONS = [
@@ -30,6 +26,11 @@ TRANSFORMATIONS = [
 
 
 def run(context: StepContext) -> StepOutput:
+    from cartwheel.production import load_production
+    from cartwheel.quality.conservation import conservation, equation, records_processed
+    from cartwheel.quality.repairs import repair_summary
+    from cartwheel.quality.report import transformation_with_earlier_batches
+
     engine = context.engine
     merges = load_production(engine, context.tables_ready)
     context.tables_ready = True

@@ -4,10 +4,11 @@ production."""
 from __future__ import annotations
 
 from cartwheel.orchestration.steps.context import StepContext, StepOutput, StepStopped
-from cartwheel.quality.report import keep_history, run_quality, with_earlier_batches
 
 
 def run(context: StepContext) -> StepOutput:
+    from cartwheel.quality.report import keep_history, run_quality, with_earlier_batches
+
     outcome = run_quality(
         context.engine,
         context.run_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from cartwheel.contract import ENTITIES
 from cartwheel.orchestration.steps.context import PipelineError, StepContext, StepOutput
-from cartwheel.warehouse import build_warehouse
 
 # This run's input: staged rows plus records rejected at ingest.
 ROWS_READ = " + ".join(
@@ -21,6 +20,8 @@ ROWS_READ = " + ".join(
 
 
 def run(context: StepContext) -> StepOutput:
+    from cartwheel.warehouse import build_warehouse
+
     rows = build_warehouse(context.engine)
     if not rows["warehouse.fact_sales"]:
         # Never publish an empty warehouse from non-empty input as a success.

@@ -2,7 +2,7 @@
 -- than once (sent again by a later batch): the entry of the first batch that promoted it
 -- (a batch queues an item once; distinct: a backlog queued twice by one batch before
 -- production replaced a batch's entries). A backlog of items queued once is its own
--- first entries, and warehouse/facts.py reads it directly instead.
+-- first entries, and queued_once.sql reads it directly instead.
 create temporary view wh_first_queued as
 with first_batches as (
     select item_id, min(batch_id) as batch_id

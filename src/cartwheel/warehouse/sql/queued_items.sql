@@ -3,7 +3,9 @@
 -- sales key in the order of first batch, then item id (as if each batch had its own
 -- pass). Numbered here, over three narrow columns, not over the joined fact rows: the
 -- sort is the cost, and it is the same order of the same items (every queued item is a
--- promoted production item whose customer and product have a version on its date).
+-- promoted production item whose customer and product have a version on its date). An
+-- entry that makes no fact leaves its key unused: a gap, harmless in a surrogate key;
+-- batch_load checks that such an entry's item is not in production (else it stops).
 -- The fact load and the aggregates both read this table (the aggregates by sales key).
 create temporary table wh_queued_items as
 select
