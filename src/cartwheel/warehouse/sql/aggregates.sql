@@ -62,25 +62,6 @@ where facts.date_key between {{ first_day }} and {{ last_day }}
     and facts.date_key in (select date_key from wh_days)
 group by facts.date_key;
 
--- The forecast's revenue per day and category, for the same days from their facts (a
--- fact moved to another product version may change category), and for every day while
--- the table is still empty (a warehouse from before it).
-create temporary table wh_series_days as
-select date_key from wh_days
-union
-select date_key from warehouse.agg_daily_sales
-where not exists (select 1 from ops.daily_category_sales);
-
-delete from ops.daily_category_sales where date_key in (select date_key from wh_series_days);
-
-insert into ops.daily_category_sales (date_key, category, revenue)
-select facts.date_key, products.category, sum(facts.line_total)
-from warehouse.fact_sales as facts
-inner join warehouse.dim_products as products on facts.product_key = products.product_key
-where facts.date_key between {{ first_series_day }} and {{ last_series_day }}
-    and facts.date_key in (select date_key from wh_series_days)
-group by facts.date_key, products.category;
-
 -- The dashboard's monthly sums and ops.monthly_sales. A transaction's facts all come from
 -- one batch, so a month that gains new facts gains their sums, orders included (its
 -- customers count once: those who bought there before are left out). A month with facts
