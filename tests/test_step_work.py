@@ -65,3 +65,20 @@ def test_step_work_loads_without_a_collection_and_stays_out_of_later_ones() -> N
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["0", "True", "True", "[]"]
+
+
+def test_a_run_over_input_files_leaves_the_generator_unimported() -> None:
+    """The generate step is skipped for --input, so its work (numpy's random draws, the
+    defect injection) is not loaded; without --input it is."""
+    probe = (
+        "import sys\n"
+        "from cartwheel.config import Settings\n"
+        "from cartwheel.orchestration.steps import STEP_WORK, load_step_work\n"
+        "load_step_work(Settings(input_dir=sys.argv[1] or None))\n"
+        "print(sorted(m for m in STEP_WORK if m not in sys.modules))\n"
+    )
+    for input_dir, missing in (("raw", "['cartwheel.generate']"), ("", "[]")):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, input_dir], capture_output=True, text=True, check=True
+        ).stdout
+        assert out.strip() == missing

@@ -8,7 +8,7 @@ from cartwheel.orchestration.steps.context import PipelineError, StepContext, St
 
 
 def run(context: StepContext) -> StepOutput:
-    # Imported here: a run over --input never needs the generator (saves ~0.1 s).
+    # Imported here: a run over --input never needs the generator (load_step_work skips it).
     from cartwheel.generate import Profile, generate
 
     s = context.settings
