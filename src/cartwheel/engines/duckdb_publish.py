@@ -38,7 +38,7 @@ import os
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -371,12 +371,14 @@ class CatalogWriter:
             "ddl varchar not null, segments varchar[] not null, segment_rows bigint[] not null, "
             "rows bigint not null, watermark bigint not null)"
         )
-        self.con.executemany(
-            f"insert into {STATE_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                [t.name, t.kind, t.ddl, t.segments, t.segment_rows, t.rows, t.watermark]
-                for t in published.values()
-            ],
+        if not published:
+            return
+        # One statement for every row (in column order, as PublishedTable's fields):
+        # executemany ran one insert per table, ~40 at SF 100, 0.07 CPU s against 0.01.
+        rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(published))
+        self.con.execute(
+            f"insert into {STATE_TABLE} values {rows}",
+            [value for table in published.values() for value in astuple(table)],
         )
 
 
