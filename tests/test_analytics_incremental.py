@@ -158,6 +158,11 @@ RECOMPUTED = {
         from warehouse.fact_sales as facts
         inner join production.transaction_items as items on facts.item_id = items.item_id
         group by items.discount_percentage""",
+    "ops.daily_category_sales": """
+        select facts.date_key, products.category, sum(facts.line_total) as revenue
+        from warehouse.fact_sales as facts
+        inner join warehouse.dim_products as products on facts.product_key = products.product_key
+        group by facts.date_key, products.category""",
 }
 
 
@@ -372,6 +377,8 @@ DRIFTS = {
         where customer_id = 'CUST0001'""",
     "discount's lines": """update ops.discount_sales set order_lines = order_lines + 1
         where discount_percentage = 0""",
+    "day's category revenue": """update ops.daily_category_sales set revenue = revenue + 0.01
+        where date_key = 20240102 and category = 'Electronics'""",
 }
 
 

@@ -97,4 +97,4 @@ def test_the_ddl_files_declare_what_the_upgrade_keeps() -> None:
         "customer_id", "first_name", "created_at", "updated_at"
     }  # fmt: skip
     assert "category" not in production[("production", "products")]
-    assert len(production) + len(declared_not_null("warehouse/ddl.sql")) == 24
+    assert len(production) + len(declared_not_null("warehouse/ddl.sql")) == 25

@@ -156,6 +156,11 @@ class Engine(ABC):
     def table_exists(self, qualified_name: str) -> bool:
         """Whether `schema.table` exists."""
 
+    def existing_tables(self, qualified_names: Sequence[str]) -> set[str]:
+        """Which of these `schema.table` names exist (an engine with a catalog to query
+        answers in one statement)."""
+        return {name for name in qualified_names if self.table_exists(name)}
+
     @abstractmethod
     def columns(self, table: str) -> list[str]:
         """Column names of a table (qualified or temporary), in order."""

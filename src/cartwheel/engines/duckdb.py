@@ -363,6 +363,19 @@ class DuckDBEngine(Engine):
             f"interval 1 day) as t(d)"
         )
 
+    def existing_tables(self, qualified_names: Sequence[str]) -> set[str]:
+        for name in qualified_names:
+            check_identifier(name)
+        marks = ", ".join("?" for _ in qualified_names)
+        return {
+            row[0]
+            for row in self.query(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                f"where table_schema || '.' || table_name in ({marks})",
+                list(qualified_names),
+            )
+        }
+
     def table_exists(self, qualified_name: str) -> bool:
         schema, table = check_identifier(qualified_name).split(".")
         return bool(

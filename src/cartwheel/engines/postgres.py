@@ -507,6 +507,18 @@ class PostgresEngine(Engine):
             f"as spine(day_number)"
         )
 
+    def existing_tables(self, qualified_names: Sequence[str]) -> set[str]:
+        for name in qualified_names:
+            check_identifier(name)
+        return {
+            row[0]
+            for row in self._native(
+                "select name from unnest(?::text[]) as names(name) "
+                "where to_regclass(name) is not null",
+                [list(qualified_names)],
+            )
+        }
+
     def table_exists(self, qualified_name: str) -> bool:
         check_identifier(qualified_name)
         return bool(self._native_scalar("select to_regclass(?) is not null", [qualified_name]))

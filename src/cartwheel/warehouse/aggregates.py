@@ -15,7 +15,8 @@
 - the analytics' sums per product version, customer version (and ship-to state) and
   discount (ops.product_version_sales, ops.customer_state_sales, ops.discount_sales): a
   key gains its new facts' sums; a product or customer whose facts moved to another
-  version is recomputed from its facts.
+  version is recomputed from its facts. The forecast's revenue per day and category
+  (ops.daily_category_sales) is recomputed for the days agg_daily_sales is.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cartwheel.sqlfiles import fill, sql_statements
 TEMPORARY = (
     "wh_new_facts",
     "wh_days",
+    "wh_series_days",
     "wh_months",
     "wh_added_months",
     "wh_touched_months",
@@ -54,8 +56,14 @@ TEMPORARY = (
 )
 
 
-#: The analytics' kept sums (kept_sums.sql), which queries 1, 4, 6, 8 and 10 read.
-KEPT_SUMS = ("ops.product_version_sales", "ops.customer_state_sales", "ops.discount_sales")
+#: The analytics' kept sums (kept_sums.sql), which queries 1, 4, 6, 8 and 10 and the
+#: forecast's daily series read.
+KEPT_SUMS = (
+    "ops.product_version_sales",
+    "ops.customer_state_sales",
+    "ops.discount_sales",
+    "ops.daily_category_sales",
+)
 #: The dimensions' moved facts of a warehouse pass (facts.py), which kept_sums.sql reads.
 MOVED = ("wh_dim_products_moved", "wh_dim_customers_moved")
 
@@ -63,6 +71,11 @@ MOVED = ("wh_dim_products_moved", "wh_dim_customers_moved")
 #: or months span), and the query that reads them.
 SPANS = (
     ("first_day", "last_day", "select min(date_key), max(date_key) from wh_days"),
+    (
+        "first_series_day",
+        "last_series_day",
+        "select min(date_key), max(date_key) from wh_series_days",
+    ),
     (
         "first_month_day",
         "last_month_day",
@@ -83,19 +96,24 @@ def update_aggregates(engine: Engine, first_sales_key: int) -> None:
     for name in TEMPORARY:
         engine.execute(f"drop table if exists {name}")
     values: dict[str, int] = {"first_sales_key": int(first_sales_key)}
-    for sql in sql_statements("warehouse/sql/aggregates.sql"):
-        for first_name, last_name, span in SPANS:
-            if "{{ " + first_name + " }}" in sql and first_name not in values:
-                first, last = engine.query(span)[0]
-                # An empty table: a range that holds no day.
-                values[first_name] = int(first) if first is not None else 0
-                values[last_name] = int(last) if last is not None else -1
-        engine.execute(fill(sql, values))
+    run_with_spans(engine, "warehouse/sql/aggregates.sql", values)
     update_kept_sums(engine, values)
 
 
 def update_kept_sums(engine: Engine, values: dict[str, int]) -> None:
     """The analytics' kept sums (ops.*_sales) brought up to date with the facts from
     `values["first_sales_key"]` on, after aggregates.sql in the same pass."""
-    for sql in sql_statements("warehouse/sql/kept_sums.sql"):
+    run_with_spans(engine, "warehouse/sql/kept_sums.sql", values)
+
+
+def run_with_spans(engine: Engine, path: str, values: dict[str, int]) -> None:
+    """Run a SQL file's statements, each span's placeholders read (into `values`) once
+    the temporary table they span exists."""
+    for sql in sql_statements(path):
+        for first_name, last_name, span in SPANS:
+            if "{{ " + first_name + " }}" in sql and first_name not in values:
+                first, last = engine.query(span)[0]
+                # An empty table: a range that holds no day.
+                values[first_name] = int(first) if first is not None else 0
+                values[last_name] = int(last) if last is not None else -1
         engine.execute(fill(sql, values))

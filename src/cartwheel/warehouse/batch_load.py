@@ -129,9 +129,10 @@ def fill_missing_kept_sums(engine: Engine) -> bool:
     """Fill the analytics' kept sums from every fact where a warehouse has facts but not
     them (an older cartwheel built it and no batch came since, or the pass that made the
     tables failed): the queries would read nothing or fail. Whether it filled them."""
-    if not engine.table_exists("warehouse.fact_sales"):
+    existing = engine.existing_tables(("warehouse.fact_sales", *KEPT_SUMS))
+    if "warehouse.fact_sales" not in existing:
         return False
-    present = all(engine.table_exists(table) for table in KEPT_SUMS)
+    present = existing.issuperset(KEPT_SUMS)
     if present and not engine.scalar(
         "select exists (select 1 from warehouse.fact_sales) and ("
         + " or ".join(f"not exists (select 1 from {table})" for table in KEPT_SUMS)

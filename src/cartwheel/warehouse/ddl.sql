@@ -202,5 +202,14 @@ create table if not exists ops.discount_sales (
     revenue decimal(18, 4) not null
 );
 
+-- Revenue per order date and category of the product version sold (NULL where the
+-- product has none): the forecast's daily series, read by the analytics and the
+-- dashboard on every run, without reading every sale.
+create table if not exists ops.daily_category_sales (
+    date_key integer not null,
+    category varchar,
+    revenue decimal(18, 4) not null
+);
+
 create index if not exists idx_dim_customers_customer_id on warehouse.dim_customers (customer_id);
 create index if not exists idx_dim_products_product_id on warehouse.dim_products (product_id)

@@ -1,6 +1,6 @@
 -- The analytics' kept sums (ops.product_version_sales, ops.customer_state_sales,
--- ops.discount_sales), run after aggregates.sql in a warehouse pass: it reads that file's
--- wh_new_facts and the dimensions' wh_dim_*_moved. Run alone on a warehouse that
+-- ops.discount_sales, ops.daily_category_sales), run after aggregates.sql in a warehouse
+-- pass: it reads that file's wh_new_facts and wh_days and the dimensions' wh_dim_*_moved. Run alone on a warehouse that
 -- predates these tables (see no_new_facts.sql), it fills them from every fact.
 
 -- The analytics' sums per product version, customer version and discount (ops.*_sales):
@@ -147,3 +147,23 @@ delete from ops.discount_sales;
 
 insert into ops.discount_sales (discount_percentage, order_lines, units, revenue)
 select discount_percentage, order_lines, units, revenue from wh_discount_sales;
+
+-- The forecast's revenue per day and category, read by the analytics and the dashboard
+-- on every run: recomputed from their facts for the days aggregates.sql recomputes
+-- (wh_days: new facts, and facts moved to another product version, which may change
+-- category), and for every day while the table is still empty (a warehouse from before it).
+create temporary table wh_series_days as
+select date_key from wh_days
+union
+select date_key from warehouse.agg_daily_sales
+where not exists (select 1 from ops.daily_category_sales);
+
+delete from ops.daily_category_sales where date_key in (select date_key from wh_series_days);
+
+insert into ops.daily_category_sales (date_key, category, revenue)
+select facts.date_key, products.category, sum(facts.line_total)
+from warehouse.fact_sales as facts
+inner join warehouse.dim_products as products on facts.product_key = products.product_key
+where facts.date_key between {{ first_series_day }} and {{ last_series_day }}
+    and facts.date_key in (select date_key from wh_series_days)
+group by facts.date_key, products.category;

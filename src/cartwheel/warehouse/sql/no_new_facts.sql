@@ -14,3 +14,7 @@ select items.discount_percentage, facts.quantity, facts.line_total
 from warehouse.fact_sales as facts
 inner join production.transaction_items as items on facts.item_id = items.item_id
 where false;
+
+create temporary table wh_days as
+select date_key from warehouse.agg_daily_sales
+where false;
