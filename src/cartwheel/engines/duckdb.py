@@ -377,14 +377,7 @@ class DuckDBEngine(Engine):
         }
 
     def table_exists(self, qualified_name: str) -> bool:
-        schema, table = check_identifier(qualified_name).split(".")
-        return bool(
-            self.scalar(
-                "select count(*) from information_schema.tables "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            )
-        )
+        return qualified_name in self.existing_tables((qualified_name,))
 
     def columns(self, table: str) -> list[str]:
         check_identifier(table)
